@@ -1,0 +1,131 @@
+/*
+ * book.h -- the book model shared by every stage.
+ *
+ * One bk_book holds the book's metadata, its posts in reading order and its
+ * parts. Every string in the model lives in the book's arena and dies with
+ * bk_book_free; never free() a model string, and copy one that must outlive
+ * the book. Arrays of pointers (posts, string lists) are owned by the book.
+ */
+#ifndef BK_BOOK_H
+#define BK_BOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bookify/date.h"
+#include "bookify/diag.h"
+#include "bookify/util.h"
+
+/* A list of arena strings; the array itself is arena memory too. */
+typedef struct bk_strv {
+    const char **v;
+    size_t len, cap;
+} bk_strv;
+
+void bk_strv_push(bk_arena *a, bk_strv *sv, const char *s);
+/* Index of s in sv (ASCII case-insensitive when nocase), or -1. */
+long bk_strv_find(const bk_strv *sv, const char *s, bool nocase);
+
+typedef enum bk_order_mode {
+    BK_ORDER_DATE,      /* oldest first (default) */
+    BK_ORDER_DATE_DESC, /* newest first */
+    BK_ORDER_TITLE,
+    BK_ORDER_FILE,
+    BK_ORDER_CATEGORY,  /* parts by first category, date order inside */
+    BK_ORDER_LIST,      /* the explicit `order:` list of bookify.yml */
+} bk_order_mode;
+
+/* Parse an --order / `order:` name; false if unknown. */
+bool bk_order_mode_parse(const char *s, bk_order_mode *out);
+const char *bk_order_mode_name(bk_order_mode m);
+
+typedef enum bk_site_kind {
+    BK_SITE_FOLDER, /* any folder of Markdown */
+    BK_SITE_JEKYLL, /* _posts/ (and _drafts/) */
+    BK_SITE_HUGO,   /* content/posts/ or content/ */
+} bk_site_kind;
+
+/* A string from a configuration file with the place it was written. */
+typedef struct bk_located {
+    const char *value;
+    bk_loc loc;
+} bk_located;
+
+typedef struct bk_meta {
+    const char *title, *subtitle, *author, *description;
+    const char *url, *baseurl;          /* site url, as in _config.yml */
+    const char *lang;                   /* BCP 47, e.g. "en", "pt-BR" */
+    const char *identifier, *publisher, *rights, *date;
+    const char *cover, *theme, *page_size;
+    bk_strv css;                        /* extra style sheets */
+    bk_strv parts;                      /* part names, in book order */
+    bk_strv exclude;                    /* glob patterns, relative to SITE */
+    bk_located *order_list;             /* explicit `order:` entries */
+    size_t norder_list;
+    bk_order_mode order;
+    bool order_set;
+    int toc_depth;                      /* 0 = not set */
+} bk_meta;
+
+/* A scalar front-matter field, kept for later stages (cover-img, ...). */
+typedef struct bk_field {
+    const char *key, *value;
+    int line, col;
+} bk_field;
+
+typedef struct bk_post {
+    const char *path;       /* relative to SITE, '/'-separated */
+    const char *display;    /* path as printed in diagnostics */
+    const char *title;      /* never NULL after collect */
+    const char *subtitle, *author, *description, *lang, *layout;
+    const char *slug;       /* never NULL after collect; unique after order */
+    const char *permalink;
+    bk_date date;           /* date.valid false: undated */
+    bool date_from_name;
+    bool title_from_body;   /* title taken from the first # heading */
+    bool published, draft;
+    bk_strv tags, categories;
+    bk_field *fields;       /* every scalar top-level front-matter key */
+    size_t nfields;
+    const char *text;       /* whole file, valid UTF-8, LF line ends */
+    size_t text_len;
+    const char *body;       /* Markdown after the front matter (inside text) */
+    size_t body_len;
+    int body_line;          /* file line of body's first line */
+    int fm_line;            /* file line of the first front-matter key line, 0 = none */
+    long part;              /* index into book->parts, -1 = none */
+} bk_post;
+
+typedef struct bk_part {
+    const char *title;
+    size_t first, count;    /* range of book->posts */
+} bk_part;
+
+typedef struct bk_book {
+    bk_arena arena;
+    bk_meta meta;
+    const char *site;       /* SITE as the user typed it, no trailing '/' */
+    const char *site_real;  /* its canonical absolute path */
+    const char *site_name;  /* last component of site_real */
+    bk_site_kind kind;
+    bk_post **posts;        /* heap array, reading order after bk_order */
+    size_t nposts, cap;
+    bk_part *parts;         /* heap array */
+    size_t nparts;
+} bk_book;
+
+/* A new empty book for SITE (as typed). Never fails; free with bk_book_free. */
+bk_book *bk_book_new(const char *site);
+void bk_book_free(bk_book *book);
+/* Appends a zeroed post (arena memory) and returns it. */
+bk_post *bk_book_add_post(bk_book *book);
+/* The display path of rel inside the site: SITE + "/" + rel (arena string). */
+const char *bk_book_display_path(bk_book *book, const char *rel);
+/* Base name (no extension) for output files: slug of the title, else the
+ * site folder's name. Arena string. */
+const char *bk_book_file_stem(bk_book *book);
+/* Value of front-matter key in post, or NULL. */
+const bk_field *bk_post_field(const bk_post *post, const char *key);
+
+#endif

@@ -1,0 +1,118 @@
+/* book.c -- the book model (see book.h). */
+#include "bookify/book.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bookify/banned.h"
+
+void bk_strv_push(bk_arena *a, bk_strv *sv, const char *s)
+{
+    if (sv->len == sv->cap) {
+        size_t cap = sv->cap ? sv->cap * 2 : 4;
+        const char **v = bk_arena_alloc(a, cap * sizeof(*v));
+        if (sv->len)
+            memcpy(v, sv->v, sv->len * sizeof(*v));
+        sv->v = v;
+        sv->cap = cap;
+    }
+    sv->v[sv->len++] = s;
+}
+
+long bk_strv_find(const bk_strv *sv, const char *s, bool nocase)
+{
+    for (size_t i = 0; i < sv->len; i++)
+        if (nocase ? bk_ascii_casecmp(sv->v[i], s) == 0 : strcmp(sv->v[i], s) == 0)
+            return (long)i;
+    return -1;
+}
+
+static const char *const order_names[] = {
+    [BK_ORDER_DATE] = "date",   [BK_ORDER_DATE_DESC] = "date-desc",
+    [BK_ORDER_TITLE] = "title", [BK_ORDER_FILE] = "file",
+    [BK_ORDER_CATEGORY] = "category", [BK_ORDER_LIST] = "list",
+};
+
+bool bk_order_mode_parse(const char *s, bk_order_mode *out)
+{
+    /* "list" is not a name a user gives: it means an explicit order: list. */
+    for (size_t i = 0; i < BK_ARRAY_LEN(order_names); i++) {
+        if (i != BK_ORDER_LIST && strcmp(s, order_names[i]) == 0) {
+            *out = (bk_order_mode)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *bk_order_mode_name(bk_order_mode m)
+{
+    return (size_t)m < BK_ARRAY_LEN(order_names) ? order_names[m] : "?";
+}
+
+bk_book *bk_book_new(const char *site)
+{
+    bk_book *book = bk_xcalloc(1, sizeof(*book));
+    size_t n = strlen(site);
+    while (n > 1 && site[n - 1] == '/')
+        n--;
+    book->site = bk_arena_strndup(&book->arena, site, n);
+    book->site_real = book->site;
+    const char *slash = strrchr(book->site, '/');
+    book->site_name = slash && slash[1] ? slash + 1 : book->site;
+    return book;
+}
+
+void bk_book_free(bk_book *book)
+{
+    if (!book)
+        return;
+    free(book->posts);
+    free(book->parts);
+    bk_arena_release(&book->arena);
+    free(book);
+}
+
+bk_post *bk_book_add_post(bk_book *book)
+{
+    BK_GROW(book->posts, book->cap, book->nposts + 1);
+    bk_post *p = bk_arena_alloc(&book->arena, sizeof(*p));
+    memset(p, 0, sizeof(*p));
+    p->part = -1;
+    p->published = true;
+    book->posts[book->nposts++] = p;
+    return p;
+}
+
+const char *bk_book_display_path(bk_book *book, const char *rel)
+{
+    if (strcmp(book->site, ".") == 0)
+        return bk_arena_strdup(&book->arena, rel);
+    if (strcmp(book->site, "/") == 0)
+        return bk_arena_printf(&book->arena, "/%s", rel);
+    return bk_arena_printf(&book->arena, "%s/%s", book->site, rel);
+}
+
+const char *bk_book_file_stem(bk_book *book)
+{
+    bk_buf b = BK_BUF_INIT;
+    if (book->meta.title)
+        bk_slugify(&b, book->meta.title, strlen(book->meta.title));
+    if (!b.len)
+        bk_buf_adds(&b, book->site_name);
+    if (!b.len || strcmp(b.ptr, ".") == 0 || strcmp(b.ptr, "..") == 0 || strcmp(b.ptr, "/") == 0) {
+        bk_buf_reset(&b);
+        bk_buf_adds(&b, "book");
+    }
+    const char *s = bk_arena_strndup(&book->arena, b.ptr, b.len);
+    bk_buf_release(&b);
+    return s;
+}
+
+const bk_field *bk_post_field(const bk_post *post, const char *key)
+{
+    for (size_t i = 0; i < post->nfields; i++)
+        if (strcmp(post->fields[i].key, key) == 0)
+            return &post->fields[i];
+    return NULL;
+}

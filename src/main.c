@@ -1,0 +1,385 @@
+/*
+ * main.c -- bookify's command line: parse options, run the stages, print
+ * the diagnostics, pick the exit code (0 done, 1 the book could not be
+ * built, 2 usage error). All the work lives in the library.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bookify/book.h"
+#include "bookify/collect.h"
+#include "bookify/config.h"
+#include "bookify/order.h"
+
+#include "bookify/banned.h"
+
+enum { EXIT_BUILD = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+    "Usage: bookify [OPTIONS] SITE\n"
+    "Turn a folder of blog posts (Jekyll, Hugo, or any folder of Markdown) into an\n"
+    "EPUB 3 e-book and a printable PDF handbook.\n"
+    "\n"
+    "Output (neither --epub nor --pdf: both):\n"
+    "      --epub[=FILE]      write an EPUB 3 (default: TITLE-SLUG.epub)\n"
+    "      --pdf[=FILE]       write a PDF handbook (default: TITLE-SLUG.pdf)\n"
+    "  -o, --output-dir=DIR   put default-named outputs in DIR (default: .)\n"
+    "      --list             print the book's posts in reading order, one a line:\n"
+    "                         date<TAB>part<TAB>title<TAB>path; write nothing\n"
+    "\n"
+    "Book metadata (override _config.yml and bookify.yml):\n"
+    "      --config=FILE      read one more bookify.yml-style file\n"
+    "      --title=TEXT       book title\n"
+    "      --subtitle=TEXT    book subtitle\n"
+    "      --author=NAME      book author\n"
+    "      --lang=TAG         book language, e.g. en, fr, ar, ja\n"
+    "\n"
+    "Choosing and ordering posts:\n"
+    "      --order=MODE       date (oldest first; default), date-desc, title, file,\n"
+    "                         or category (parts by first category)\n"
+    "      --category=NAME    only posts in this category (repeatable)\n"
+    "      --tag=NAME         only posts with this tag (repeatable)\n"
+    "      --since=DATE       only posts dated on or after DATE (YYYY-MM-DD)\n"
+    "      --until=DATE       only posts dated on or before DATE\n"
+    "      --drafts           include drafts (_drafts/, draft: true)\n"
+    "      --future           include posts dated in the future\n"
+    "\n"
+    "Diagnostics:\n"
+    "  -q, --quiet            hide warnings\n"
+    "  -v, --verbose          also say which files were skipped or left out, and why\n"
+    "      --strict           treat warnings as errors\n"
+    "  -h, --help             show this help and exit\n"
+    "  -V, --version          show the version and exit\n"
+    "\n"
+    "Dates: posts dated after now (SOURCE_DATE_EPOCH when set) are left out.\n"
+    "Exit status: 0 success, 1 the book could not be built, 2 usage error.\n";
+
+enum long_only {
+    OPT_EPUB = 256,
+    OPT_PDF,
+    OPT_LIST,
+    OPT_STRICT,
+    OPT_CONFIG,
+    OPT_TITLE,
+    OPT_SUBTITLE,
+    OPT_AUTHOR,
+    OPT_LANG,
+    OPT_ORDER,
+    OPT_CATEGORY,
+    OPT_TAG,
+    OPT_SINCE,
+    OPT_UNTIL,
+    OPT_DRAFTS,
+    OPT_FUTURE,
+};
+
+static const struct option long_options[] = {
+    { "epub", optional_argument, NULL, OPT_EPUB },
+    { "pdf", optional_argument, NULL, OPT_PDF },
+    { "output-dir", required_argument, NULL, 'o' },
+    { "list", no_argument, NULL, OPT_LIST },
+    { "config", required_argument, NULL, OPT_CONFIG },
+    { "title", required_argument, NULL, OPT_TITLE },
+    { "subtitle", required_argument, NULL, OPT_SUBTITLE },
+    { "author", required_argument, NULL, OPT_AUTHOR },
+    { "lang", required_argument, NULL, OPT_LANG },
+    { "order", required_argument, NULL, OPT_ORDER },
+    { "category", required_argument, NULL, OPT_CATEGORY },
+    { "tag", required_argument, NULL, OPT_TAG },
+    { "since", required_argument, NULL, OPT_SINCE },
+    { "until", required_argument, NULL, OPT_UNTIL },
+    { "drafts", no_argument, NULL, OPT_DRAFTS },
+    { "future", no_argument, NULL, OPT_FUTURE },
+    { "quiet", no_argument, NULL, 'q' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "strict", no_argument, NULL, OPT_STRICT },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+};
+
+typedef struct cli {
+    bool epub, pdf, list, quiet, verbose, strict;
+    const char *epub_file, *pdf_file, *out_dir, *config;
+    const char *title, *subtitle, *author, *lang;
+    bool order_set;
+    bk_order_mode order;
+    const char **categories, **tags;
+    size_t ncategories, ntags, capcategories, captags;
+    bk_date since, until;
+    bool drafts, future;
+    const char *site;
+} cli;
+
+static int usage_error(const char *fmt, ...) BK_PRINTF(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bookify: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'bookify --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
+static bool parse_cli_date(const char *s, bk_date *d)
+{
+    return bk_date_parse(s, strlen(s), d);
+}
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, cli *c)
+{
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":o:qvhV", long_options, NULL)) != -1) {
+        switch (opt) {
+        case OPT_EPUB:
+            c->epub = true;
+            c->epub_file = optarg;
+            break;
+        case OPT_PDF:
+            c->pdf = true;
+            c->pdf_file = optarg;
+            break;
+        case 'o':
+            c->out_dir = optarg;
+            break;
+        case OPT_LIST:
+            c->list = true;
+            break;
+        case OPT_CONFIG:
+            c->config = optarg;
+            break;
+        case OPT_TITLE:
+            c->title = optarg;
+            break;
+        case OPT_SUBTITLE:
+            c->subtitle = optarg;
+            break;
+        case OPT_AUTHOR:
+            c->author = optarg;
+            break;
+        case OPT_LANG:
+            c->lang = optarg;
+            break;
+        case OPT_ORDER:
+            if (!bk_order_mode_parse(optarg, &c->order))
+                return usage_error("unknown order '%s': use date, date-desc, title, file or "
+                                   "category",
+                                   optarg);
+            c->order_set = true;
+            break;
+        case OPT_CATEGORY:
+            BK_GROW(c->categories, c->capcategories, c->ncategories + 1);
+            c->categories[c->ncategories++] = optarg;
+            break;
+        case OPT_TAG:
+            BK_GROW(c->tags, c->captags, c->ntags + 1);
+            c->tags[c->ntags++] = optarg;
+            break;
+        case OPT_SINCE:
+            if (!parse_cli_date(optarg, &c->since))
+                return usage_error("invalid date '%s' for --since: use YYYY-MM-DD", optarg);
+            break;
+        case OPT_UNTIL:
+            if (!parse_cli_date(optarg, &c->until))
+                return usage_error("invalid date '%s' for --until: use YYYY-MM-DD", optarg);
+            break;
+        case OPT_DRAFTS:
+            c->drafts = true;
+            break;
+        case OPT_FUTURE:
+            c->future = true;
+            break;
+        case 'q':
+            c->quiet = true;
+            break;
+        case 'v':
+            c->verbose = true;
+            break;
+        case OPT_STRICT:
+            c->strict = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case 'V':
+            printf("bookify %s\n", BK_VERSION);
+            return 0;
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error("no SITE given: name the folder that holds the posts");
+    if (argc - optind > 1) {
+        const char *extra = argv[optind + 1];
+        size_t n = strlen(extra);
+        if ((n > 5 && strcmp(extra + n - 5, ".epub") == 0) ||
+            (n > 4 && strcmp(extra + n - 4, ".pdf") == 0))
+            return usage_error("unexpected '%s': write --epub=FILE or --pdf=FILE, with '='",
+                               extra);
+        return usage_error("unexpected argument '%s': give one SITE folder", extra);
+    }
+    c->site = argv[optind];
+    if (c->since.valid && c->until.valid && bk_date_cmp(&c->since, &c->until) > 0)
+        return usage_error("--since is after --until: no post could match");
+    if (!c->epub && !c->pdf)
+        c->epub = c->pdf = true;
+    return -1;
+}
+
+/* SOURCE_DATE_EPOCH when set (reproducible builds), else the clock. Used
+ * only to leave out future posts. */
+static int64_t now_epoch(bk_diags *d)
+{
+    const char *s = getenv("SOURCE_DATE_EPOCH");
+    if (s && *s) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (!errno && !*end && v >= 0)
+            return v;
+        bk_warn(d, (bk_loc){ NULL, 0, 0 },
+                "SOURCE_DATE_EPOCH='%s' is not a number of seconds; using the clock", s);
+    }
+    return (int64_t)time(NULL);
+}
+
+static void apply_cli_meta(bk_book *book, const cli *c, bk_diags *d)
+{
+    bk_meta *m = &book->meta;
+    if (c->title)
+        m->title = bk_arena_strdup(&book->arena, c->title);
+    if (c->subtitle)
+        m->subtitle = bk_arena_strdup(&book->arena, c->subtitle);
+    if (c->author)
+        m->author = bk_arena_strdup(&book->arena, c->author);
+    if (c->lang) {
+        const char *l = bk_config_lang(&book->arena, c->lang);
+        if (l)
+            m->lang = l;
+        else
+            bk_error(d, (bk_loc){ NULL, 0, 0 },
+                     "--lang '%s' is not a language tag such as 'en', 'pt-BR' or 'zh-Hant'",
+                     c->lang);
+    }
+    if (!m->title)
+        m->title = book->site_name;
+    if (!m->lang)
+        m->lang = "en";
+}
+
+/* Title, tab and newline would break the --list columns. */
+static void put_field(const char *s)
+{
+    for (; *s; s++)
+        putchar(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s);
+}
+
+static void print_list(const bk_book *book)
+{
+    for (size_t i = 0; i < book->nposts; i++) {
+        const bk_post *p = book->posts[i];
+        char ymd[11] = "";
+        if (p->date.valid)
+            bk_date_format_ymd(&p->date, ymd);
+        fputs(ymd, stdout);
+        putchar('\t');
+        if (p->part >= 0)
+            put_field(book->parts[p->part].title);
+        putchar('\t');
+        put_field(p->title);
+        putchar('\t');
+        put_field(p->path);
+        putchar('\n');
+    }
+}
+
+static const char *output_path(bk_book *book, const cli *c, const char *file, const char *ext)
+{
+    if (file)
+        return file;
+    const char *stem = bk_book_file_stem(book);
+    if (c->out_dir)
+        return bk_arena_printf(&book->arena, "%s/%s.%s", c->out_dir, stem, ext);
+    return bk_arena_printf(&book->arena, "%s.%s", stem, ext);
+}
+
+int main(int argc, char **argv)
+{
+    cli c = { 0 };
+    int code = parse_args(argc, argv, &c);
+    if (code >= 0) {
+        free(c.categories);
+        free(c.tags);
+        return code;
+    }
+
+    bk_diags d = BK_DIAGS_INIT;
+    d.strict = c.strict;
+    bk_book *book = bk_book_new(c.site);
+    bk_collect_opts opts = {
+        .drafts = c.drafts,
+        .future = c.future,
+        .categories = c.categories,
+        .ncategories = c.ncategories,
+        .tags = c.tags,
+        .ntags = c.ntags,
+        .since = c.since,
+        .until = c.until,
+    };
+    opts.now = now_epoch(&d);
+
+    if (bk_site_open(book, &d) == 0) {
+        if (c.config)
+            bk_config_load(book, c.config, c.config, BK_CONFIG_BOOKIFY, true, &d);
+        apply_cli_meta(book, &c, &d);
+        /* Keep going after a configuration error, so one run reports the
+         * problems of every post too. */
+        if (bk_collect(book, &opts, &d) == 0 || book->nposts) {
+            bk_order_mode mode = c.order_set ? c.order : book->meta.order;
+            bk_order(book, mode, &d);
+        }
+    }
+
+    if (d.nerrors == 0) {
+        if (c.list) {
+            print_list(book);
+        } else {
+            if (c.epub)
+                bk_error(&d, (bk_loc){ NULL, 0, 0 },
+                         "cannot write '%s': the EPUB writer is not built yet (issue 4); "
+                         "use --list",
+                         output_path(book, &c, c.epub_file, "epub"));
+            if (c.pdf)
+                bk_error(&d, (bk_loc){ NULL, 0, 0 },
+                         "cannot write '%s': the PDF writer is not built yet (issue 5); "
+                         "use --list",
+                         output_path(book, &c, c.pdf_file, "pdf"));
+        }
+    }
+
+    bk_diags_sort(&d);
+    bk_diags_print(&d, stderr,
+                   (c.quiet ? BK_DIAGS_QUIET : 0) | (c.verbose ? BK_DIAGS_VERBOSE : 0));
+    code = d.nerrors ? EXIT_BUILD : 0;
+    if (fflush(stdout) != 0 && code == 0) {
+        fprintf(stderr, "bookify: error: cannot write the list: %s\n", strerror(errno));
+        code = EXIT_BUILD;
+    }
+    bk_diags_release(&d);
+    bk_book_free(book);
+    free(c.categories);
+    free(c.tags);
+    return code;
+}

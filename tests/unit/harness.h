@@ -1,0 +1,58 @@
+/*
+ * harness.h -- a tiny unit-test harness (after cmark's api_test/harness.h).
+ *
+ * CHECK(cond) and CHECK_STR(got, want) report failures as file:line and go
+ * on; TEST_MAIN runs the listed tests and exits non-zero on any failure.
+ */
+#ifndef BK_HARNESS_H
+#define BK_HARNESS_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int bk_test_failures, bk_test_checks;
+
+#define CHECK(cond)                                                                            \
+    do {                                                                                       \
+        bk_test_checks++;                                                                      \
+        if (!(cond)) {                                                                         \
+            bk_test_failures++;                                                                \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);           \
+        }                                                                                      \
+    } while (0)
+
+#define CHECK_STR(got, want)                                                                   \
+    do {                                                                                       \
+        const char *g_ = (got), *w_ = (want);                                                  \
+        bk_test_checks++;                                                                      \
+        if (!g_ || !w_ ? g_ != w_ : strcmp(g_, w_) != 0) {                                     \
+            bk_test_failures++;                                                                \
+            fprintf(stderr, "%s:%d: %s is \"%s\", expected \"%s\"\n", __FILE__, __LINE__,     \
+                    #got, g_ ? g_ : "(null)", w_ ? w_ : "(null)");                             \
+        }                                                                                      \
+    } while (0)
+
+#define CHECK_INT(got, want)                                                                   \
+    do {                                                                                       \
+        long long g_ = (long long)(got), w_ = (long long)(want);                               \
+        bk_test_checks++;                                                                      \
+        if (g_ != w_) {                                                                        \
+            bk_test_failures++;                                                                \
+            fprintf(stderr, "%s:%d: %s is %lld, expected %lld\n", __FILE__, __LINE__, #got,   \
+                    g_, w_);                                                                   \
+        }                                                                                      \
+    } while (0)
+
+#define RUN(test)                                                                              \
+    do {                                                                                       \
+        int before_ = bk_test_failures;                                                        \
+        test();                                                                                \
+        if (bk_test_failures != before_)                                                       \
+            fprintf(stderr, "FAIL %s\n", #test);                                               \
+    } while (0)
+
+#define TEST_DONE()                                                                            \
+    (printf("%d checks, %d failed\n", bk_test_checks, bk_test_failures),                       \
+     bk_test_failures ? 1 : 0)
+
+#endif

@@ -1,0 +1,109 @@
+/* Unit tests: buffers, slices, arena, UTF-8, slugs. */
+#include <stdlib.h>
+
+#include "bookify/util.h"
+#include "harness.h"
+
+static void test_buf(void)
+{
+    bk_buf b = BK_BUF_INIT;
+    CHECK_STR(b.ptr, "");
+    bk_buf_adds(&b, "abc");
+    bk_buf_addc(&b, '-');
+    bk_buf_addf(&b, "%d/%s", 42, "x");
+    CHECK_STR(b.ptr, "abc-42/x");
+    CHECK_INT(b.len, 8);
+    for (int i = 0; i < 1000; i++)
+        bk_buf_addf(&b, "%04d", i);
+    CHECK_INT(b.len, 8 + 4000);
+    CHECK(b.ptr[b.len] == '\0');
+    bk_buf_reset(&b);
+    CHECK_STR(b.ptr, "");
+    bk_buf_adds(&b, "keep");
+    char *s = bk_buf_detach(&b);
+    CHECK_STR(s, "keep");
+    CHECK_STR(b.ptr, "");
+    free(s);
+    bk_buf_release(&b);
+    bk_buf_release(&b); /* releasing twice is safe */
+}
+
+static void test_str(void)
+{
+    bk_str t = bk_str_trim(bk_str_from("  \t hi there \n"));
+    CHECK(bk_str_eq(t, "hi there"));
+    CHECK(bk_str_caseeq(t, "HI THERE"));
+    CHECK(!bk_str_eq(t, "hi"));
+    CHECK(bk_str_starts(t, "hi "));
+}
+
+static void test_arena(void)
+{
+    bk_arena a = BK_ARENA_INIT;
+    char *s = bk_arena_strdup(&a, "hello");
+    char *big = bk_arena_alloc(&a, 1 << 20);
+    big[(1 << 20) - 1] = 'x';
+    char *t = bk_arena_printf(&a, "%s %d", s, 7);
+    CHECK_STR(s, "hello");
+    CHECK_STR(t, "hello 7");
+    for (int i = 0; i < 10000; i++)
+        bk_arena_strdup(&a, "some text that fills blocks");
+    CHECK_STR(s, "hello");
+    bk_arena_release(&a);
+    bk_arena_release(&a);
+}
+
+static void test_utf8(void)
+{
+    const unsigned char ok[] = "a\xC3\xA9\xE6\x97\xA5\xF0\x9F\x98\x80";
+    CHECK_INT(bk_utf8_valid_len(ok, 1), 1);
+    CHECK_INT(bk_utf8_valid_len(ok + 1, 2), 2);
+    CHECK_INT(bk_utf8_valid_len(ok + 3, 3), 3);
+    CHECK_INT(bk_utf8_valid_len(ok + 6, 4), 4);
+    CHECK_INT(bk_utf8_valid_len(ok + 6, 3), 0); /* truncated */
+    CHECK_INT(bk_utf8_valid_len((const unsigned char *)"\xC0\xAF", 2), 0); /* overlong */
+    CHECK_INT(bk_utf8_valid_len((const unsigned char *)"\xED\xA0\x80", 3), 0); /* surrogate */
+    CHECK_INT(bk_utf8_valid_len((const unsigned char *)"\xF4\x90\x80\x80", 4), 0);
+    CHECK_INT(bk_utf8_valid_len((const unsigned char *)"\xFF", 1), 0);
+    CHECK_INT(bk_utf8_valid_len((const unsigned char *)"\x80", 1), 0);
+}
+
+static void slug_is(const char *in, const char *want)
+{
+    bk_buf b = BK_BUF_INIT;
+    bk_slugify(&b, in, strlen(in));
+    CHECK_STR(b.ptr, want);
+    bk_buf_release(&b);
+}
+
+static void test_slugify(void)
+{
+    slug_is("Hello, World!", "hello-world");
+    slug_is(" leading space", "leading-space");
+    slug_is("Don't Panic", "dont-panic");
+    slug_is("C++ & you -- really", "c-you-really");
+    slug_is("日本語 の 記事", "日本語-の-記事");
+    slug_is("---", "");
+    slug_is("already-a-slug", "already-a-slug");
+}
+
+static void test_parse_int(void)
+{
+    long v;
+    CHECK(bk_parse_int("42", 0, 100, &v) && v == 42);
+    CHECK(!bk_parse_int("42x", 0, 100, &v));
+    CHECK(!bk_parse_int("", 0, 100, &v));
+    CHECK(!bk_parse_int("101", 0, 100, &v));
+    CHECK(!bk_parse_int("-1", 0, 100, &v));
+}
+
+int main(void)
+{
+    RUN(test_buf);
+    RUN(test_str);
+    RUN(test_arena);
+    RUN(test_utf8);
+    RUN(test_slugify);
+    RUN(test_parse_int);
+    return TEST_DONE();
+}
