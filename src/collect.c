@@ -598,6 +598,8 @@ int bk_collect(bk_book *book, const bk_collect_opts *opts, bk_diags *d)
             continue;
         nfound++;
         const char *why = left_out(post, opts, &book->arena);
+        if (why && (opts->ncategories || opts->ntags || opts->since.valid || opts->until.valid))
+            book->filtered = true;
         if (why) {
             bk_note(d, (bk_loc){ display, 0, 0 }, "left out: %s", why);
             book->nposts--;

@@ -151,7 +151,9 @@ static int order_by_category(bk_book *book, bk_diags *d)
             if (book->posts[i]->part == (long)k)
                 sorted[n++] = book->posts[i];
         if (n == first) {
-            if (k < listed)
+            /* A part name that matches no post is likely a typo, unless
+             * command-line filters emptied it. */
+            if (k < listed && !book->filtered)
                 bk_warn(d, (bk_loc){ book->site, 0, 0 },
                         "part '%s' of the configuration has no posts; left out", names.v[k]);
             continue;

@@ -40,12 +40,25 @@ int bk_yaml_load(bk_yaml *y, const char *text, size_t len, const char *file, int
         yaml_mark_t m = parser.problem_mark;
         if (parser.error == YAML_MEMORY_ERROR)
             bk_bug(__FILE__, __LINE__, "libyaml out of memory");
-        bk_loc loc = { file, line0 + (int)m.line, (int)m.column + 1 };
         const char *problem = parser.problem ? parser.problem : "malformed YAML";
-        if (parser.context)
-            bk_error(d, loc, "invalid YAML: %s %s", problem, parser.context);
-        else
-            bk_error(d, loc, "invalid YAML: %s", problem);
+        bk_buf msg = BK_BUF_INIT;
+        bk_buf_adds(&msg, problem);
+        if (parser.context) {
+            yaml_mark_t c = parser.context_mark;
+            /* At the end of the text the problem's own place is an empty
+             * line: point at what was left open instead. */
+            bool at_end = m.index >= len || bk_str_trim((bk_str){ text + m.index, len - m.index }).len == 0;
+            bk_buf_addf(&msg, " %s", parser.context);
+            if (at_end) {
+                m = c;
+                bk_buf_adds(&msg, " that starts here and is never closed");
+            } else if (c.line != m.line) {
+                bk_buf_addf(&msg, " that started on line %d", line0 + (int)c.line);
+            }
+        }
+        bk_loc loc = { file, line0 + (int)m.line, (int)m.column + 1 };
+        bk_error(d, loc, "invalid YAML: %s", msg.ptr);
+        bk_buf_release(&msg);
         bk_str l = text_line(text, len, m.line);
         bk_diags_set_excerpt(d, l.p, l.len);
         rc = -1;

@@ -109,6 +109,7 @@ typedef struct bk_book {
     const char *site_real;  /* its canonical absolute path */
     const char *site_name;  /* last component of site_real */
     bk_site_kind kind;
+    bool filtered;          /* --category/--tag/--since/--until left posts out */
     bk_post **posts;        /* heap array, reading order after bk_order */
     size_t nposts, cap;
     bk_part *parts;         /* heap array */

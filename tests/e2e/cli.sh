@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# End-to-end: command-line behaviour (help, version, exit codes, usage
+# errors, default output names, diagnostics paths).
+# usage: cli.sh BOOKIFY SAMPLES_DIR
+set -u
+bookify=$1 samples=$2
+fails=0 checks=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export SOURCE_DATE_EPOCH=1764000000
+
+# expect WANT_RC DESCRIPTION -- command...; stdout/stderr land in $tmp/out, $tmp/err
+expect() {
+    local want=$1 what=$2
+    shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    checks=$((checks + 1))
+    if [ "$rc" != "$want" ]; then
+        echo "FAIL: $what: exit $rc, expected $want"; sed 's/^/  | /' "$tmp/err"
+        fails=$((fails + 1))
+    fi
+}
+# has FILE PATTERN DESCRIPTION: fixed-string grep
+has() {
+    checks=$((checks + 1))
+    grep -qF -- "$2" "$1" || { echo "FAIL: $3: '$2' not in $(basename "$1")"; sed 's/^/  | /' "$1"; fails=$((fails + 1)); }
+}
+empty() {
+    checks=$((checks + 1))
+    [ ! -s "$1" ] || { echo "FAIL: $2: $(basename "$1") not empty"; sed 's/^/  | /' "$1"; fails=$((fails + 1)); }
+}
+
+expect 0 "--help" -- "$bookify" --help
+has "$tmp/out" "Usage: bookify [OPTIONS] SITE" "--help"
+for opt in --epub --pdf --output-dir --list --config --title --subtitle --author --lang \
+           --order --category --tag --since --until --drafts --future --quiet --verbose \
+           --strict --help --version; do
+    has "$tmp/out" "$opt" "--help mentions $opt"
+done
+empty "$tmp/err" "--help"
+expect 0 "-h" -- "$bookify" -h
+expect 0 "--version" -- "$bookify" --version
+has "$tmp/out" "bookify " "--version"
+
+expect 2 "no SITE" -- "$bookify" --list
+has "$tmp/err" "no SITE given" "no SITE"
+expect 2 "unknown option" -- "$bookify" --frobnicate site
+has "$tmp/err" "unknown option '--frobnicate'" "unknown option"
+expect 2 "missing value" -- "$bookify" --list "$samples/handbook" --order
+has "$tmp/err" "needs a value" "missing value"
+expect 2 "bad --since" -- "$bookify" --list --since=yesterday "$samples/handbook"
+has "$tmp/err" "invalid date 'yesterday' for --since" "bad --since"
+expect 2 "since after until" -- "$bookify" --list --since=2024-05-01 --until=2024-01-01 "$samples/handbook"
+expect 2 "--epub FILE without =" -- "$bookify" --epub "$samples/handbook" out.epub
+has "$tmp/err" "write --epub=FILE" "--epub FILE hint"
+expect 2 "two sites" -- "$bookify" --list "$samples/handbook" "$samples/field-notes"
+expect 1 "missing site" -- "$bookify" --list "$tmp/nope"
+has "$tmp/err" "$tmp/nope: error: cannot open site folder: No such file or directory" "missing site"
+expect 1 "site is a file" -- "$bookify" --list "$samples/handbook/README.md"
+has "$tmp/err" "not a folder" "site is a file"
+expect 1 "bad --lang" -- "$bookify" --list --lang='not a tag!' "$samples/handbook"
+
+# --list: nothing on stderr for a clean site, and paths printed as typed.
+expect 0 "--list handbook" -- "$bookify" --list "$samples/handbook/"
+empty "$tmp/err" "--list handbook stderr"
+has "$tmp/out" "_posts/2024-02-03 code that reads well.md" "--list spaces in names"
+expect 0 "-v" -- "$bookify" --list -v "$samples/handbook/"
+has "$tmp/err" "$samples/handbook/_posts/2024-06-01-unpublished-idea.md: note: left out: 'published: false'" "-v note path"
+(cd "$samples" && "$bookify" --list -v handbook >/dev/null 2>"$tmp/err")
+has "$tmp/err" "handbook/_posts/2024-06-01-unpublished-idea.md: note:" "relative SITE path"
+(cd "$samples/handbook" && "$bookify" --list -v . >/dev/null 2>"$tmp/err")
+has "$tmp/err" "_posts/2024-06-01-unpublished-idea.md: note:" "SITE '.'"
+
+# Output names (the writers come with issues 4 and 5; the names are fixed now).
+expect 1 "default names" -- "$bookify" "$samples/handbook"
+has "$tmp/err" "'the-small-web-handbook.epub'" "default EPUB name from the title"
+has "$tmp/err" "'the-small-web-handbook.pdf'" "default PDF name from the title"
+expect 1 "--title and -o" -- "$bookify" --epub --title="Notes, Vol. 2" -o "$tmp/out dir" "$samples/handbook"
+has "$tmp/err" "'$tmp/out dir/notes-vol-2.epub'" "-o DIR and --title"
+checks=$((checks + 1))
+grep -q "\.pdf" "$tmp/err" && { echo "FAIL: --epub alone also mentions a PDF"; fails=$((fails + 1)); }
+expect 1 "--pdf=FILE" -- "$bookify" --pdf="$tmp/x.pdf" "$samples/field-notes"
+has "$tmp/err" "'$tmp/x.pdf'" "--pdf=FILE"
+expect 1 "folder name" -- "$bookify" --epub "$samples/field-notes"
+has "$tmp/err" "'field-notes.epub'" "name from the site folder without a title"
+
+# Command line beats bookify.yml beats _config.yml: --config on top.
+printf 'title: From Config\norder: title\n' >"$tmp/extra.yml"
+expect 1 "--config" -- "$bookify" --epub --config="$tmp/extra.yml" "$samples/handbook"
+has "$tmp/err" "'from-config.epub'" "--config overrides bookify.yml"
+expect 0 "--config order" -- "$bookify" --list --config="$tmp/extra.yml" "$samples/handbook"
+checks=$((checks + 1))
+[ "$(head -1 "$tmp/out" | cut -f3)" = "A Writer's Checklist" ] || { echo "FAIL: order: title from --config"; fails=$((fails + 1)); }
+expect 0 "--order beats config" -- "$bookify" --list --config="$tmp/extra.yml" --order=date "$samples/handbook"
+checks=$((checks + 1))
+[ "$(head -1 "$tmp/out" | cut -f3)" = "Welcome to the Small Web" ] || { echo "FAIL: --order over config"; fails=$((fails + 1)); }
+expect 1 "missing --config" -- "$bookify" --list --config="$tmp/none.yml" "$samples/handbook"
+has "$tmp/err" "$tmp/none.yml: error: cannot read configuration: No such file or directory" "missing --config"
+
+# SOURCE_DATE_EPOCH decides what is "future", never the clock.
+expect 0 "future by epoch" -- env SOURCE_DATE_EPOCH=1706000000 "$bookify" --list "$samples/handbook"
+checks=$((checks + 1))
+[ "$(wc -l <"$tmp/out")" -eq 2 ] || { echo "FAIL: SOURCE_DATE_EPOCH=2024-01-23 should leave 2 posts, got $(wc -l <"$tmp/out")"; fails=$((fails + 1)); }
+
+echo "$((checks - fails)) passed, $fails failed"
+[ $fails -eq 0 ]
