@@ -103,4 +103,25 @@ void bk_slugify(bk_buf *out, const char *text, size_t len);
 /* Parse a decimal integer in [min, max] from the whole of s; false if not. */
 bool bk_parse_int(const char *s, long min, long max, long *out);
 
+
+
+/* ---- bk_strmap: string -> long, open addressing ----
+ * Keys are borrowed: they must outlive the map. Zero-initialisable. */
+typedef struct bk_strmap_entry {
+    const char *key;
+    long value;
+} bk_strmap_entry;
+
+typedef struct bk_strmap {
+    bk_strmap_entry *slots;
+    size_t len, cap; /* cap is 0 or a power of two */
+} bk_strmap;
+
+#define BK_STRMAP_INIT { NULL, 0, 0 }
+/* Pointer to key's value, or NULL when absent. */
+long *bk_strmap_lookup(const bk_strmap *m, const char *key);
+/* Set key to value (inserting or replacing). */
+void bk_strmap_put(bk_strmap *m, const char *key, long value);
+void bk_strmap_release(bk_strmap *m);
+
 #endif

@@ -382,3 +382,57 @@ bool bk_parse_int(const char *s, long min, long max, long *out)
     *out = v;
     return true;
 }
+
+/* ---- bk_strmap ---- */
+
+static size_t hash_str(const char *s)
+{
+    /* FNV-1a */
+    size_t h = (size_t)14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
+    return h;
+}
+
+static bk_strmap_entry *strmap_slot(const bk_strmap_entry *slots, size_t cap, const char *key)
+{
+    size_t i = hash_str(key) & (cap - 1);
+    while (slots[i].key && strcmp(slots[i].key, key) != 0)
+        i = (i + 1) & (cap - 1);
+    return (bk_strmap_entry *)&slots[i];
+}
+
+long *bk_strmap_lookup(const bk_strmap *m, const char *key)
+{
+    if (!m->cap)
+        return NULL;
+    bk_strmap_entry *e = strmap_slot(m->slots, m->cap, key);
+    return e->key ? &e->value : NULL;
+}
+
+void bk_strmap_put(bk_strmap *m, const char *key, long value)
+{
+    if ((m->len + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        bk_strmap_entry *slots = bk_xcalloc(cap, sizeof(*slots));
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->slots[i].key)
+                *strmap_slot(slots, cap, m->slots[i].key) = m->slots[i];
+        free(m->slots);
+        m->slots = slots;
+        m->cap = cap;
+    }
+    bk_strmap_entry *e = strmap_slot(m->slots, m->cap, key);
+    if (!e->key) {
+        e->key = key;
+        m->len++;
+    }
+    e->value = value;
+}
+
+void bk_strmap_release(bk_strmap *m)
+{
+    free(m->slots);
+    m->slots = NULL;
+    m->len = m->cap = 0;
+}

@@ -97,8 +97,28 @@ static void test_parse_int(void)
     CHECK(!bk_parse_int("-1", 0, 100, &v));
 }
 
+static void test_strmap(void)
+{
+    bk_strmap m = BK_STRMAP_INIT;
+    CHECK(bk_strmap_lookup(&m, "x") == NULL);
+    static char keys[2000][8];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%d", i);
+        bk_strmap_put(&m, keys[i], i);
+    }
+    CHECK_INT(m.len, 2000);
+    CHECK_INT(*bk_strmap_lookup(&m, "k1234"), 1234);
+    bk_strmap_put(&m, "k7", -7);
+    CHECK_INT(*bk_strmap_lookup(&m, "k7"), -7);
+    CHECK_INT(m.len, 2000);
+    CHECK(bk_strmap_lookup(&m, "k2000") == NULL);
+    bk_strmap_release(&m);
+    bk_strmap_release(&m);
+}
+
 int main(void)
 {
+    RUN(test_strmap);
     RUN(test_buf);
     RUN(test_str);
     RUN(test_arena);

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Set up bookify on Debian 12: install the packages it needs to build, test
+# and run (only those missing), configure and build into build/.
+#
+#   scripts/setup.sh          install + build
+#   scripts/setup.sh --test   install + build, run the whole test suite, then
+#                             build again with ASan + UBSan (build-asan/) and
+#                             run the suite there too
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+    # build
+    build-essential cmake pkg-config
+    # the libraries of the design (DESIGN.md section 3)
+    libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev libyaml-dev libzip-dev
+    libcairo2-dev libpango1.0-dev libfontconfig-dev libfreetype-dev libharfbuzz-dev
+    libhyphen-dev hyphen-en-us
+    # validators and readers the tests run on every book
+    epubcheck qpdf poppler-utils mupdf-tools libxml2-utils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { echo "setup: run as root or install sudo" >&2; exit 1; }
+        sudo=(sudo)
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+test_mode=0
+[ "${1:-}" = "--test" ] && test_mode=1
+
+werror=OFF
+[ $test_mode -eq 1 ] && werror=ON
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBK_WERROR=$werror >/dev/null
+cmake --build build -j "$jobs"
+
+if [ $test_mode -eq 1 ]; then
+    echo "== tests (release build)"
+    ctest --test-dir build --output-on-failure -j "$jobs"
+    echo "== tests (AddressSanitizer + UndefinedBehaviorSanitizer build)"
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBK_SANITIZE=ON -DBK_WERROR=ON >/dev/null
+    cmake --build build-asan -j "$jobs"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --test-dir build-asan --output-on-failure -j "$jobs"
+fi
