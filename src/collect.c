@@ -409,6 +409,45 @@ static const char *permalink_slug(bk_book *book, const char *permalink)
     return r;
 }
 
+/* MDX: blank out top-level `import`/`export` statements (they are code for
+ * the site's build, not text), keeping line numbers. A statement runs over
+ * several lines while its brackets are open. Lines inside code fences are
+ * left alone. */
+static void strip_mdx_statements(char *body, size_t len)
+{
+    char *p = body, *end = body + len;
+    bool in_fence = false;
+    int depth = 0;
+    bool in_stmt = false;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *eol = nl ? nl : end;
+        size_t n = (size_t)(eol - p);
+        const char *q = p;
+        while (q < eol && *q == ' ')
+            q++;
+        if (!in_stmt && (size_t)(eol - q) >= 3 && (memcmp(q, "```", 3) == 0 || memcmp(q, "~~~", 3) == 0))
+            in_fence = !in_fence;
+        if (!in_fence && !in_stmt &&
+            ((n > 7 && memcmp(p, "import ", 7) == 0) || (n > 7 && memcmp(p, "export ", 7) == 0))) {
+            in_stmt = true;
+            depth = 0;
+        }
+        if (in_stmt) {
+            for (char *c = p; c < eol; c++) {
+                if (*c == '{' || *c == '(' || *c == '[')
+                    depth++;
+                else if ((*c == '}' || *c == ')' || *c == ']') && depth > 0)
+                    depth--;
+                *c = ' ';
+            }
+            if (depth == 0)
+                in_stmt = false;
+        }
+        p = nl ? nl + 1 : end;
+    }
+}
+
 bk_post *bk_collect_post(bk_book *book, const char *rel, const char *raw, size_t len,
                          const bk_collect_opts *opts, bk_diags *d, const char **skip_reason)
 {
@@ -427,6 +466,9 @@ bk_post *bk_collect_post(bk_book *book, const char *rel, const char *raw, size_t
         book->nposts--;
         return NULL;
     }
+    const char *ext = strrchr(rel, '.');
+    if (ext && bk_ascii_casecmp(ext, ".mdx") == 0)
+        strip_mdx_statements((char *)post->body, post->body_len); /* our arena copy */
 
     const char *base = base_name(rel);
     bool index_page = strncmp(base, "index.", 6) == 0 || strncmp(base, "_index.", 7) == 0;
@@ -461,6 +503,8 @@ bk_post *bk_collect_post(bk_book *book, const char *rel, const char *raw, size_t
     }
 
     const char *stem = file_stem(book, rel);
+    while (*stem == ' ')
+        stem++; /* " 2020-01-01-x.md": a leading space is a typo, not a name */
     bk_date name_date;
     size_t prefix = bk_date_parse_prefix(stem, &name_date);
     const char *name_rest = stem + prefix;

@@ -237,6 +237,34 @@ static void test_toml(void)
     one_diag(BK_WARNING, 1, 1);
 }
 
+static void test_mdx(void)
+{
+    bk_post *p = post_named("_posts/2020-01-02-x.mdx",
+                            "---\ntitle: M\n---\nimport A from './a'\nexport const meta = {\n  x: 1,\n}\n"
+                            "\nText with import inside.\n\n```js\nimport kept from 'code'\n```\n");
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    CHECK(strstr(p->body, "./a") == NULL);
+    CHECK(strstr(p->body, "x: 1") == NULL);
+    CHECK(strstr(p->body, "Text with import inside.") != NULL);
+    CHECK(strstr(p->body, "import kept from 'code'") != NULL);
+    /* Line numbers survive: the text is still on body line 6. */
+    int line = 1;
+    for (const char *c = p->body; c < strstr(p->body, "Text with"); c++)
+        line += *c == '\n';
+    CHECK_INT(line, 6);
+    p = post_named("_posts/2020-01-02-y.md", "import this stays in .md\n");
+    CHECK(strstr(p->body, "import this stays") != NULL);
+}
+
+static void test_leading_space_name(void)
+{
+    bk_post *p = post_named("_posts/ 2021-07-08-late.md", "text\n");
+    CHECK(p && p->date_from_name && p->date.day == 8);
+    CHECK_STR(p->slug, "late");
+}
+
 static void test_body_title_helper(void)
 {
     bk_arena a = BK_ARENA_INIT;
@@ -267,6 +295,8 @@ int main(void)
     RUN(test_slug_sources);
     RUN(test_toml);
     RUN(test_body_title_helper);
+    RUN(test_mdx);
+    RUN(test_leading_space_name);
     bk_book_free(book);
     bk_diags_release(&d);
     return TEST_DONE();
