@@ -17,7 +17,7 @@ packages=(
     libcairo2-dev libpango1.0-dev libfontconfig-dev libfreetype-dev libharfbuzz-dev
     libhyphen-dev hyphen-en-us
     # validators and readers the tests run on every book
-    epubcheck qpdf poppler-utils mupdf-tools libxml2-utils
+    epubcheck qpdf poppler-utils mupdf-tools libxml2-utils cmark-gfm python3
 )
 
 missing=()

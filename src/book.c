@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/tree.h>
+
 #include "bookify/banned.h"
 
 void bk_strv_push(bk_arena *a, bk_strv *sv, const char *s)
@@ -67,8 +69,11 @@ void bk_book_free(bk_book *book)
 {
     if (!book)
         return;
+    for (size_t i = 0; i < book->nposts; i++)
+        xmlFreeDoc(book->posts[i]->doc);
     free(book->posts);
     free(book->parts);
+    free(book->assets);
     bk_arena_release(&book->arena);
     free(book);
 }

@@ -216,3 +216,153 @@ int bk_date_cmp(const bk_date *a, const bk_date *b)
     int64_t x = bk_date_epoch(a), y = bk_date_epoch(b);
     return x < y ? -1 : x > y;
 }
+
+/* ---- dates for readers ----
+ * A small table instead of the C library's locales: those depend on which
+ * locales a machine has generated, and the book must not. Month names are
+ * the forms used after a day number (genitive where the language has one). */
+
+#include "bookify/util.h"
+
+enum date_style {
+    DAY_MONTH_YEAR,    /* 8 January 2024 */
+    MONTH_DAY_YEAR,    /* January 8, 2024 */
+    DAY_DOT_MONTH,     /* 8. Januar 2024 */
+    DAY_DE_MONTH_DE,   /* 8 de enero de 2024 */
+    CJK_YMD,           /* 2024年1月8日 */
+    KO_YMD,            /* 2024년 1월 8일 */
+};
+
+typedef struct date_lang {
+    const char *tag; /* primary subtag, or full tag for regional forms */
+    enum date_style style;
+    const char *months[12];
+    const char *digits; /* NULL = ASCII; else ten UTF-8 digits separated by '|' */
+} date_lang;
+
+static const date_lang date_langs[] = {
+    { "en-US", MONTH_DAY_YEAR, { "January", "February", "March", "April", "May", "June", "July",
+                                 "August", "September", "October", "November", "December" }, NULL },
+    { "en", DAY_MONTH_YEAR, { "January", "February", "March", "April", "May", "June", "July",
+                              "August", "September", "October", "November", "December" }, NULL },
+    { "fr", DAY_MONTH_YEAR, { "janvier", "février", "mars", "avril", "mai", "juin", "juillet",
+                              "août", "septembre", "octobre", "novembre", "décembre" }, NULL },
+    { "de", DAY_DOT_MONTH, { "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli",
+                             "August", "September", "Oktober", "November", "Dezember" }, NULL },
+    { "es", DAY_DE_MONTH_DE, { "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
+                               "agosto", "septiembre", "octubre", "noviembre", "diciembre" }, NULL },
+    { "pt", DAY_DE_MONTH_DE, { "janeiro", "fevereiro", "março", "abril", "maio", "junho",
+                               "julho", "agosto", "setembro", "outubro", "novembro",
+                               "dezembro" }, NULL },
+    { "it", DAY_MONTH_YEAR, { "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
+                              "luglio", "agosto", "settembre", "ottobre", "novembre",
+                              "dicembre" }, NULL },
+    { "nl", DAY_MONTH_YEAR, { "januari", "februari", "maart", "april", "mei", "juni", "juli",
+                              "augustus", "september", "oktober", "november", "december" }, NULL },
+    { "sv", DAY_MONTH_YEAR, { "januari", "februari", "mars", "april", "maj", "juni", "juli",
+                              "augusti", "september", "oktober", "november", "december" }, NULL },
+    { "da", DAY_DOT_MONTH, { "januar", "februar", "marts", "april", "maj", "juni", "juli",
+                             "august", "september", "oktober", "november", "december" }, NULL },
+    { "nb", DAY_DOT_MONTH, { "januar", "februar", "mars", "april", "mai", "juni", "juli",
+                             "august", "september", "oktober", "november", "desember" }, NULL },
+    { "no", DAY_DOT_MONTH, { "januar", "februar", "mars", "april", "mai", "juni", "juli",
+                             "august", "september", "oktober", "november", "desember" }, NULL },
+    { "pl", DAY_MONTH_YEAR, { "stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca",
+                              "lipca", "sierpnia", "września", "października", "listopada",
+                              "grudnia" }, NULL },
+    { "ru", DAY_MONTH_YEAR, { "января", "февраля", "марта", "апреля", "мая", "июня", "июля",
+                              "августа", "сентября", "октября", "ноября", "декабря" }, NULL },
+    { "uk", DAY_MONTH_YEAR, { "січня", "лютого", "березня", "квітня", "травня", "червня",
+                              "липня", "серпня", "вересня", "жовтня", "листопада",
+                              "грудня" }, NULL },
+    { "tr", DAY_MONTH_YEAR, { "Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz",
+                              "Ağustos", "Eylül", "Ekim", "Kasım", "Aralık" }, NULL },
+    { "el", DAY_MONTH_YEAR, { "Ιανουαρίου", "Φεβρουαρίου", "Μαρτίου", "Απριλίου", "Μαΐου",
+                              "Ιουνίου", "Ιουλίου", "Αυγούστου", "Σεπτεμβρίου", "Οκτωβρίου",
+                              "Νοεμβρίου", "Δεκεμβρίου" }, NULL },
+    { "ar", DAY_MONTH_YEAR, { "يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو",
+                              "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر" },
+      "٠|١|٢|٣|٤|٥|٦|٧|٨|٩" },
+    { "fa", DAY_MONTH_YEAR, { "ژانویه", "فوریه", "مارس", "آوریل", "مه", "ژوئن", "ژوئیه", "اوت",
+                              "سپتامبر", "اکتبر", "نوامبر", "دسامبر" },
+      "۰|۱|۲|۳|۴|۵|۶|۷|۸|۹" },
+    { "he", DAY_MONTH_YEAR, { "בינואר", "בפברואר", "במרץ", "באפריל", "במאי", "ביוני", "ביולי",
+                              "באוגוסט", "בספטמבר", "באוקטובר", "בנובמבר", "בדצמבר" }, NULL },
+    { "ja", CJK_YMD, { 0 }, NULL },
+    { "zh", CJK_YMD, { 0 }, NULL },
+    { "ko", KO_YMD, { 0 }, NULL },
+};
+
+static const date_lang *find_date_lang(const char *lang)
+{
+    if (!lang)
+        lang = "en";
+    for (size_t i = 0; i < BK_ARRAY_LEN(date_langs); i++) {
+        const char *t = date_langs[i].tag;
+        size_t n = strlen(t);
+        if (bk_ascii_casecmp(lang, t) == 0)
+            return &date_langs[i];
+        /* "fr-CA" uses "fr"; but "en-US" must not fall to a longer tag. */
+        if (!strchr(t, '-') && strlen(lang) > n && lang[n] == '-') {
+            char prefix[16];
+            if (n < sizeof prefix) {
+                memcpy(prefix, lang, n);
+                prefix[n] = '\0';
+                if (bk_ascii_casecmp(prefix, t) == 0)
+                    return &date_langs[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+static void add_number(bk_buf *out, int n, const char *digits)
+{
+    char ascii[16];
+    int len = snprintf(ascii, sizeof ascii, "%d", n);
+    for (int i = 0; i < len; i++) {
+        if (!digits) {
+            bk_buf_addc(out, ascii[i]);
+            continue;
+        }
+        const char *p = digits;
+        for (int k = 0; k < ascii[i] - '0'; k++)
+            p = strchr(p, '|') + 1;
+        const char *end = strchr(p, '|');
+        bk_buf_add(out, p, end ? (size_t)(end - p) : strlen(p));
+    }
+}
+
+void bk_date_format_long(const bk_date *d, const char *lang, bk_buf *out)
+{
+    const date_lang *l = find_date_lang(lang);
+    if (!l) {
+        char ymd[11];
+        bk_date_format_ymd(d, ymd);
+        bk_buf_adds(out, ymd);
+        return;
+    }
+    const char *month = l->months[d->month - 1];
+    switch (l->style) {
+    case DAY_MONTH_YEAR:
+        add_number(out, d->day, l->digits);
+        bk_buf_addf(out, " %s ", month);
+        add_number(out, d->year, l->digits);
+        break;
+    case MONTH_DAY_YEAR:
+        bk_buf_addf(out, "%s %d, %d", month, d->day, d->year);
+        break;
+    case DAY_DOT_MONTH:
+        bk_buf_addf(out, "%d. %s %d", d->day, month, d->year);
+        break;
+    case DAY_DE_MONTH_DE:
+        bk_buf_addf(out, "%d de %s de %d", d->day, month, d->year);
+        break;
+    case CJK_YMD:
+        bk_buf_addf(out, "%d年%d月%d日", d->year, d->month, d->day);
+        break;
+    case KO_YMD:
+        bk_buf_addf(out, "%d년 %d월 %d일", d->year, d->month, d->day);
+        break;
+    }
+}

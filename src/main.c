@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "bookify/book.h"
 #include "bookify/collect.h"
 #include "bookify/config.h"
+#include "bookify/convert.h"
 #include "bookify/order.h"
+#include "bookify/outfile.h"
 
 #include "bookify/banned.h"
 
@@ -31,6 +34,8 @@ static const char usage_text[] =
     "  -o, --output-dir=DIR   put default-named outputs in DIR (default: .)\n"
     "      --list             print the book's posts in reading order, one a line:\n"
     "                         date<TAB>part<TAB>title<TAB>path; write nothing\n"
+    "      --check            read and convert every post, report problems, write nothing\n"
+    "      --dump-xhtml=DIR   also write each chapter's XHTML document into DIR\n"
     "\n"
     "Book metadata (override _config.yml and bookify.yml):\n"
     "      --config=FILE      read one more bookify.yml-style file\n"
@@ -48,6 +53,9 @@ static const char usage_text[] =
     "      --until=DATE       only posts dated on or before DATE\n"
     "      --drafts           include drafts (_drafts/, draft: true)\n"
     "      --future           include posts dated in the future\n"
+    "\n"
+    "Text:\n"
+    "      --no-smart         keep straight quotes and -- as typed (no smart punctuation)\n"
     "\n"
     "Diagnostics:\n"
     "  -q, --quiet            hide warnings\n"
@@ -76,6 +84,9 @@ enum long_only {
     OPT_UNTIL,
     OPT_DRAFTS,
     OPT_FUTURE,
+    OPT_CHECK,
+    OPT_DUMP_XHTML,
+    OPT_NO_SMART,
 };
 
 static const struct option long_options[] = {
@@ -95,6 +106,9 @@ static const struct option long_options[] = {
     { "until", required_argument, NULL, OPT_UNTIL },
     { "drafts", no_argument, NULL, OPT_DRAFTS },
     { "future", no_argument, NULL, OPT_FUTURE },
+    { "check", no_argument, NULL, OPT_CHECK },
+    { "dump-xhtml", required_argument, NULL, OPT_DUMP_XHTML },
+    { "no-smart", no_argument, NULL, OPT_NO_SMART },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "strict", no_argument, NULL, OPT_STRICT },
@@ -104,8 +118,8 @@ static const struct option long_options[] = {
 };
 
 typedef struct cli {
-    bool epub, pdf, list, quiet, verbose, strict;
-    const char *epub_file, *pdf_file, *out_dir, *config;
+    bool epub, pdf, list, check, no_smart, quiet, verbose, strict;
+    const char *epub_file, *pdf_file, *out_dir, *config, *dump_xhtml;
     const char *title, *subtitle, *author, *lang;
     bool order_set;
     bk_order_mode order;
@@ -197,6 +211,15 @@ static int parse_args(int argc, char **argv, cli *c)
             break;
         case OPT_FUTURE:
             c->future = true;
+            break;
+        case OPT_CHECK:
+            c->check = true;
+            break;
+        case OPT_DUMP_XHTML:
+            c->dump_xhtml = optarg;
+            break;
+        case OPT_NO_SMART:
+            c->no_smart = true;
             break;
         case 'q':
             c->quiet = true;
@@ -305,6 +328,49 @@ static void print_list(const bk_book *book)
     }
 }
 
+/* Each chapter's XHTML into dir (for inspection and tests). */
+static void dump_xhtml(const bk_book *book, const char *dir, bk_diags *d)
+{
+    if (!*dir)
+        dir = ".";
+    /* Make the folder (and its parents) when missing. */
+    char *dirs = bk_xstrdup(dir);
+    for (char *s = dirs + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char keep = *s;
+            *s = '\0';
+            if (mkdir(dirs, 0777) < 0 && errno != EEXIST) {
+                bk_error(d, (bk_loc){ dir, 0, 0 }, "cannot make the folder: %s", strerror(errno));
+                free(dirs);
+                return;
+            }
+            *s = keep;
+            if (!keep)
+                break;
+        }
+    }
+    free(dirs);
+    bk_buf text = BK_BUF_INIT, path = BK_BUF_INIT, index = BK_BUF_INIT;
+    for (size_t i = 0; i < book->nposts; i++) {
+        const bk_post *p = book->posts[i];
+        bk_buf_reset(&text);
+        bk_buf_reset(&path);
+        bk_convert_serialize(p, &text);
+        bk_buf_addf(&path, "%s/%s", dir, p->file);
+        if (bk_outfile_write_all(path.ptr, text.ptr, text.len, d) < 0)
+            break;
+        bk_buf_addf(&index, "%s\t%s\n", p->file, p->path);
+    }
+    /* index.tsv: chapter file and source path, in reading order. */
+    bk_buf_reset(&path);
+    bk_buf_addf(&path, "%s/index.tsv", dir);
+    if (d->nerrors == 0)
+        bk_outfile_write_all(path.ptr, index.ptr, index.len, d);
+    bk_buf_release(&index);
+    bk_buf_release(&text);
+    bk_buf_release(&path);
+}
+
 static const char *output_path(bk_book *book, const cli *c, const char *file, const char *ext)
 {
     if (file)
@@ -325,6 +391,8 @@ int main(int argc, char **argv)
         return code;
     }
 
+    bk_outfile_install_handlers();
+    bk_convert_init();
     bk_diags d = BK_DIAGS_INIT;
     d.strict = c.strict;
     bk_book *book = bk_book_new(c.site);
@@ -352,9 +420,19 @@ int main(int argc, char **argv)
         }
     }
 
+    /* The list needs no conversion; everything else does. */
+    if (d.nerrors == 0 && !c.list) {
+        bk_convert_opts co = { .no_smart = c.no_smart };
+        bk_convert_book(book, &co, &d);
+        if (c.dump_xhtml && d.nerrors == 0)
+            dump_xhtml(book, c.dump_xhtml, &d);
+    }
+
     if (d.nerrors == 0) {
         if (c.list) {
             print_list(book);
+        } else if (c.check || c.dump_xhtml) {
+            /* reported below; nothing else to write */
         } else {
             if (c.epub)
                 bk_error(&d, (bk_loc){ NULL, 0, 0 },

@@ -95,7 +95,23 @@ typedef struct bk_post {
     int body_line;          /* file line of body's first line */
     int fm_line;            /* file line of the first front-matter key line, 0 = none */
     long part;              /* index into book->parts, -1 = none */
+
+    /* Set by convert (see convert.h). */
+    struct _xmlDoc *doc;    /* the chapter as an XHTML5 document; freed with the book */
+    const char *id;         /* id of the chapter's <section>, unique in the book */
+    const char *file;       /* chapter document's name in the book: "<slug>.xhtml" */
+    const char *doc_lang;   /* the chapter's language (post's, else the book's) */
+    bool rtl;               /* right-to-left chapter */
+    const char *title_text; /* title as plain text (Markdown and entities rendered) */
 } bk_post;
+
+/* A file of the site that the book carries (images). */
+typedef struct bk_asset {
+    const char *path;       /* real absolute path of the source file */
+    const char *href;       /* name inside the book, e.g. "images/cover.jpg" */
+    const char *media_type; /* from the file's bytes */
+    size_t size;
+} bk_asset;
 
 typedef struct bk_part {
     const char *title;
@@ -114,6 +130,8 @@ typedef struct bk_book {
     size_t nposts, cap;
     bk_part *parts;         /* heap array */
     size_t nparts;
+    bk_asset *assets;       /* heap array, in first-use order */
+    size_t nassets, capassets;
 } bk_book;
 
 /* A new empty book for SITE (as typed). Never fails; free with bk_book_free. */

@@ -43,6 +43,13 @@ bk_date bk_date_from_epoch(int64_t t);
 /* Writes "YYYY-MM-DD" into out (at least 11 bytes). */
 void bk_date_format_ymd(const bk_date *d, char out[static 11]);
 
+/* Append the date written out for a reader of language lang (a BCP 47
+ * tag: "en", "en-US", "fr", "ja", "ar"...): "8 January 2024",
+ * "January 8, 2024", "8 janvier 2024", "2024年1月8日", "٨ يناير ٢٠٢٤".
+ * Languages without a table get ISO "2024-01-08". Cannot fail. */
+struct bk_buf;
+void bk_date_format_long(const bk_date *d, const char *lang, struct bk_buf *out);
+
 /* Compare by instant; equal instants compare equal. */
 int bk_date_cmp(const bk_date *a, const bk_date *b);
 

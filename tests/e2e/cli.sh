@@ -98,6 +98,21 @@ checks=$((checks + 1))
 expect 1 "missing --config" -- "$bookify" --list --config="$tmp/none.yml" "$samples/handbook"
 has "$tmp/err" "$tmp/none.yml: error: cannot read configuration: No such file or directory" "missing --config"
 
+# --check converts every post, reports, and writes nothing.
+(cd "$tmp" && mkdir -p check && cd check && "$bookify" --check "$samples/handbook" >"$tmp/out" 2>"$tmp/err")
+checks=$((checks + 1))
+[ $? -eq 0 ] || { echo "FAIL: --check exit"; fails=$((fails + 1)); }
+empty "$tmp/out" "--check stdout"
+has "$tmp/err" "dropped Liquid tag '{% include %}'" "--check reports template leftovers"
+checks=$((checks + 1))
+[ -z "$(ls -A "$tmp/check")" ] || { echo "FAIL: --check wrote files"; fails=$((fails + 1)); }
+expect 0 "--check -q" -- "$bookify" --check -q "$samples/handbook"
+empty "$tmp/err" "--check -q stderr"
+expect 1 "--check --strict" -- "$bookify" --check --strict "$samples/handbook"
+expect 0 "--no-smart" -- "$bookify" -q --no-smart --dump-xhtml="$tmp/dump" "$samples/handbook"
+checks=$((checks + 1))
+grep -q "A Writer's Checklist" "$tmp/dump/writers-checklist.xhtml" || { echo "FAIL: --no-smart kept a curly apostrophe"; fails=$((fails + 1)); }
+
 # SOURCE_DATE_EPOCH decides what is "future", never the clock.
 expect 0 "future by epoch" -- env SOURCE_DATE_EPOCH=1706000000 "$bookify" --list "$samples/handbook"
 checks=$((checks + 1))

@@ -1,5 +1,6 @@
 /* Unit tests: every date form of DESIGN.md section 2 and more. */
 #include "bookify/date.h"
+#include "bookify/util.h"
 #include "harness.h"
 
 static bk_date parse(const char *s, bool want_ok)
@@ -107,8 +108,34 @@ static void test_prefix(void)
     CHECK_INT(bk_date_parse_prefix("2019-02-31-x.md", &d), 0);
 }
 
+static void long_is(const char *date, const char *lang, const char *want)
+{
+    bk_date d = parse(date, true);
+    bk_buf b = BK_BUF_INIT;
+    bk_date_format_long(&d, lang, &b);
+    CHECK_STR(b.ptr, want);
+    bk_buf_release(&b);
+}
+
+static void test_format_long(void)
+{
+    long_is("2024-01-08", "en", "8 January 2024");
+    long_is("2024-01-08", "en-GB", "8 January 2024");
+    long_is("2024-01-08", "en-US", "January 8, 2024");
+    long_is("2024-08-01", "fr-CA", "1 août 2024");
+    long_is("2024-03-05", "de", "5. März 2024");
+    long_is("2024-03-05", "es", "5 de marzo de 2024");
+    long_is("2024-04-10", "ja", "2024年4月10日");
+    long_is("2024-04-10", "ko", "2024년 4월 10일");
+    long_is("2024-04-02", "ar", "٢ أبريل ٢٠٢٤");
+    long_is("2024-04-02", "fa-IR", "۲ آوریل ۲۰۲۴");
+    long_is("2024-04-02", "xx", "2024-04-02");
+    long_is("2024-04-02", NULL, "2 April 2024");
+}
+
 int main(void)
 {
+    RUN(test_format_long);
     RUN(test_forms);
     RUN(test_time_and_zone);
     RUN(test_invalid);

@@ -1,0 +1,1159 @@
+/* convert.c -- a post's Markdown into its XHTML5 document (see convert.h). */
+#include "bookify/convert.h"
+
+#include <cmark-gfm-core-extensions.h>
+#include <cmark-gfm.h>
+#include <glib.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/xmlsave.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bookify/config.h"
+#include "bookify/premd.h"
+#include "bookify/resolve.h"
+#include "bookify/sanitize.h"
+#include "dom.h"
+
+#include "bookify/banned.h"
+
+/* ==================== set-up ==================== */
+
+static void swallow_xml_error(void *ctx, xmlErrorPtr e)
+{
+    (void)ctx;
+    (void)e;
+}
+
+void bk_convert_init(void)
+{
+    cmark_gfm_core_extensions_ensure_registered();
+    xmlInitParser();
+    xmlSetStructuredErrorFunc(NULL, swallow_xml_error);
+}
+
+/* ==================== Markdown to an HTML tree ==================== */
+
+static const char *const extension_names[] = { "table", "strikethrough", "autolink", "tasklist" };
+
+static cmark_parser *new_parser(int options)
+{
+    cmark_parser *parser = cmark_parser_new(options);
+    for (size_t i = 0; i < BK_ARRAY_LEN(extension_names); i++) {
+        cmark_syntax_extension *ext = cmark_find_syntax_extension(extension_names[i]);
+        BK_ASSERT(ext != NULL);
+        cmark_parser_attach_syntax_extension(parser, ext);
+    }
+    return parser;
+}
+
+/* Raw HTML carries no data-sourcepos: put a marker comment with its line in
+ * front of it, so the sanitiser knows where each raw element came from. */
+static void mark_raw_html_lines(cmark_node *doc)
+{
+    cmark_iter *it = cmark_iter_new(doc);
+    cmark_event_type ev;
+    bk_buf b = BK_BUF_INIT;
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        cmark_node_type t = cmark_node_get_type(n);
+        if (ev != CMARK_EVENT_ENTER || (t != CMARK_NODE_HTML_BLOCK && t != CMARK_NODE_HTML_INLINE))
+            continue;
+        int line = cmark_node_get_start_line(n);
+        for (cmark_node *p = cmark_node_parent(n); line <= 0 && p; p = cmark_node_parent(p))
+            line = cmark_node_get_start_line(p);
+        const char *lit = cmark_node_get_literal(n);
+        bk_buf_reset(&b);
+        bk_buf_addf(&b, "<!--bk-line:%d-->%s", line > 0 ? line : 1, lit ? lit : "");
+        cmark_node_set_literal(n, b.ptr);
+    }
+    bk_buf_release(&b);
+    cmark_iter_free(it);
+}
+
+/* Render Markdown (already free of template leftovers) to an HTML tree. */
+static htmlDocPtr markdown_to_html(const char *md, size_t len, bool smart, bool sourcepos)
+{
+    int options = CMARK_OPT_FOOTNOTES | CMARK_OPT_UNSAFE | (smart ? CMARK_OPT_SMART : 0);
+    cmark_parser *parser = new_parser(options);
+    cmark_parser_feed(parser, md, len);
+    cmark_node *doc = cmark_parser_finish(parser);
+    if (sourcepos)
+        mark_raw_html_lines(doc);
+    char *html = cmark_render_html(doc,
+                                   options | CMARK_OPT_TABLE_PREFER_STYLE_ATTRIBUTES |
+                                       (sourcepos ? CMARK_OPT_SOURCEPOS : 0),
+                                   cmark_parser_get_syntax_extensions(parser));
+    /* A doctype and a body keep the HTML parser from guessing. */
+    bk_buf b = BK_BUF_INIT;
+    bk_buf_adds(&b, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>");
+    bk_buf_adds(&b, html);
+    bk_buf_adds(&b, "</body></html>");
+    htmlDocPtr h = htmlReadMemory(b.ptr, (int)b.len, NULL, "UTF-8",
+                                  HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+    bk_buf_release(&b);
+    cmark_get_default_mem_allocator()->free(html);
+    cmark_node_free(doc);
+    cmark_parser_free(parser);
+    return h;
+}
+
+static xmlNodePtr html_body(htmlDocPtr h)
+{
+    xmlNodePtr root = h ? xmlDocGetRootElement(h) : NULL;
+    for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next)
+        if (bk_dom_is(c, "body"))
+            return c;
+    return NULL;
+}
+
+/* Deepest element nesting under n (iterative). */
+static int max_depth(xmlNodePtr n)
+{
+    int depth = 0, best = 0;
+    xmlNodePtr x = n;
+    while (x) {
+        if (x->children && x->type == XML_ELEMENT_NODE) {
+            x = x->children;
+            if (++depth > best)
+                best = depth;
+            continue;
+        }
+        while (x && x != n && !x->next) {
+            x = x->parent;
+            depth--;
+        }
+        if (!x || x == n)
+            break;
+        x = x->next;
+    }
+    return best;
+}
+
+/* libxml2's HTML parser stops at this depth and drops the rest. */
+#define HTML_MAX_DEPTH 256
+
+/* ==================== per-post state ==================== */
+
+typedef struct conv {
+    bk_book *book;
+    bk_post *post;
+    bk_diags *diags;
+    bk_premd pm;
+    xmlDocPtr doc;
+    xmlNsPtr ns, epub;
+    xmlNodePtr section; /* the chapter */
+    bool smart;
+} conv;
+
+static int md_to_file_line(void *ud, int md_line)
+{
+    conv *c = ud;
+    int body_line = md_line;
+    if (md_line >= 1 && (size_t)md_line <= c->pm.nlines)
+        body_line = c->pm.line_map[md_line - 1];
+    return c->post->body_line + body_line - 1;
+}
+
+/* Copy src's children (from another document) under parent, in the XHTML
+ * namespace. */
+static void adopt_children(conv *c, xmlNodePtr src, xmlNodePtr parent)
+{
+    for (xmlNodePtr n = src ? src->children : NULL; n; n = n->next) {
+        xmlNodePtr copy = xmlDocCopyNode(n, c->doc, 1);
+        if (copy)
+            xmlAddChild(parent, copy);
+    }
+}
+
+/* ==================== the header ==================== */
+
+static bool is_rtl_lang(const char *lang)
+{
+    static const char *const rtl[] = { "ar", "fa", "he", "iw", "ur", "ps", "sd", "ug",
+                                       "yi", "dv", "ckb", "syr", "ku-Arab" };
+    if (!lang)
+        return false;
+    for (size_t i = 0; i < BK_ARRAY_LEN(rtl); i++) {
+        size_t n = strlen(rtl[i]);
+        if (strncmp(lang, rtl[i], n) == 0 && (lang[n] == '\0' || lang[n] == '-'))
+            return true;
+    }
+    return false;
+}
+
+/* Does the text hold more right-to-left letters than left-to-right ones? */
+static bool mostly_rtl(const char *text, size_t len)
+{
+    size_t rtl = 0, ltr = 0;
+    const char *end = text + len;
+    for (const char *p = text; p < end; p = g_utf8_next_char(p)) {
+        gunichar ch = g_utf8_get_char(p);
+        if (!g_unichar_isalpha(ch))
+            continue;
+        GUnicodeScript s = g_unichar_get_script(ch);
+        if (s == G_UNICODE_SCRIPT_ARABIC || s == G_UNICODE_SCRIPT_HEBREW ||
+            s == G_UNICODE_SCRIPT_SYRIAC || s == G_UNICODE_SCRIPT_THAANA ||
+            s == G_UNICODE_SCRIPT_NKO)
+            rtl++;
+        else
+            ltr++;
+    }
+    return rtl > ltr;
+}
+
+/* Markdown of one line (a title) rendered as inline nodes under parent.
+ * A title is never a block: a leading "1." or "#" stays text. */
+static void render_inline(conv *c, const char *text, xmlNodePtr parent)
+{
+    bk_buf md = BK_BUF_INIT;
+    const char *p = text;
+    size_t digits = strspn(p, "0123456789");
+    if (strchr("#>-+*=", p[0]) || (digits && (p[digits] == '.' || p[digits] == ')'))) {
+        bk_buf_add(&md, p, digits);
+        bk_buf_addc(&md, '\\');
+        p += digits;
+    }
+    for (; *p; p++)
+        bk_buf_addc(&md, *p == '\n' ? ' ' : *p);
+    htmlDocPtr h = markdown_to_html(md.ptr, md.len, c->smart, false);
+    xmlNodePtr body = html_body(h);
+    if (body) {
+        bk_sanitize_ctx sc = { c->post->display, md_to_file_line, c };
+        bk_sanitize(body, &sc, c->diags);
+        xmlNodePtr first = bk_dom_first_element(body);
+        adopt_children(c, bk_dom_is(first, "p") ? first : body, parent);
+    }
+    xmlFreeDoc(h);
+    bk_buf_release(&md);
+}
+
+static void add_text_el(conv *c, xmlNodePtr parent, const char *name, const char *cls,
+                        const char *text)
+{
+    xmlNodePtr e = bk_dom_new(parent, c->ns, name);
+    if (cls)
+        xmlSetProp(e, BAD_CAST "class", BAD_CAST cls);
+    xmlNodeAddContent(e, BAD_CAST text);
+}
+
+static void build_header(conv *c)
+{
+    bk_post *p = c->post;
+    xmlNodePtr header = bk_dom_new(c->section, c->ns, "header");
+    xmlSetProp(header, BAD_CAST "class", BAD_CAST "chapter-header");
+    xmlNodePtr h1 = bk_dom_new(header, c->ns, "h1");
+    xmlSetProp(h1, BAD_CAST "class", BAD_CAST "chapter-title");
+    render_inline(c, p->title, h1);
+    bk_buf t = BK_BUF_INIT;
+    bk_dom_text(h1, &t);
+    p->title_text = bk_arena_strndup(&c->book->arena, t.ptr, t.len);
+    bk_buf_release(&t);
+    if (p->subtitle) {
+        xmlNodePtr sub = bk_dom_new(header, c->ns, "p");
+        xmlSetProp(sub, BAD_CAST "class", BAD_CAST "chapter-subtitle");
+        xmlSetProp(sub, BAD_CAST "role", BAD_CAST "doc-subtitle");
+        render_inline(c, p->subtitle, sub);
+    }
+    const char *book_author = c->book->meta.author;
+    bool show_author = p->author && (!book_author || strcmp(p->author, book_author) != 0);
+    if (p->date.valid || show_author) {
+        xmlNodePtr meta = bk_dom_new(header, c->ns, "p");
+        xmlSetProp(meta, BAD_CAST "class", BAD_CAST "chapter-meta");
+        if (p->date.valid) {
+            char ymd[11];
+            bk_date_format_ymd(&p->date, ymd);
+            bk_buf when = BK_BUF_INIT;
+            bk_date_format_long(&p->date, c->book->meta.lang, &when);
+            xmlNodePtr time = bk_dom_new(meta, c->ns, "time");
+            xmlSetProp(time, BAD_CAST "datetime", BAD_CAST ymd);
+            xmlNodeAddContent(time, BAD_CAST when.ptr);
+            bk_buf_release(&when);
+        }
+        if (p->date.valid && show_author)
+            xmlNodeAddContent(meta, BAD_CAST " · ");
+        if (show_author)
+            add_text_el(c, meta, "span", "chapter-author", p->author);
+    }
+    if (p->categories.len || p->tags.len) {
+        xmlNodePtr ul = bk_dom_new(header, c->ns, "ul");
+        xmlSetProp(ul, BAD_CAST "class", BAD_CAST "chapter-tags");
+        for (size_t i = 0; i < p->categories.len; i++)
+            add_text_el(c, ul, "li", "category", p->categories.v[i]);
+        for (size_t i = 0; i < p->tags.len; i++)
+            add_text_el(c, ul, "li", "tag", p->tags.v[i]);
+    }
+}
+
+/* ==================== cleaning the body ==================== */
+
+/* Text of n lowercased with blanks collapsed, for comparing titles. */
+static char *fold_text(xmlNodePtr n, const char *s)
+{
+    bk_buf b = BK_BUF_INIT;
+    if (n)
+        bk_dom_text(n, &b);
+    else
+        bk_buf_adds(&b, s);
+    char *folded = g_utf8_casefold(b.ptr, (gssize)b.len);
+    bk_buf_release(&b);
+    char *r = bk_xstrdup(folded);
+    g_free(folded);
+    return r;
+}
+
+/* A leading "# Title" that repeats the chapter title is not shown twice. */
+static void drop_repeated_title(conv *c, xmlNodePtr content_start)
+{
+    char *want = fold_text(NULL, c->post->title_text);
+    for (xmlNodePtr n = content_start; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (bk_dom_is(n, "h1")) {
+            char *got = fold_text(n, NULL);
+            bool same = strcmp(got, want) == 0;
+            free(got);
+            if (same || c->post->title_from_body) {
+                xmlUnlinkNode(n);
+                xmlFreeNode(n);
+            }
+            break;
+        }
+        if (!c->post->title_from_body)
+            break; /* only a heading that opens the post repeats the title */
+    }
+    free(want);
+}
+
+/* The chapter title is the h1: when the post uses h1 itself, every heading
+ * moves one level down so the outline stays right. */
+static void shift_headings(conv *c, xmlNodePtr content_start)
+{
+    bool has_h1 = false;
+    for (xmlNodePtr n = content_start; n && !has_h1; n = bk_dom_next(n, c->section, false))
+        has_h1 = bk_dom_is(n, "h1");
+    if (!has_h1)
+        return;
+    for (xmlNodePtr n = content_start; n; n = bk_dom_next(n, c->section, false)) {
+        if (n->type == XML_ELEMENT_NODE && n->name[0] == 'h' && n->name[1] >= '1' &&
+            n->name[1] <= '5' && n->name[2] == '\0') {
+            char name[3] = { 'h', (char)(n->name[1] + 1), '\0' };
+            xmlNodeSetName(n, BAD_CAST name);
+        }
+    }
+}
+
+/* GitHub's heading slug: lowercase, drop everything but letters, marks,
+ * numbers, '_', '-' and spaces, then spaces become '-'. */
+static void github_slug(const char *text, bk_buf *out)
+{
+    char *lower = g_utf8_strdown(text, -1);
+    for (const char *p = lower; *p; p = g_utf8_next_char(p)) {
+        gunichar ch = g_utf8_get_char(p);
+        if (ch == ' ') {
+            bk_buf_addc(out, '-');
+        } else if (ch == '-' || ch == '_' || g_unichar_isalnum(ch) || g_unichar_ismark(ch)) {
+            char u[6];
+            int n = g_unichar_to_utf8(ch, u);
+            bk_buf_add(out, u, (size_t)n);
+        }
+    }
+    g_free(lower);
+}
+
+/* kramdown's auto id (Jekyll's default Markdown): ASCII letters, digits,
+ * '-', '_' and spaces, leading non-letters dropped. */
+static void kramdown_slug(const char *text, bk_buf *out)
+{
+    const char *p = text;
+    while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+        p++;
+    for (; *p; p++) {
+        char ch = bk_ascii_lower(*p);
+        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_')
+            bk_buf_addc(out, ch);
+        else if (ch == ' ')
+            bk_buf_addc(out, '-');
+    }
+}
+
+/* "Heading {#custom-id}": take the id, drop the marker. */
+static char *take_explicit_id(xmlNodePtr h)
+{
+    xmlNodePtr last = h->last;
+    if (!last || last->type != XML_TEXT_NODE)
+        return NULL;
+    const char *t = (const char *)last->content;
+    size_t n = strlen(t);
+    while (n && t[n - 1] == ' ')
+        n--;
+    if (n < 4 || t[n - 1] != '}')
+        return NULL;
+    const char *open = NULL;
+    for (size_t i = n - 1; i-- > 0;)
+        if (t[i] == '{') {
+            open = t + i;
+            break;
+        }
+    if (!open || open[1] != '#')
+        return NULL;
+    size_t idlen = (size_t)(t + n - 1 - (open + 2));
+    if (!idlen || memchr(open + 2, ' ', idlen))
+        return NULL;
+    char *id = bk_xstrndup(open + 2, idlen);
+    size_t keep = (size_t)(open - t);
+    while (keep && t[keep - 1] == ' ')
+        keep--;
+    char *rest = bk_xstrndup(t, keep);
+    xmlNodeSetContent(last, BAD_CAST rest);
+    free(rest);
+    return id;
+}
+
+static void heading_ids(conv *c, xmlNodePtr content_start)
+{
+    bk_strmap used = BK_STRMAP_INIT;
+    bk_arena tmp = BK_ARENA_INIT;
+    bk_buf b = BK_BUF_INIT;
+    for (xmlNodePtr n = content_start; n; n = bk_dom_next(n, c->section, false)) {
+        if (n->type != XML_ELEMENT_NODE || n->name[0] != 'h' || n->name[1] < '1' ||
+            n->name[1] > '6' || n->name[2])
+            continue;
+        char *explicit_id = take_explicit_id(n);
+        char *have = bk_dom_attr(n, "id");
+        bk_buf_reset(&b);
+        bk_dom_text(n, &b);
+        char *text = bk_xstrndup(b.ptr, b.len);
+        bk_buf_reset(&b);
+        if (explicit_id)
+            bk_buf_adds(&b, explicit_id);
+        else if (have)
+            bk_buf_adds(&b, have);
+        else
+            github_slug(text, &b);
+        if (!b.len)
+            bk_buf_adds(&b, "section");
+        /* GitHub numbers repeats: "intro", "intro-1", "intro-2". */
+        const char *base = bk_arena_strdup(&tmp, b.ptr);
+        const char *id = base;
+        for (long k = 1; bk_strmap_lookup(&used, id); k++)
+            id = bk_arena_printf(&tmp, "%s-%ld", base, k);
+        bk_strmap_put(&used, id, 1);
+        xmlSetProp(n, BAD_CAST "id", BAD_CAST id);
+        if (!explicit_id && !have) {
+            bk_buf_reset(&b);
+            kramdown_slug(text, &b);
+            if (b.len && strcmp(b.ptr, id) != 0)
+                xmlSetProp(n, BAD_CAST "data-bk-alias", BAD_CAST b.ptr);
+        }
+        free(text);
+        free(explicit_id);
+        xmlFree(have);
+    }
+    bk_buf_release(&b);
+    bk_arena_release(&tmp);
+    bk_strmap_release(&used);
+}
+
+/* Maths placeholders from premd: U+E000 n U+E001 inline, U+E002 n U+E001
+ * display. In text they become math elements; inside code, in attributes
+ * or anywhere else, the TeX comes back with its delimiters. */
+#define PH_INLINE "\xEE\x80\x80"
+#define PH_DISPLAY "\xEE\x80\x82"
+#define PH_END "\xEE\x80\x81"
+
+static const bk_premd_math *placeholder_at(conv *c, const char *s, size_t *len)
+{
+    if (strncmp(s, PH_INLINE, 3) != 0 && strncmp(s, PH_DISPLAY, 3) != 0)
+        return NULL;
+    const char *p = s + 3;
+    size_t idx = 0, digits = 0;
+    while (*p >= '0' && *p <= '9' && digits < 9) {
+        idx = idx * 10 + (size_t)(*p - '0');
+        p++;
+        digits++;
+    }
+    if (!digits || strncmp(p, PH_END, 3) != 0 || idx >= c->pm.nmath)
+        return NULL;
+    *len = (size_t)(p + 3 - s);
+    return &c->pm.math[idx];
+}
+
+static void add_tex_source(bk_buf *b, const bk_premd_math *m)
+{
+    bk_buf_adds(b, m->display ? "$$" : "$");
+    bk_buf_adds(b, m->tex);
+    bk_buf_adds(b, m->display ? "$$" : "$");
+}
+
+/* s with every placeholder turned back into its TeX source. */
+static char *restore_math(conv *c, const char *s)
+{
+    bk_buf b = BK_BUF_INIT;
+    for (const char *p = s; *p;) {
+        size_t n;
+        const bk_premd_math *m = placeholder_at(c, p, &n);
+        if (m) {
+            add_tex_source(&b, m);
+            p += n;
+        } else {
+            bk_buf_addc(&b, *p++);
+        }
+    }
+    return bk_buf_detach(&b);
+}
+
+static bool only_child_content(xmlNodePtr parent, xmlNodePtr child)
+{
+    for (xmlNodePtr s = parent->children; s; s = s->next) {
+        if (s == child)
+            continue;
+        if (s->type != XML_TEXT_NODE)
+            return false;
+        for (const xmlChar *t = s->content; t && *t; t++)
+            if (*t != ' ' && *t != '\n' && *t != '\t')
+                return false;
+    }
+    return true;
+}
+
+static void expand_math_text(conv *c, xmlNodePtr text)
+{
+    const char *s = (const char *)text->content;
+    if (!strstr(s, "\xEE\x80"))
+        return;
+    if (bk_dom_inside(text, "pre") || bk_dom_inside(text, "code")) {
+        char *r = restore_math(c, s);
+        xmlNodeSetContent(text, BAD_CAST r);
+        free(r);
+        return;
+    }
+    xmlNodePtr after = text;
+    bk_buf plain = BK_BUF_INIT;
+    char *copy = bk_xstrdup(s);
+    xmlNodeSetContent(text, BAD_CAST "");
+    for (const char *p = copy; *p;) {
+        size_t n;
+        const bk_premd_math *m = placeholder_at(c, p, &n);
+        if (!m) {
+            bk_buf_addc(&plain, *p++);
+            continue;
+        }
+        if (plain.len) {
+            xmlNodePtr t = xmlNewDocText(c->doc, BAD_CAST plain.ptr);
+            after = xmlAddNextSibling(after, t);
+            bk_buf_reset(&plain);
+        }
+        xmlNodePtr el = xmlNewDocNode(c->doc, c->ns, BAD_CAST "span", NULL);
+        xmlSetProp(el, BAD_CAST "class", BAD_CAST(m->display ? "math display" : "math"));
+        xmlNodeAddContent(el, BAD_CAST m->tex);
+        after = xmlAddNextSibling(after, el);
+        p += n;
+    }
+    if (plain.len)
+        xmlAddNextSibling(after, xmlNewDocText(c->doc, BAD_CAST plain.ptr));
+    bk_buf_release(&plain);
+    free(copy);
+}
+
+static void expand_math(conv *c)
+{
+    if (!c->pm.nmath)
+        return;
+    /* Text first: collect, since expanding changes the tree. */
+    xmlNodePtr *texts = NULL;
+    size_t n = 0, cap = 0;
+    for (xmlNodePtr x = c->section; x; x = bk_dom_next(x, c->section, false)) {
+        if (x->type == XML_TEXT_NODE && x->content && strstr((const char *)x->content, "\xEE\x80")) {
+            BK_GROW(texts, cap, n + 1);
+            texts[n++] = x;
+        }
+        if (x->type == XML_ELEMENT_NODE) {
+            for (xmlAttrPtr a = x->properties; a; a = a->next) {
+                xmlChar *v = xmlNodeListGetString(c->doc, a->children, 1);
+                if (v && strstr((const char *)v, "\xEE\x80")) {
+                    char *r = restore_math(c, (const char *)v);
+                    xmlSetProp(x, a->name, BAD_CAST r);
+                    free(r);
+                }
+                xmlFree(v);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        expand_math_text(c, texts[i]);
+    free(texts);
+    /* A display formula alone in its paragraph is a block of its own. */
+    for (xmlNodePtr x = c->section; x;) {
+        xmlNodePtr next = bk_dom_next(x, c->section, false);
+        if (bk_dom_is(x, "span") && bk_dom_has_class(x, "display") && bk_dom_is(x->parent, "p") &&
+            only_child_content(x->parent, x)) {
+            xmlNodePtr p = x->parent;
+            xmlNodeSetName(p, BAD_CAST "div");
+            xmlSetProp(p, BAD_CAST "class", BAD_CAST "math display");
+            xmlNodePtr kid = p->children;
+            while (kid) {
+                xmlNodePtr nk = kid->next;
+                if (kid != x) {
+                    xmlUnlinkNode(kid);
+                    xmlFreeNode(kid);
+                }
+                kid = nk;
+            }
+            bk_dom_unwrap(x);
+            next = bk_dom_next(p, c->section, true);
+        }
+        x = next;
+    }
+}
+
+/* kramdown abbreviations: wrap whole-word uses in <abbr title>. */
+static bool word_char(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch >= 0x80;
+}
+
+static void apply_abbreviations(conv *c)
+{
+    if (!c->pm.nabbrs)
+        return;
+    xmlNodePtr *texts = NULL;
+    size_t n = 0, cap = 0;
+    for (xmlNodePtr x = c->section; x; x = bk_dom_next(x, c->section, false)) {
+        bool skip = bk_dom_is(x, "pre") || bk_dom_is(x, "code") || bk_dom_is(x, "abbr") ||
+                    bk_dom_is(x, "header");
+        if (skip) {
+            x = bk_dom_next(x, c->section, true);
+            if (!x)
+                break;
+        }
+        if (x->type == XML_TEXT_NODE) {
+            BK_GROW(texts, cap, n + 1);
+            texts[n++] = x;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        xmlNodePtr t = texts[i];
+        for (size_t k = 0; k < c->pm.nabbrs; k++) {
+            const bk_premd_abbr *ab = &c->pm.abbrs[k];
+            size_t alen = strlen(ab->abbr);
+            if (!alen)
+                continue;
+            const char *s = (const char *)t->content;
+            const char *hit = NULL;
+            for (const char *p = strstr(s, ab->abbr); p; p = strstr(p + 1, ab->abbr)) {
+                if ((p == s || !word_char((unsigned char)p[-1])) &&
+                    !word_char((unsigned char)p[alen])) {
+                    hit = p;
+                    break;
+                }
+            }
+            if (!hit)
+                continue;
+            /* Split: before | <abbr> | after; the rest is searched again
+             * through the new text node on the next pass of k. */
+            char *before = bk_xstrndup(s, (size_t)(hit - s));
+            char *rest = bk_xstrdup(hit + alen);
+            xmlNodeSetContent(t, BAD_CAST before);
+            xmlNodePtr el = xmlNewDocNode(c->doc, c->ns, BAD_CAST "abbr", NULL);
+            xmlSetProp(el, BAD_CAST "title", BAD_CAST ab->title);
+            xmlNodeAddContent(el, BAD_CAST ab->abbr);
+            xmlAddNextSibling(t, el);
+            xmlNodePtr tail = xmlNewDocText(c->doc, BAD_CAST rest);
+            xmlAddNextSibling(el, tail);
+            free(before);
+            free(rest);
+            t = tail;
+            k = (size_t)-1; /* rescan the tail for every abbreviation */
+        }
+    }
+    free(texts);
+}
+
+/* kramdown block attributes `{: .class #id key="v"}` (kept by premd as
+ * <!--bk-ial ...--> comments): apply them to the element before. */
+static void apply_ial(conv *c, xmlNodePtr target, const char *spec)
+{
+    const char *p = spec;
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        size_t n = strcspn(p, " \t=");
+        if (*p == '.' && n > 1) {
+            char *cls = bk_xstrndup(p + 1, n - 1);
+            bk_dom_add_class(target, cls);
+            if (strcmp(cls, "ltr") == 0 || strcmp(cls, "rtl") == 0)
+                xmlSetProp(target, BAD_CAST "dir", BAD_CAST cls);
+            free(cls);
+            p += n;
+        } else if (*p == '#' && n > 1) {
+            char *id = bk_xstrndup(p + 1, n - 1);
+            xmlSetProp(target, BAD_CAST "id", BAD_CAST id);
+            free(id);
+            p += n;
+        } else if (p[n] == '=') {
+            char *key = bk_xstrndup(p, n);
+            p += n + 1;
+            char q = (*p == '"' || *p == '\'') ? *p++ : 0;
+            size_t vlen = q ? strcspn(p, q == '"' ? "\"" : "'") : strcspn(p, " \t");
+            char *val = bk_xstrndup(p, vlen);
+            p += vlen + (q && p[vlen] ? 1 : 0);
+            /* Only presentation keys a book can honour, never handlers. */
+            if (strcmp(key, "style") == 0 || strcmp(key, "lang") == 0 ||
+                strcmp(key, "dir") == 0 || strcmp(key, "title") == 0) {
+                if (strcmp(key, "style") != 0 ||
+                    (!strstr(val, "url(") && !strstr(val, "expression") && !strstr(val, "@import")))
+                    xmlSetProp(target, BAD_CAST key, BAD_CAST val);
+            }
+            free(key);
+            free(val);
+        } else {
+            p += n ? n : 1;
+        }
+    }
+    (void)c;
+}
+
+static void apply_ials(conv *c)
+{
+    for (xmlNodePtr x = c->section; x;) {
+        xmlNodePtr next = bk_dom_next(x, c->section, false);
+        if (x->type == XML_COMMENT_NODE) {
+            const char *t = (const char *)x->content;
+            if (t && strncmp(t, "bk-ial", 6) == 0) {
+                bool to_next = strncmp(t, "bk-ial-next", 11) == 0;
+                xmlNodePtr target = to_next ? x->next : x->prev;
+                while (target && target->type != XML_ELEMENT_NODE)
+                    target = to_next ? target->next : target->prev;
+                /* An attribute list at the end of a paragraph's last line
+                 * lands inside it: it then belongs to the paragraph. */
+                if (!target && x->parent && x->parent != c->section)
+                    target = x->parent;
+                if (target) {
+                    char *spec = g_uri_unescape_string(t + (to_next ? 11 : 6), NULL);
+                    if (spec)
+                        apply_ial(c, target, spec);
+                    g_free(spec);
+                }
+                next = bk_dom_next(x, c->section, true);
+                xmlUnlinkNode(x);
+                xmlFreeNode(x);
+            }
+        }
+        x = next;
+    }
+}
+
+/* Footnotes as EPUB 3 wants them: noteref links and footnote asides. */
+static void footnotes(conv *c)
+{
+    for (xmlNodePtr x = c->section; x; x = bk_dom_next(x, c->section, false)) {
+        if (bk_dom_is(x, "sup") && bk_dom_has_class(x, "footnote-ref")) {
+            xmlNodePtr a = bk_dom_first_element(x);
+            if (bk_dom_is(a, "a")) {
+                xmlNewNsProp(a, c->epub, BAD_CAST "type", BAD_CAST "noteref");
+                xmlSetProp(a, BAD_CAST "role", BAD_CAST "doc-noteref");
+            }
+        }
+    }
+    xmlNodePtr sec = NULL;
+    for (xmlNodePtr x = c->section->children; x; x = x->next)
+        if (bk_dom_is(x, "section") && bk_dom_has_class(x, "footnotes"))
+            sec = x;
+    if (!sec)
+        return;
+    xmlNodePtr ol = bk_dom_first_element(sec);
+    if (!bk_dom_is(ol, "ol"))
+        return;
+    xmlNodePtr out = xmlNewDocNode(c->doc, c->ns, BAD_CAST "section", NULL);
+    xmlSetProp(out, BAD_CAST "class", BAD_CAST "footnotes");
+    int num = 0;
+    for (xmlNodePtr li = ol->children; li; li = li->next) {
+        if (!bk_dom_is(li, "li"))
+            continue;
+        num++;
+        char *id = bk_dom_attr(li, "id");
+        xmlNodePtr aside = bk_dom_new(out, c->ns, "aside");
+        if (id)
+            xmlSetProp(aside, BAD_CAST "id", BAD_CAST id);
+        xmlSetProp(aside, BAD_CAST "class", BAD_CAST "footnote");
+        xmlNewNsProp(aside, c->epub, BAD_CAST "type", BAD_CAST "footnote");
+        xmlSetProp(aside, BAD_CAST "role", BAD_CAST "doc-footnote");
+        /* The note's number links back to the first reference. */
+        char *back = NULL;
+        for (xmlNodePtr a = li; a; a = bk_dom_next(a, li, false)) {
+            if (bk_dom_is(a, "a") && bk_dom_has_class(a, "footnote-backref")) {
+                if (!back)
+                    back = bk_dom_attr(a, "href");
+            }
+        }
+        for (xmlNodePtr a = li; a;) {
+            xmlNodePtr next = bk_dom_next(a, li, false);
+            if (bk_dom_is(a, "a") && bk_dom_has_class(a, "footnote-backref")) {
+                next = bk_dom_next(a, li, true);
+                xmlUnlinkNode(a);
+                xmlFreeNode(a);
+            }
+            a = next;
+        }
+        xmlNodePtr kid = li->children;
+        while (kid) {
+            xmlNodePtr nk = kid->next;
+            xmlUnlinkNode(kid);
+            xmlAddChild(aside, kid);
+            kid = nk;
+        }
+        xmlNodePtr first = bk_dom_first_element(aside);
+        if (!bk_dom_is(first, "p")) {
+            first = xmlNewDocNode(c->doc, c->ns, BAD_CAST "p", NULL);
+            if (aside->children)
+                xmlAddPrevSibling(aside->children, first);
+            else
+                xmlAddChild(aside, first);
+        }
+        xmlNodePtr label = xmlNewDocNode(c->doc, c->ns, BAD_CAST(back ? "a" : "span"), NULL);
+        xmlSetProp(label, BAD_CAST "class", BAD_CAST "footnote-label");
+        if (back) {
+            xmlSetProp(label, BAD_CAST "href", BAD_CAST back);
+            xmlSetProp(label, BAD_CAST "role", BAD_CAST "doc-backlink");
+        }
+        char numtext[16];
+        snprintf(numtext, sizeof numtext, "%d.", num);
+        xmlNodeAddContent(label, BAD_CAST numtext);
+        if (first->children) {
+            xmlAddPrevSibling(first->children, label);
+            xmlAddNextSibling(label, xmlNewDocText(c->doc, BAD_CAST " "));
+        } else {
+            xmlAddChild(first, label);
+        }
+        /* Trailing blanks left where the back-reference was. */
+        xmlNodePtr last = first->last;
+        if (last && last->type == XML_TEXT_NODE) {
+            char *t = (char *)xmlNodeGetContent(last);
+            size_t n = strlen(t);
+            while (n && (t[n - 1] == ' ' || t[n - 1] == '\n'))
+                t[--n] = '\0';
+            xmlNodeSetContent(last, BAD_CAST t);
+            xmlFree(t);
+        }
+        xmlFree(id);
+        xmlFree(back);
+    }
+    xmlReplaceNode(sec, out);
+    xmlFreeNode(sec);
+}
+
+/* GFM task lists: checkboxes become glyphs a reader can see anywhere. */
+static void task_lists(conv *c)
+{
+    for (xmlNodePtr x = c->section; x;) {
+        xmlNodePtr next = bk_dom_next(x, c->section, false);
+        if (bk_dom_is(x, "input")) {
+            char *checked = bk_dom_attr(x, "checked");
+            xmlNodePtr li = x->parent;
+            if (bk_dom_is(li, "p"))
+                li = li->parent;
+            if (bk_dom_is(li, "li")) {
+                bk_dom_add_class(li, "task");
+                if (checked)
+                    bk_dom_add_class(li, "done");
+            }
+            xmlNodePtr box = xmlNewDocNode(c->doc, c->ns, BAD_CAST "span", NULL);
+            xmlSetProp(box, BAD_CAST "class", BAD_CAST "task-box");
+            xmlSetProp(box, BAD_CAST "role", BAD_CAST "img");
+            xmlSetProp(box, BAD_CAST "aria-label", BAD_CAST(checked ? "done" : "not done"));
+            xmlNodeAddContent(box, BAD_CAST(checked ? "\xE2\x98\x91" : "\xE2\x98\x90"));
+            next = bk_dom_next(x, c->section, true);
+            xmlReplaceNode(x, box);
+            xmlFreeNode(x);
+            xmlFree(checked);
+        }
+        x = next;
+    }
+}
+
+static bool is_blank_text(xmlNodePtr n)
+{
+    if (n->type != XML_TEXT_NODE)
+        return false;
+    for (const xmlChar *t = n->content; t && *t; t++)
+        if (*t != ' ' && *t != '\n' && *t != '\t' && *t != '\r')
+            return false;
+    return true;
+}
+
+static bool is_block(xmlNodePtr n)
+{
+    static const char *const blocks[] = { "p", "div", "h1", "h2", "h3", "h4", "h5", "h6",
+                                          "ul", "ol", "dl", "pre", "blockquote", "table",
+                                          "figure", "hr", "section", "aside", "details",
+                                          "header", "footer", "article", "nav", "address" };
+    if (n->type != XML_ELEMENT_NODE)
+        return false;
+    for (size_t i = 0; i < BK_ARRAY_LEN(blocks); i++)
+        if (strcmp((const char *)n->name, blocks[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Drop blank text at the start and end of an element (left by block
+ * markup that was unwrapped). */
+static void trim_blank_edges(xmlNodePtr el)
+{
+    while (el->children && is_blank_text(el->children)) {
+        xmlNodePtr t = el->children;
+        xmlUnlinkNode(t);
+        xmlFreeNode(t);
+    }
+    while (el->last && is_blank_text(el->last)) {
+        xmlNodePtr t = el->last;
+        xmlUnlinkNode(t);
+        xmlFreeNode(t);
+    }
+}
+
+/* Tidy: <dt><p>term</p></dt> loses the p; empty paragraphs go; text and
+ * inline elements directly in the chapter get a paragraph. */
+static void tidy(conv *c, xmlNodePtr content_start)
+{
+    for (xmlNodePtr x = content_start; x;) {
+        xmlNodePtr next = bk_dom_next(x, c->section, false);
+        if (bk_dom_is(x, "p") && bk_dom_is(x->parent, "dt")) {
+            xmlNodePtr dt = x->parent;
+            bk_dom_unwrap(x);
+            trim_blank_edges(dt);
+            next = bk_dom_next(dt, c->section, true);
+        } else if (bk_dom_is(x, "p") && !x->children) {
+            next = bk_dom_next(x, c->section, true);
+            xmlUnlinkNode(x);
+            xmlFreeNode(x);
+        }
+        x = next;
+    }
+    xmlNodePtr para = NULL;
+    for (xmlNodePtr x = content_start; x;) {
+        xmlNodePtr next = x->next;
+        if (is_block(x) || x->type == XML_COMMENT_NODE || (is_blank_text(x) && !para)) {
+            para = NULL;
+        } else {
+            if (!para) {
+                para = xmlNewDocNode(c->doc, c->ns, BAD_CAST "p", NULL);
+                xmlAddPrevSibling(x, para);
+            }
+            xmlUnlinkNode(x);
+            xmlAddChild(para, x);
+        }
+        x = next;
+    }
+}
+
+/* Every element in the XHTML namespace; libxml2's HTML parser made them
+ * namespace-less. */
+static void set_namespace(conv *c)
+{
+    xmlNodePtr root = xmlDocGetRootElement(c->doc);
+    for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false))
+        if (x->type == XML_ELEMENT_NODE && !x->ns)
+            xmlSetNs(x, c->ns);
+}
+
+/* ==================== the post ==================== */
+
+static size_t post_index(const bk_book *book, const bk_post *post)
+{
+    for (size_t i = 0; i < book->nposts; i++)
+        if (book->posts[i] == post)
+            return i;
+    return 0;
+}
+
+typedef struct dropped_acc {
+    bk_premd_dropped *items;
+    const char **files;
+    size_t len, cap, capf;
+} dropped_acc;
+
+static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, bk_diags *d,
+                       dropped_acc *acc)
+{
+    xmlSetStructuredErrorFunc(NULL, swallow_xml_error); /* per thread */
+    conv c = { book, post, d, BK_PREMD_INIT, NULL, NULL, NULL, NULL, !o->no_smart };
+    unsigned flags = BK_PREMD_MATH | BK_PREMD_KRAMDOWN;
+    if (book->kind != BK_SITE_HUGO)
+        flags |= BK_PREMD_LIQUID;
+    if (book->kind != BK_SITE_JEKYLL)
+        flags |= BK_PREMD_SHORTCODES;
+    bk_premd_run(&c.pm, post->body, post->body_len, flags);
+    for (size_t i = 0; i < c.pm.ndropped; i++) {
+        bk_premd_dropped *dr = &c.pm.dropped[i];
+        if (acc) {
+            BK_GROW(acc->items, acc->cap, acc->len + 1);
+            BK_GROW(acc->files, acc->capf, acc->len + 1);
+            acc->items[acc->len] = *dr;
+            acc->items[acc->len].name = bk_xstrdup(dr->name);
+            acc->items[acc->len].line = post->body_line + dr->line - 1;
+            acc->files[acc->len] = post->display;
+            acc->len++;
+        }
+    }
+
+    /* Language and direction. */
+    const char *lang = post->lang ? bk_config_lang(&book->arena, post->lang) : NULL;
+    if (post->lang && !lang)
+        bk_warn(d, (bk_loc){ post->display, post->fm_line, 0 },
+                "'%s' is not a language tag; the book's language is used", post->lang);
+    post->doc_lang = lang ? lang : book->meta.lang;
+    post->rtl = is_rtl_lang(post->doc_lang) ||
+                (!post->lang && mostly_rtl(post->body, post->body_len));
+
+    c.doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlCreateIntSubset(c.doc, BAD_CAST "html", NULL, NULL);
+    xmlNodePtr html = xmlNewDocNode(c.doc, NULL, BAD_CAST "html", NULL);
+    xmlDocSetRootElement(c.doc, html);
+    c.ns = xmlNewNs(html, BAD_CAST BK_XHTML_NS, NULL);
+    c.epub = xmlNewNs(html, BAD_CAST BK_EPUB_NS, BAD_CAST "epub");
+    xmlSetNs(html, c.ns);
+    xmlNodeSetLang(html, BAD_CAST post->doc_lang);
+    xmlSetProp(html, BAD_CAST "lang", BAD_CAST post->doc_lang);
+    if (post->rtl)
+        xmlSetProp(html, BAD_CAST "dir", BAD_CAST "rtl");
+    xmlNodePtr head = bk_dom_new(html, c.ns, "head");
+    xmlNodePtr meta = bk_dom_new(head, c.ns, "meta");
+    xmlSetProp(meta, BAD_CAST "charset", BAD_CAST "utf-8");
+    xmlNodePtr title = bk_dom_new(head, c.ns, "title");
+    xmlNodePtr body = bk_dom_new(html, c.ns, "body");
+    c.section = bk_dom_new(body, c.ns, "section");
+    post->id = post->slug;
+    /* File names inside the book stay ASCII: some readers mishandle others. */
+    bool ascii = true;
+    for (const char *q = post->slug; *q; q++)
+        ascii = ascii && (unsigned char)*q < 0x80;
+    post->file = ascii ? bk_arena_printf(&book->arena, "%s.xhtml", post->slug)
+                       : bk_arena_printf(&book->arena, "chapter-%zu.xhtml", post_index(book, post) + 1);
+    xmlSetProp(c.section, BAD_CAST "id", BAD_CAST post->id);
+    xmlSetProp(c.section, BAD_CAST "class", BAD_CAST "chapter");
+    xmlNewNsProp(c.section, c.epub, BAD_CAST "type", BAD_CAST "chapter");
+    xmlSetProp(c.section, BAD_CAST "role", BAD_CAST "doc-chapter");
+
+    build_header(&c);
+    xmlNodeAddContent(title, BAD_CAST post->title_text);
+
+    htmlDocPtr h = markdown_to_html(c.pm.md.ptr, c.pm.md.len, c.smart, true);
+    xmlNodePtr hbody = html_body(h);
+    xmlNodePtr last_header = c.section->last;
+    if (hbody && max_depth(hbody) >= HTML_MAX_DEPTH - 3)
+        bk_warn(d, (bk_loc){ post->display, 0, 0 },
+                "lists, quotes or HTML nested more than %d levels deep: the text below that depth "
+                "is lost",
+                HTML_MAX_DEPTH - 4);
+    if (hbody) {
+        bk_sanitize_ctx sc = { post->display, md_to_file_line, &c };
+        bk_sanitize(hbody, &sc, d);
+        adopt_children(&c, hbody, c.section);
+    }
+    xmlFreeDoc(h);
+    set_namespace(&c);
+
+    xmlNodePtr content = last_header->next;
+    if (content) {
+        drop_repeated_title(&c, content);
+        content = last_header->next;
+    }
+    if (content) {
+        expand_math(&c);
+        apply_ials(&c);
+        content = last_header->next;
+    }
+    if (content) {
+        shift_headings(&c, content);
+        heading_ids(&c, content);
+        apply_abbreviations(&c);
+        footnotes(&c);
+        task_lists(&c);
+        tidy(&c, last_header->next);
+    }
+    post->doc = c.doc;
+    bk_premd_release(&c.pm);
+    return 0;
+}
+
+int bk_convert_post(bk_book *book, bk_post *post, const bk_convert_opts *o, bk_diags *d)
+{
+    return convert_one(book, post, o, d, NULL);
+}
+
+/* One warning per dropped tag or shortcode name in the whole book, at its
+ * first use, with the number of uses: a footer include in every post is
+ * one message, not eighty-five. */
+static void report_dropped(dropped_acc *acc, bk_diags *d)
+{
+    bk_strmap seen = BK_STRMAP_INIT;
+    char **keys = bk_xcalloc(acc->len ? acc->len : 1, sizeof(*keys));
+    for (size_t i = 0; i < acc->len; i++) {
+        bk_premd_dropped *dr = &acc->items[i];
+        bk_buf k = BK_BUF_INIT;
+        bk_buf_addf(&k, "%d:%s", (int)dr->kind, dr->name);
+        keys[i] = bk_buf_detach(&k);
+        long *n = bk_strmap_lookup(&seen, keys[i]);
+        if (n)
+            (*n)++;
+        else
+            bk_strmap_put(&seen, keys[i], 1);
+    }
+    for (size_t i = 0; i < acc->len; i++) {
+        bk_premd_dropped *dr = &acc->items[i];
+        long *n = bk_strmap_lookup(&seen, keys[i]);
+        if (!n || *n == 0)
+            continue;
+        char more[64] = "";
+        if (*n > 1)
+            snprintf(more, sizeof more, " (and %ld more use%s)", *n - 1, *n == 2 ? "" : "s");
+        bk_loc loc = { acc->files[i], dr->line, dr->col };
+        switch (dr->kind) {
+        case BK_DROP_LIQUID_TAG:
+            bk_warn(d, loc, "dropped Liquid tag '{%% %s %%}': bookify does not run site templates%s",
+                    dr->name, more);
+            break;
+        case BK_DROP_LIQUID_OUTPUT:
+            bk_warn(d, loc, "dropped Liquid output '{{ %s }}'%s", dr->name, more);
+            break;
+        case BK_DROP_SHORTCODE:
+            bk_warn(d, loc, "dropped Hugo shortcode '%s' (its inner text is kept)%s", dr->name,
+                    more);
+            break;
+        }
+        *n = 0; /* reported */
+    }
+    for (size_t i = 0; i < acc->len; i++) {
+        free(keys[i]);
+        free(acc->items[i].name);
+    }
+    free(keys);
+    bk_strmap_release(&seen);
+}
+
+int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
+{
+    size_t errors = d->nerrors;
+    dropped_acc acc = { 0 };
+    for (size_t i = 0; i < book->nposts; i++)
+        convert_one(book, book->posts[i], o, d, &acc);
+    report_dropped(&acc, d);
+    free(acc.items);
+    free(acc.files);
+    bk_resolve(book, d);
+    return d->nerrors > errors ? -1 : 0;
+}
+
+void bk_convert_serialize(const bk_post *post, bk_buf *out)
+{
+    xmlBufferPtr buf = xmlBufferCreate();
+    xmlSaveCtxtPtr s = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_NO_EMPTY * 0);
+    xmlSaveDoc(s, post->doc);
+    xmlSaveClose(s);
+    bk_buf_add(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
+    xmlBufferFree(buf);
+}

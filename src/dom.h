@@ -1,0 +1,36 @@
+/*
+ * dom.h -- small helpers over libxml2 trees shared by convert and resolve
+ * (private). Walks are iterative: posts may nest thousands deep.
+ */
+#ifndef BK_DOM_H
+#define BK_DOM_H
+
+#include <libxml/tree.h>
+#include <stdbool.h>
+
+#include "bookify/util.h"
+
+#define BK_XHTML_NS "http://www.w3.org/1999/xhtml"
+#define BK_EPUB_NS "http://www.idpf.org/2007/ops"
+
+/* Next node after n in document order inside root (pre-order); when
+ * skip_children, n's subtree is skipped. NULL at the end. */
+xmlNodePtr bk_dom_next(xmlNodePtr n, xmlNodePtr root, bool skip_children);
+bool bk_dom_is(xmlNodePtr n, const char *name);
+bool bk_dom_has_class(xmlNodePtr n, const char *cls);
+void bk_dom_add_class(xmlNodePtr n, const char *cls);
+/* Attribute value (caller frees with xmlFree) or NULL. */
+char *bk_dom_attr(xmlNodePtr n, const char *name);
+/* Text content of n, whitespace runs collapsed and trimmed, appended to out. */
+void bk_dom_text(xmlNodePtr n, bk_buf *out);
+/* New element in n's document and namespace, appended to parent (or
+ * unlinked when parent is NULL). */
+xmlNodePtr bk_dom_new(xmlNodePtr parent, xmlNsPtr ns, const char *name);
+/* Replace n by its children, in place; frees n. */
+void bk_dom_unwrap(xmlNodePtr n);
+/* Inside an element named `name` (pre, code, ...)? */
+bool bk_dom_inside(xmlNodePtr n, const char *name);
+/* First element child, skipping text and comments. */
+xmlNodePtr bk_dom_first_element(xmlNodePtr n);
+
+#endif

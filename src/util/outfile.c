@@ -1,0 +1,149 @@
+/* outfile.c -- atomic output files and the temp-file registry (see outfile.h). */
+#include "bookify/outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bookify/banned.h"
+
+/* The registry: fixed slots so the signal handler needs no allocation. A
+ * run writes at most a handful of files at once. */
+#define MAX_TEMPS 16
+static char *volatile temps[MAX_TEMPS];
+
+void bk_outfile_cleanup(void)
+{
+    for (int i = 0; i < MAX_TEMPS; i++) {
+        char *t = temps[i];
+        if (t) {
+            unlink(t);
+            temps[i] = NULL;
+        }
+    }
+}
+
+static void on_signal(int sig)
+{
+    bk_outfile_cleanup();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void bk_outfile_install_handlers(void)
+{
+    atexit(bk_outfile_cleanup);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+int bk_outfile_open(bk_outfile *f, const char *target, bk_diags *d)
+{
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    f->slot = -1;
+    const char *slash = strrchr(target, '/');
+    bk_buf t = BK_BUF_INIT;
+    if (slash)
+        bk_buf_add(&t, target, (size_t)(slash - target + 1));
+    bk_buf_addf(&t, ".%s.XXXXXX", slash ? slash + 1 : target);
+    int slot = -1;
+    for (int i = 0; i < MAX_TEMPS && slot < 0; i++)
+        if (!temps[i])
+            slot = i;
+    BK_ASSERT(slot >= 0);
+    int fd = mkstemp(t.ptr);
+    if (fd < 0) {
+        int e = errno;
+        bk_buf_release(&t);
+        return bk_error(d, (bk_loc){ target, 0, 0 }, "cannot write: %s", strerror(e));
+    }
+    f->target = bk_xstrdup(target);
+    f->temp = bk_buf_detach(&t);
+    f->fd = fd;
+    f->slot = slot;
+    temps[slot] = f->temp;
+    return 0;
+}
+
+int bk_outfile_write(bk_outfile *f, const void *data, size_t len, bk_diags *d)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(f->fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return bk_error(d, (bk_loc){ f->target, 0, 0 }, "cannot write: %s",
+                            strerror(n < 0 ? errno : ENOSPC));
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int bk_outfile_commit(bk_outfile *f, bk_diags *d)
+{
+    int rc = -1;
+    /* New files get the usual permissions (mkstemp makes them 0600). */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(f->fd, 0666 & ~mask) < 0 || fsync(f->fd) < 0) {
+        bk_error(d, (bk_loc){ f->target, 0, 0 }, "cannot write: %s", strerror(errno));
+        goto out;
+    }
+    if (close(f->fd) < 0) {
+        f->fd = -1;
+        bk_error(d, (bk_loc){ f->target, 0, 0 }, "cannot write: %s", strerror(errno));
+        goto out;
+    }
+    f->fd = -1;
+    if (rename(f->temp, f->target) < 0) {
+        bk_error(d, (bk_loc){ f->target, 0, 0 }, "cannot replace the file: %s", strerror(errno));
+        goto out;
+    }
+    temps[f->slot] = NULL;
+    free(f->temp);
+    f->temp = NULL;
+    rc = 0;
+out:
+    bk_outfile_abort(f);
+    return rc;
+}
+
+void bk_outfile_abort(bk_outfile *f)
+{
+    if (f->temp && f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    if (f->temp) {
+        unlink(f->temp);
+        if (f->slot >= 0)
+            temps[f->slot] = NULL;
+        free(f->temp);
+        f->temp = NULL;
+    }
+    free(f->target);
+    f->target = NULL;
+}
+
+int bk_outfile_write_all(const char *target, const void *data, size_t len, bk_diags *d)
+{
+    bk_outfile f;
+    if (bk_outfile_open(&f, target, d) < 0)
+        return -1;
+    if (bk_outfile_write(&f, data, len, d) < 0) {
+        bk_outfile_abort(&f);
+        return -1;
+    }
+    return bk_outfile_commit(&f, d);
+}

@@ -1,0 +1,391 @@
+/* Unit tests: Markdown posts to XHTML chapters, and resolve across the book. */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bookify/collect.h"
+#include "bookify/convert.h"
+#include "bookify/order.h"
+#include "harness.h"
+
+static char root[256];
+static bk_book *book;
+static bk_diags d;
+static bk_collect_opts opts;
+
+static void write_file(const char *rel, const void *data, size_t len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    for (char *p = path + strlen(root) + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(path, 0755);
+            *p = '/';
+        }
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, len, f) != len)
+        exit(2);
+    fclose(f);
+}
+
+static void start(bk_site_kind kind)
+{
+    bk_book_free(book);
+    bk_diags_release(&d);
+    book = bk_book_new(root);
+    book->site_real = root;
+    book->kind = kind;
+    book->meta.lang = "en";
+    book->meta.title = "Book";
+}
+
+static bk_post *add(const char *rel, const char *text)
+{
+    const char *skip;
+    bk_post *p = bk_collect_post(book, rel, text, strlen(text), &opts, &d, &skip);
+    if (!p)
+        fprintf(stderr, "could not add %s\n", rel);
+    return p;
+}
+
+static char *chapter(bk_post *p)
+{
+    bk_buf b = BK_BUF_INIT;
+    if (p && p->doc)
+        bk_convert_serialize(p, &b);
+    return bk_buf_detach(&b);
+}
+
+static void convert(void)
+{
+    bk_order(book, BK_ORDER_DATE, &d);
+    bk_convert_opts o = { 0 };
+    bk_convert_book(book, &o, &d);
+}
+
+#define HAS(text, needle)                                                                      \
+    do {                                                                                       \
+        bk_test_checks++;                                                                      \
+        if (!strstr((text), (needle))) {                                                       \
+            bk_test_failures++;                                                                \
+            fprintf(stderr, "%s:%d: missing %s\n---\n%s\n---\n", __FILE__, __LINE__, (needle), \
+                    (text));                                                                   \
+        }                                                                                      \
+    } while (0)
+#define HASNT(text, needle)                                                                    \
+    do {                                                                                       \
+        bk_test_checks++;                                                                      \
+        if (strstr((text), (needle))) {                                                        \
+            bk_test_failures++;                                                                \
+            fprintf(stderr, "%s:%d: unexpected %s\n", __FILE__, __LINE__, (needle));           \
+        }                                                                                      \
+    } while (0)
+
+static bool diag_at(bk_severity sev, const char *file_suffix, int line, const char *needle)
+{
+    for (size_t i = 0; i < d.len; i++) {
+        bk_diag *g = &d.items[i];
+        size_t n = strlen(file_suffix), m = g->file ? strlen(g->file) : 0;
+        if (g->severity == sev && m >= n && strcmp(g->file + m - n, file_suffix) == 0 &&
+            (line == 0 || g->line == line) && strstr(g->message, needle))
+            return true;
+    }
+    fprintf(stderr, "no diagnostic '%s' at %s:%d; have:\n", needle, file_suffix, line);
+    bk_diags_print(&d, stderr, BK_DIAGS_VERBOSE);
+    return false;
+}
+
+static void test_header(void)
+{
+    start(BK_SITE_JEKYLL);
+    book->meta.author = "Book Author";
+    bk_post *p = add("_posts/2024-01-08-hello.md",
+                     "---\ntitle: \"Hello *there*\"\nsubtitle: A sub\nauthor: Guest\n"
+                     "categories: [Cat]\ntags: [t1, t2]\n---\n\n# Hello there\n\nText.\n");
+    convert();
+    char *x = chapter(p);
+    HAS(x, "<h1 class=\"chapter-title\">Hello <em>there</em></h1>");
+    HAS(x, "<p class=\"chapter-subtitle\" role=\"doc-subtitle\">A sub</p>");
+    HAS(x, "<time datetime=\"2024-01-08\">8 January 2024</time>");
+    HAS(x, "Guest");
+    HAS(x, "<li class=\"category\">Cat</li>");
+    HAS(x, "<li class=\"tag\">t2</li>");
+    HAS(x, "<title>Hello there</title>");
+    HAS(x, "epub:type=\"chapter\"");
+    HAS(x, "xml:lang=\"en\"");
+    /* the repeated "# Hello there" is gone */
+    const char *first = strstr(x, "Hello there</h1>");
+    HASNT(x, "<h1 id=");
+    (void)first;
+    free(x);
+}
+
+static void test_headings(void)
+{
+    start(BK_SITE_JEKYLL);
+    bk_post *p = add("_posts/2024-01-08-a.md",
+                     "---\ntitle: A\n---\n"
+                     "- [go](#team-management--mentoring)\n- [k](#embrace-a-leadership-mindset)\n"
+                     "- [two](#intro-1)\n\n"
+                     "## Team Management & Mentoring\n\n## 1. Embrace a Leadership Mindset\n\n"
+                     "## Intro\n\n## Intro\n\n### Custom {#my-id}\n\n[c](#my-id)\n");
+    bk_post *q = add("_posts/2024-01-09-b.md", "---\ntitle: B\n---\n## Intro\n\n[self](#intro)\n");
+    convert();
+    char *x = chapter(p), *y = chapter(q);
+    HAS(x, "<h2 id=\"team-management--mentoring\">");
+    HAS(x, "<h2 id=\"1-embrace-a-leadership-mindset\">");
+    HAS(x, "href=\"#1-embrace-a-leadership-mindset\""); /* kramdown-style link follows */
+    HAS(x, "<h2 id=\"intro\">");
+    HAS(x, "<h2 id=\"intro-1\">");
+    HAS(x, "<h3 id=\"my-id\">Custom</h3>");
+    HAS(x, "href=\"#my-id\"");
+    /* unique across the book: b's intro is renamed and its own link follows */
+    HAS(y, "<h2 id=\"intro-2\">");
+    HAS(y, "href=\"#intro-2\"");
+    HASNT(x, "data-bk-alias");
+    free(x);
+    free(y);
+    /* a post that uses # headings: they move down below the chapter title */
+    start(BK_SITE_JEKYLL);
+    p = add("_posts/2024-01-08-a.md", "---\ntitle: T\n---\nIntro.\n\n# Part\n\n## Sub\n");
+    convert();
+    x = chapter(p);
+    HAS(x, "<h2 id=\"part\">Part</h2>");
+    HAS(x, "<h3 id=\"sub\">Sub</h3>");
+    free(x);
+}
+
+static void test_gfm(void)
+{
+    start(BK_SITE_JEKYLL);
+    bk_post *p = add("_posts/2024-01-08-a.md",
+                     "---\ntitle: G\n---\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n~~gone~~ www.example.org\n\n"
+                     "- [x] done\n- [ ] todo\n\nNote.[^n]\n\n[^n]: The \"note\" -- here.\n");
+    convert();
+    char *x = chapter(p);
+    HAS(x, "<th style=\"text-align: left\">a</th>");
+    HAS(x, "<td style=\"text-align: right\">2</td>");
+    HAS(x, "<del>gone</del>");
+    HAS(x, "href=\"http://www.example.org\"");
+    HAS(x, "<li class=\"task done\">");
+    HAS(x, "\xE2\x98\x91");
+    HAS(x, "\xE2\x98\x90");
+    HAS(x, "epub:type=\"noteref\"");
+    HAS(x, "role=\"doc-noteref\"");
+    HAS(x, "<aside id=\"fn-a-n\" class=\"footnote\" epub:type=\"footnote\" role=\"doc-footnote\">");
+    HAS(x, "href=\"#fnref-a-n\" role=\"doc-backlink\">1.</a>");
+    HAS(x, "The \xE2\x80\x9Cnote\xE2\x80\x9D \xE2\x80\x93 here."); /* smart quotes and dash */
+    free(x);
+}
+
+static void test_no_smart(void)
+{
+    start(BK_SITE_JEKYLL);
+    bk_post *p = add("_posts/2024-01-08-a.md", "---\ntitle: S\n---\n\"quoted\" -- dash\n");
+    bk_order(book, BK_ORDER_DATE, &d);
+    bk_convert_opts o = { .no_smart = true };
+    bk_convert_book(book, &o, &d);
+    char *x = chapter(p);
+    HAS(x, "\"quoted\" -- dash");
+    free(x);
+}
+
+static void test_raw_html(void)
+{
+    start(BK_SITE_JEKYLL);
+    bk_post *p = add("_posts/2024-01-08-raw.md",
+                     "---\ntitle: R\n---\nText.\n\n<script>alert(1)</script>\n\n"
+                     "<div class=\"box\" onclick=\"x()\"><p>Kept <b>bold</b></p></div>\n\n"
+                     "<Callout>inner words</Callout>\n\n[bad](javascript:alert(1))\n");
+    convert();
+    char *x = chapter(p);
+    HASNT(x, "script");
+    HASNT(x, "alert");
+    HASNT(x, "onclick");
+    HAS(x, "<div class=\"box\"><p>Kept <b>bold</b></p></div>");
+    HAS(x, "inner words");
+    HASNT(x, "Callout");
+    CHECK(diag_at(BK_WARNING, "2024-01-08-raw.md", 6, "<script>"));
+    CHECK(diag_at(BK_WARNING, "2024-01-08-raw.md", 8, "onclick"));
+    CHECK(diag_at(BK_WARNING, "2024-01-08-raw.md", 12, "javascript:"));
+    free(x);
+}
+
+static void test_templates(void)
+{
+    start(BK_SITE_JEKYLL);
+    book->meta.url = "https://blog.example";
+    bk_post *p = add("_posts/2024-01-08-a.md",
+                     "---\ntitle: A\n---\n{% include footer.html %}\n\nSee [b]({% post_url 2024-01-09-b %})"
+                     " and [b2]({{ site.baseurl }}/b/) and [c](2024-01-09-b.md#deep) and [gone](/nowhere/).\n\n"
+                     "{% highlight ruby %}\nputs 1\n{% endhighlight %}\n\n{: .notice}\nNot maths: $5 and $10.\n"
+                     "Maths: $a*b$ here.\n\n$$\nx^2\n$$\n");
+    bk_post *q = add("_posts/2024-01-09-b.md",
+                     "---\ntitle: B\npermalink: /b/\n---\n{% include footer.html %}\n\n## Deep\n");
+    convert();
+    char *x = chapter(p), *y = chapter(q);
+    HASNT(x, "{%");
+    HASNT(x, "include");
+    HAS(x, "href=\"b.xhtml\"");
+    HAS(x, "href=\"b.xhtml#deep\"");
+    HAS(x, "href=\"https://blog.example/nowhere/\"");
+    HAS(x, "<pre><code class=\"language-ruby\">puts 1");
+    HAS(x, "$5 and $10");
+    HAS(x, "<span class=\"math\">a*b</span>");
+    HAS(x, "<div class=\"math display\">");
+    HAS(x, "x^2");
+    /* one warning for both includes, at the first */
+    CHECK(diag_at(BK_WARNING, "2024-01-08-a.md", 4, "and 1 more use"));
+    size_t n = 0;
+    for (size_t i = 0; i < d.len; i++)
+        n += strstr(d.items[i].message, "'{% include %}'") != NULL;
+    CHECK_INT(n, 1);
+    free(x);
+    free(y);
+}
+
+static void test_links_without_url(void)
+{
+    start(BK_SITE_JEKYLL);
+    bk_post *p = add("_posts/2024-01-08-a.md",
+                     "---\ntitle: A\n---\n[gone](/nowhere/) [frag](#nope) [b](/b/#nope)\n");
+    add("_posts/2024-01-09-b.md", "---\ntitle: B\npermalink: /b/\n---\nB\n");
+    convert();
+    char *x = chapter(p);
+    HAS(x, "<span>gone</span>");
+    HAS(x, "<span>frag</span>");
+    HAS(x, "href=\"b.xhtml\"");
+    CHECK(diag_at(BK_WARNING, "2024-01-08-a.md", 4, "leads to no post"));
+    CHECK(diag_at(BK_WARNING, "2024-01-08-a.md", 4, "'#nope' leads nowhere"));
+    CHECK(diag_at(BK_WARNING, "2024-01-08-a.md", 4, "has no heading or anchor '#nope'"));
+    free(x);
+}
+
+static const unsigned char png[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
+                                     'I', 'H', 'D', 'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0 };
+
+static void test_images(void)
+{
+    start(BK_SITE_JEKYLL);
+    write_file("assets/img/pic one.jpg", png, sizeof png); /* PNG bytes, .jpg name */
+    write_file("assets/doc.txt", "text", 4);
+    bk_post *p = add("_posts/2024-01-08-img.md",
+                     "---\ntitle: I\n---\n![one](/assets/img/pic%20one.jpg)\n\n"
+                     "![again](../assets/img/pic one.jpg)\n\n![missing](/assets/none.png)\n\n"
+                     "![remote](https://example.org/x.png)\n\n![escape](../../../etc/passwd)\n\n"
+                     "![text](/assets/doc.txt)\n\n<img src = \"/assets/img/pic%20one.jpg\" alt=\"raw\">\n");
+    convert();
+    char *x = chapter(p);
+    HAS(x, "src=\"images/pic-one.png\"");
+    CHECK_INT(book->nassets, 1);
+    if (book->nassets)
+        CHECK_STR(book->assets[0].media_type, "image/png");
+    HAS(x, "<span class=\"image-missing\">missing</span>");
+    HAS(x, "<a href=\"https://example.org/x.png\">remote</a>");
+    HAS(x, "<span class=\"image-missing\">escape</span>");
+    HAS(x, "<span class=\"image-missing\">text</span>");
+    CHECK(diag_at(BK_WARNING, "2024-01-08-img.md", 8, "no such file"));
+    CHECK(diag_at(BK_WARNING, "2024-01-08-img.md", 10, "not fetched"));
+    CHECK(diag_at(BK_WARNING, "2024-01-08-img.md", 12, "outside the site"));
+    CHECK(diag_at(BK_WARNING, "2024-01-08-img.md", 14, "not a PNG"));
+    free(x);
+}
+
+static void test_kramdown(void)
+{
+    start(BK_SITE_JEKYLL);
+    bk_post *p = add("_posts/2024-01-08-k.md",
+                     "---\ntitle: K\n---\n* TOC\n{:toc}\n\nA notice.\n{: .notice--info}\n\n"
+                     "Term\n: The definition.\n\nThe HTML spec.\n\n*[HTML]: Hyper Text Markup Language\n");
+    convert();
+    char *x = chapter(p);
+    HASNT(x, "TOC");
+    HAS(x, "<p class=\"notice--info\">A notice.</p>");
+    HAS(x, "<dt>Term</dt>");
+    HAS(x, "<dd>");
+    HAS(x, "<abbr title=\"Hyper Text Markup Language\">HTML</abbr>");
+    free(x);
+}
+
+static void test_rtl(void)
+{
+    start(BK_SITE_JEKYLL);
+    bk_post *p = add("_posts/2024-01-08-ar.md", "---\ntitle: عنوان\nlang: ar\n---\nنص عربي.\n");
+    bk_post *q = add("_posts/2024-01-09-fa.md", "---\ntitle: x\n---\nاین یک متن فارسی است.\n");
+    convert();
+    char *x = chapter(p), *y = chapter(q);
+    HAS(x, "dir=\"rtl\"");
+    HAS(x, "lang=\"ar\"");
+    HAS(y, "dir=\"rtl\"");
+    CHECK(p->rtl && q->rtl);
+    free(x);
+    free(y);
+}
+
+static void test_hugo(void)
+{
+    start(BK_SITE_HUGO);
+    bk_post *p = add("content/posts/h.md",
+                     "---\ntitle: H\n---\n{{< highlight go >}}\nfmt.Println(\"{{ x }}\")\n{{< /highlight >}}\n\n"
+                     "{{< youtube abc >}}\n\nText with {{ braces }} stays in Hugo.\n");
+    convert();
+    char *x = chapter(p);
+    HAS(x, "<pre><code class=\"language-go\">fmt.Println(\"{{ x }}\")");
+    HASNT(x, "youtube");
+    CHECK(diag_at(BK_WARNING, "content/posts/h.md", 8, "shortcode 'youtube'"));
+    free(x);
+}
+
+static void test_deep_nesting(void)
+{
+    start(BK_SITE_JEKYLL);
+    bk_buf b = BK_BUF_INIT;
+    bk_buf_adds(&b, "---\ntitle: Deep\n---\n");
+    for (int i = 0; i < 300; i++)
+        bk_buf_adds(&b, "> ");
+    bk_buf_adds(&b, "bottom\n\nAfter.\n");
+    bk_post *p = add("_posts/2024-01-08-deep.md", b.ptr);
+    bk_buf_release(&b);
+    convert();
+    CHECK(diag_at(BK_WARNING, "2024-01-08-deep.md", 0, "nested more than"));
+    CHECK(p->doc != NULL);
+}
+
+static void test_non_ascii_file(void)
+{
+    start(BK_SITE_JEKYLL);
+    bk_post *p = add("_posts/2024-01-08-日本語.md", "---\ntitle: J\nlang: ja\n---\n本文。\n");
+    convert();
+    CHECK_STR(p->file, "chapter-1.xhtml");
+    CHECK_STR(p->slug, "日本語");
+}
+
+int main(void)
+{
+    snprintf(root, sizeof root, "%s/bk-convert-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(root))
+        return 2;
+    bk_convert_init();
+    opts.now = 4102444800;
+    RUN(test_header);
+    RUN(test_headings);
+    RUN(test_gfm);
+    RUN(test_no_smart);
+    RUN(test_raw_html);
+    RUN(test_templates);
+    RUN(test_links_without_url);
+    RUN(test_images);
+    RUN(test_kramdown);
+    RUN(test_rtl);
+    RUN(test_hugo);
+    RUN(test_deep_nesting);
+    RUN(test_non_ascii_file);
+    bk_book_free(book);
+    bk_diags_release(&d);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    if (system(cmd) != 0)
+        return 2;
+    return TEST_DONE();
+}
