@@ -774,6 +774,137 @@ static size_t sc_find_hl_end(const pm_pass *P, pm_seek *s, size_t from, size_t *
 }
 
 static void sc_run(pm_pass *P, sc_ctx *S, size_t end, bool in_hl);
+static void url_encode(bk_buf *b, bk_str s);
+
+/* Value of key="..." (or key=bare) among a shortcode's arguments; the first
+ * positional argument when key is NULL. */
+static bool sc_arg(bk_str args, const char *key, bk_str *out)
+{
+    const char *p = args.p, *end = args.p + args.len;
+    size_t klen = key ? strlen(key) : 0;
+    while (p < end) {
+        while (p < end && is_ws(*p))
+            p++;
+        const char *ks = p;
+        while (p < end && !is_ws(*p) && *p != '=' && *p != '"' && *p != '\'')
+            p++;
+        bk_str k = { ks, (size_t)(p - ks) };
+        bool named = p < end && *p == '=';
+        if (named)
+            p++;
+        bk_str v;
+        if (p < end && (*p == '"' || *p == '\'' || *p == '`')) {
+            char q = *p++;
+            const char *vs = p;
+            while (p < end && *p != q)
+                p += (*p == '\\' && p + 1 < end) ? 2 : 1;
+            v = (bk_str){ vs, (size_t)(p - vs) };
+            if (p < end)
+                p++;
+        } else if (named) {
+            const char *vs = p;
+            while (p < end && !is_ws(*p))
+                p++;
+            v = (bk_str){ vs, (size_t)(p - vs) };
+        } else {
+            v = k;
+        }
+        if (!key && !named && v.len) {
+            *out = v;
+            return true;
+        }
+        if (key && named && k.len == klen && memcmp(k.p, key, klen) == 0) {
+            *out = v;
+            return true;
+        }
+        if (p == ks)
+            p++;
+    }
+    return false;
+}
+
+/* Text for an HTML attribute or element: &, <, > and " escaped. */
+static void html_escape(bk_buf *b, bk_str s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        switch (s.p[i]) {
+        case '&':
+            bk_buf_adds(b, "&amp;");
+            break;
+        case '<':
+            bk_buf_adds(b, "&lt;");
+            break;
+        case '>':
+            bk_buf_adds(b, "&gt;");
+            break;
+        case '"':
+            bk_buf_adds(b, "&quot;");
+            break;
+        case '\\':
+            /* Hugo strings escape their quotes: \" is a quote. */
+            if (i + 1 < s.len && (s.p[i + 1] == '"' || s.p[i + 1] == '\\')) {
+                i++;
+                bk_buf_adds(b, s.p[i] == '"' ? "&quot;" : "\\");
+                break;
+            }
+            bk_buf_addc(b, '\\');
+            break;
+        default:
+            bk_buf_addc(b, s.p[i]);
+        }
+    }
+}
+
+/* Hugo's built-in shortcodes that carry content a book needs: ref and
+ * relref (links to other posts) and figure (an image with a caption).
+ * Returns true when name was one of them and output was made. */
+static bool sc_builtin(pm_pass *P, bk_str name, bk_str args)
+{
+    bk_buf b = BK_BUF_INIT;
+    bk_str v;
+    if ((bk_str_eq(name, "ref") || bk_str_eq(name, "relref")) && sc_arg(args, NULL, &v)) {
+        bk_buf_adds(&b, "bookify:ref/");
+        url_encode(&b, v);
+    } else if (bk_str_eq(name, "figure") && sc_arg(args, "src", &v)) {
+        bk_str alt, cap, title, link;
+        bk_buf_adds(&b, "<figure>");
+        bool linked = sc_arg(args, "link", &link);
+        if (linked) {
+            bk_buf_adds(&b, "<a href=\"");
+            html_escape(&b, link);
+            bk_buf_adds(&b, "\">");
+        }
+        bk_buf_adds(&b, "<img src=\"");
+        html_escape(&b, v);
+        bk_buf_adds(&b, "\" alt=\"");
+        if (sc_arg(args, "alt", &alt) || sc_arg(args, "caption", &alt) || sc_arg(args, "title", &alt))
+            html_escape(&b, alt);
+        bk_buf_adds(&b, "\">");
+        if (linked)
+            bk_buf_adds(&b, "</a>");
+        bool has_title = sc_arg(args, "title", &title), has_cap = sc_arg(args, "caption", &cap);
+        if (has_title || has_cap) {
+            bk_buf_adds(&b, "<figcaption>");
+            if (has_title) {
+                bk_buf_adds(&b, "<strong>");
+                html_escape(&b, title);
+                bk_buf_adds(&b, "</strong>");
+                if (has_cap)
+                    bk_buf_adds(&b, " ");
+            }
+            if (has_cap)
+                html_escape(&b, cap);
+            bk_buf_adds(&b, "</figcaption>");
+        }
+        bk_buf_adds(&b, "</figure>");
+    } else {
+        bk_buf_release(&b);
+        return false;
+    }
+    gen(P, b.ptr, b.len, M_VERB, here(P));
+    bk_buf_release(&b);
+    return true;
+}
 
 /* Handle the shortcode whose "{{<" or "{{%" is at pos; false when it is not
  * one (unclosed), leaving pos alone. */
@@ -828,6 +959,10 @@ static bool sc_at(pm_pass *P, sc_ctx *S, size_t end, bool in_hl)
             bk_buf_release(&fence);
             return true;
         }
+    }
+    if (sc_builtin(P, name, bk_str_trim(slice(p, a, c)))) {
+        skip_to(P, c + 3);
+        return true;
     }
     add_drop(P, BK_DROP_SHORTCODE, name, h);
     skip_to(P, c + 3);

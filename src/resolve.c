@@ -272,6 +272,28 @@ static long find_target(res *r, const bk_post *from, const char *path_part, bool
             size_t pre = bk_date_parse_prefix(path + 13, &d);
             t = lookup_post(&r->by_slug, path + 13 + pre);
         }
+    } else if (strncmp(path, "bookify:ref/", 12) == 0) {
+        /* Hugo's ref: "posts/x.md", "/posts/x", "x.md" or "x", relative to
+         * content/. */
+        const char *ref = path + 12;
+        while (*ref == '/')
+            ref++;
+        size_t n = strlen(ref);
+        for (size_t i = 0; i < r->book->nposts && t < 0; i++) {
+            const char *pp = r->book->posts[i]->path;
+            size_t m = strlen(pp);
+            if (m >= n && strncmp(pp + m - n, ref, n) == 0 && (m == n || pp[m - n - 1] == '/'))
+                t = (long)i;
+        }
+        if (t < 0) {
+            const char *base = last_segment(ref);
+            const char *dot = strrchr(base, '.');
+            char *stem = bk_xstrndup(base, dot ? (size_t)(dot - base) : strlen(base));
+            t = lookup_post(&r->by_stem, stem);
+            if (t < 0)
+                t = lookup_post(&r->by_slug, stem);
+            free(stem);
+        }
     } else if (strncmp(path, "bookify:link/", 13) == 0) {
         const char *p = path + 13;
         while (*p == '/')
@@ -379,7 +401,7 @@ static void resolve_link(res *r, size_t pi, xmlNodePtr a, const char *href)
     } else if (internal) {
         bool webby = path[0] == '/' || (book->meta.url && strncmp(path, book->meta.url,
                                                                     strlen(book->meta.url)) == 0);
-        const char *shown = strncmp(path, "bookify:", 8) == 0 ? path + 13 : path;
+        const char *shown = strncmp(path, "bookify:", 8) == 0 ? strchr(path + 8, '/') + 1 : path;
         if (book->meta.url && webby && strncmp(path, "bookify:", 8) != 0) {
             /* A page of the site that is not in the book: link to the web. */
             bk_buf b = BK_BUF_INIT;

@@ -108,12 +108,21 @@ static void test_header(void)
     HAS(x, "<h1 class=\"chapter-title\">Hello <em>there</em></h1>");
     HAS(x, "<p class=\"chapter-subtitle\" role=\"doc-subtitle\">A sub</p>");
     HAS(x, "<time datetime=\"2024-01-08\">8 January 2024</time>");
-    HAS(x, "Guest");
+    HAS(x, "<span class=\"chapter-author\">Guest</span>");
     HAS(x, "<li class=\"category\">Cat</li>");
     HAS(x, "<li class=\"tag\">t2</li>");
     HAS(x, "<title>Hello there</title>");
     HAS(x, "epub:type=\"chapter\"");
     HAS(x, "xml:lang=\"en\"");
+    free(x);
+    /* the book's own author is not repeated on every chapter */
+    start(BK_SITE_JEKYLL);
+    book->meta.author = "Book Author";
+    p = add("_posts/2024-01-08-same.md", "---\ntitle: Same\nauthor: Book Author\n---\nText.\n");
+    convert();
+    x = chapter(p);
+    HASNT(x, "chapter-author");
+    HASNT(x, "Book Author");
     /* the repeated "# Hello there" is gone */
     const char *first = strstr(x, "Hello there</h1>");
     HASNT(x, "<h1 id=");
@@ -218,7 +227,7 @@ static void test_templates(void)
     book->meta.url = "https://blog.example";
     bk_post *p = add("_posts/2024-01-08-a.md",
                      "---\ntitle: A\n---\n{% include footer.html %}\n\nSee [b]({% post_url 2024-01-09-b %})"
-                     " and [b2]({{ site.baseurl }}/b/) and [c](2024-01-09-b.md#deep) and [gone](/nowhere/).\n\n"
+                     " and [b2]({{ site.baseurl }}/b/) and [b3](https://blog.example/b/) and [c](2024-01-09-b.md#deep) and [gone](/nowhere/).\n\n"
                      "{% highlight ruby %}\nputs 1\n{% endhighlight %}\n\n{: .notice}\nNot maths: $5 and $10.\n"
                      "Maths: $a*b$ here.\n\n$$\nx^2\n$$\n");
     bk_post *q = add("_posts/2024-01-09-b.md",
@@ -229,6 +238,7 @@ static void test_templates(void)
     HASNT(x, "include");
     HAS(x, "href=\"b.xhtml\"");
     HAS(x, "href=\"b.xhtml#deep\"");
+    HAS(x, "<a href=\"b.xhtml\">b3</a>");
     HAS(x, "href=\"https://blog.example/nowhere/\"");
     HAS(x, "<pre><code class=\"language-ruby\">puts 1");
     HAS(x, "$5 and $10");
@@ -270,11 +280,18 @@ static void test_images(void)
     start(BK_SITE_JEKYLL);
     write_file("assets/img/pic one.jpg", png, sizeof png); /* PNG bytes, .jpg name */
     write_file("assets/doc.txt", "text", 4);
+    char outside[300], link[600];
+    snprintf(outside, sizeof outside, "%s-secret.png", root);
+    FILE *f = fopen(outside, "wb");
+    fwrite(png, 1, sizeof png, f);
+    fclose(f);
+    snprintf(link, sizeof link, "%s/assets/leak.png", root);
+    CHECK(symlink(outside, link) == 0);
     bk_post *p = add("_posts/2024-01-08-img.md",
                      "---\ntitle: I\n---\n![one](/assets/img/pic%20one.jpg)\n\n"
                      "![again](../assets/img/pic one.jpg)\n\n![missing](/assets/none.png)\n\n"
                      "![remote](https://example.org/x.png)\n\n![escape](../../../etc/passwd)\n\n"
-                     "![text](/assets/doc.txt)\n\n<img src = \"/assets/img/pic%20one.jpg\" alt=\"raw\">\n");
+                     "![text](/assets/doc.txt)\n\n![leak](/assets/leak.png)\n\n<img src = \"/assets/img/pic%20one.jpg\" alt=\"raw\">\n");
     convert();
     char *x = chapter(p);
     HAS(x, "src=\"images/pic-one.png\"");
@@ -289,6 +306,9 @@ static void test_images(void)
     CHECK(diag_at(BK_WARNING, "2024-01-08-img.md", 10, "not fetched"));
     CHECK(diag_at(BK_WARNING, "2024-01-08-img.md", 12, "outside the site"));
     CHECK(diag_at(BK_WARNING, "2024-01-08-img.md", 14, "not a PNG"));
+    CHECK(diag_at(BK_WARNING, "2024-01-08-img.md", 16, "outside the site"));
+    HAS(x, "<span class=\"image-missing\">leak</span>");
+    unlink(outside);
     free(x);
 }
 
@@ -329,8 +349,18 @@ static void test_hugo(void)
     bk_post *p = add("content/posts/h.md",
                      "---\ntitle: H\n---\n{{< highlight go >}}\nfmt.Println(\"{{ x }}\")\n{{< /highlight >}}\n\n"
                      "{{< youtube abc >}}\n\nText with {{ braces }} stays in Hugo.\n");
+    bk_post *q = add("content/posts/other.md",
+                     "---\ntitle: O\n---\n[back]({{< ref \"posts/h.md\" >}}) [again]({{< relref \"h\" >}})\n\n"
+                     "{{< figure src=\"/img/x.png\" caption=\"A \\\"quoted\\\" <b>cap</b>\" alt=\"alt text\" >}}\n");
     convert();
     char *x = chapter(p);
+    char *y = chapter(q);
+    HAS(y, "<a href=\"h.xhtml\">back</a>");
+    HAS(y, "<a href=\"h.xhtml\">again</a>");
+    HAS(y, "<figure>");
+    HAS(y, "<figcaption>A \"quoted\" &lt;b&gt;cap&lt;/b&gt;</figcaption>");
+    HAS(y, "alt text");
+    free(y);
     HAS(x, "<pre><code class=\"language-go\">fmt.Println(\"{{ x }}\")");
     HASNT(x, "youtube");
     CHECK(diag_at(BK_WARNING, "content/posts/h.md", 8, "shortcode 'youtube'"));

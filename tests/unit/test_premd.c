@@ -245,9 +245,19 @@ static void test_shortcode_dropped(void)
     CHECK_INT(r.ndropped, 0);
 }
 
+static void test_shortcode_builtins(void)
+{
+    CHECK_STR(run("[a]({{< ref \"posts/x.md\" >}}) [b]({{< relref \"my post\" >}})\n", H),
+              "[a](bookify:ref/posts/x.md) [b](bookify:ref/my%20post)\n");
+    CHECK_STR(run("{{< figure src=\"a.png\" title=\"T\" caption=\"C & D\" >}}\n", H),
+              "<figure><img src=\"a.png\" alt=\"C &amp; D\"><figcaption><strong>T</strong> C &amp; "
+              "D</figcaption></figure>\n");
+    CHECK_INT(r.ndropped, 0);
+}
+
 static void test_shortcode_in_code(void)
 {
-    CHECK_STR(run("```\n{{</* ref \"a\" */>}}\n{{< ref \"b\" >}}\n```\n`{{< c >}}`", H),
+    CHECK_STR(run("```\n{{</* ref \"a\" */>}}\n{{< note \"b\" >}}\n```\n`{{< c >}}`", H),
               "```\n{{< ref \"a\" >}}\n\n```\n``");
     CHECK_STR(map(), "1,2,3,4,5");
     CHECK_INT(r.ndropped, 2);
@@ -445,6 +455,7 @@ static void test_liquid_capture(void)
 
 int main(void)
 {
+    RUN(test_shortcode_builtins);
     RUN(test_liquid_capture);
     RUN(test_empty);
     RUN(test_passthrough);
