@@ -16,6 +16,7 @@
 #include "bookify/collect.h"
 #include "bookify/config.h"
 #include "bookify/convert.h"
+#include "bookify/epub.h"
 #include "bookify/order.h"
 #include "bookify/outfile.h"
 
@@ -36,6 +37,11 @@ static const char usage_text[] =
     "                         date<TAB>part<TAB>title<TAB>path; write nothing\n"
     "      --check            read and convert every post, report problems, write nothing\n"
     "      --dump-xhtml=DIR   also write each chapter's XHTML document into DIR\n"
+    "\n"
+    "EPUB:\n"
+    "      --css=FILE         add a style sheet after bookify's own (repeatable)\n"
+    "      --embed-fonts      embed the book's fonts in the EPUB\n"
+    "      --toc-depth=N      heading levels in the contents: 1 = posts only (default 2)\n"
     "\n"
     "Book metadata (override _config.yml and bookify.yml):\n"
     "      --config=FILE      read one more bookify.yml-style file\n"
@@ -87,6 +93,9 @@ enum long_only {
     OPT_CHECK,
     OPT_DUMP_XHTML,
     OPT_NO_SMART,
+    OPT_CSS,
+    OPT_EMBED_FONTS,
+    OPT_TOC_DEPTH,
 };
 
 static const struct option long_options[] = {
@@ -109,6 +118,9 @@ static const struct option long_options[] = {
     { "check", no_argument, NULL, OPT_CHECK },
     { "dump-xhtml", required_argument, NULL, OPT_DUMP_XHTML },
     { "no-smart", no_argument, NULL, OPT_NO_SMART },
+    { "css", required_argument, NULL, OPT_CSS },
+    { "embed-fonts", no_argument, NULL, OPT_EMBED_FONTS },
+    { "toc-depth", required_argument, NULL, OPT_TOC_DEPTH },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "strict", no_argument, NULL, OPT_STRICT },
@@ -118,7 +130,10 @@ static const struct option long_options[] = {
 };
 
 typedef struct cli {
-    bool epub, pdf, list, check, no_smart, quiet, verbose, strict;
+    bool epub, pdf, list, check, no_smart, quiet, verbose, strict, embed_fonts;
+    const char **css;
+    size_t ncss, capcss;
+    int toc_depth;
     const char *epub_file, *pdf_file, *out_dir, *config, *dump_xhtml;
     const char *title, *subtitle, *author, *lang;
     bool order_set;
@@ -221,6 +236,20 @@ static int parse_args(int argc, char **argv, cli *c)
         case OPT_NO_SMART:
             c->no_smart = true;
             break;
+        case OPT_CSS:
+            BK_GROW(c->css, c->capcss, c->ncss + 1);
+            c->css[c->ncss++] = optarg;
+            break;
+        case OPT_EMBED_FONTS:
+            c->embed_fonts = true;
+            break;
+        case OPT_TOC_DEPTH: {
+            long n;
+            if (!bk_parse_int(optarg, 1, 6, &n))
+                return usage_error("--toc-depth must be a number from 1 to 6, not '%s'", optarg);
+            c->toc_depth = (int)n;
+            break;
+        }
         case 'q':
             c->quiet = true;
             break;
@@ -261,8 +290,22 @@ static int parse_args(int argc, char **argv, cli *c)
     return -1;
 }
 
-/* SOURCE_DATE_EPOCH when set (reproducible builds), else the clock. Used
- * only to leave out future posts. */
+/* SOURCE_DATE_EPOCH when set (reproducible builds), else -1. */
+static int64_t source_date_epoch(void)
+{
+    const char *s = getenv("SOURCE_DATE_EPOCH");
+    if (s && *s) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (!errno && !*end && v >= 0)
+            return v;
+    }
+    return -1;
+}
+
+/* SOURCE_DATE_EPOCH when set, else the clock. Used only to leave out future
+ * posts: the books themselves never read the clock. */
 static int64_t now_epoch(bk_diags *d)
 {
     const char *s = getenv("SOURCE_DATE_EPOCH");
@@ -328,21 +371,20 @@ static void print_list(const bk_book *book)
     }
 }
 
-/* Each chapter's XHTML into dir (for inspection and tests). */
-static void dump_xhtml(const bk_book *book, const char *dir, bk_diags *d)
+/* Make the folder dir and its parents when missing. Returns 0, or -1 after
+ * recording an error. */
+static int make_dirs(const char *dir, bk_diags *d)
 {
-    if (!*dir)
-        dir = ".";
-    /* Make the folder (and its parents) when missing. */
     char *dirs = bk_xstrdup(dir);
-    for (char *s = dirs + 1; ; s++) {
+    int rc = 0;
+    for (char *s = dirs + 1; *dirs; s++) {
         if (*s == '/' || *s == '\0') {
             char keep = *s;
             *s = '\0';
             if (mkdir(dirs, 0777) < 0 && errno != EEXIST) {
-                bk_error(d, (bk_loc){ dir, 0, 0 }, "cannot make the folder: %s", strerror(errno));
-                free(dirs);
-                return;
+                rc = bk_error(d, (bk_loc){ dir, 0, 0 }, "cannot make the folder: %s",
+                              strerror(errno));
+                break;
             }
             *s = keep;
             if (!keep)
@@ -350,6 +392,16 @@ static void dump_xhtml(const bk_book *book, const char *dir, bk_diags *d)
         }
     }
     free(dirs);
+    return rc;
+}
+
+/* Each chapter's XHTML into dir (for inspection and tests). */
+static void dump_xhtml(const bk_book *book, const char *dir, bk_diags *d)
+{
+    if (!*dir)
+        dir = ".";
+    if (make_dirs(dir, d) < 0)
+        return;
     bk_buf text = BK_BUF_INIT, path = BK_BUF_INIT, index = BK_BUF_INIT;
     for (size_t i = 0; i < book->nposts; i++) {
         const bk_post *p = book->posts[i];
@@ -388,6 +440,7 @@ int main(int argc, char **argv)
     if (code >= 0) {
         free(c.categories);
         free(c.tags);
+        free(c.css);
         return code;
     }
 
@@ -407,6 +460,7 @@ int main(int argc, char **argv)
         .until = c.until,
     };
     opts.now = now_epoch(&d);
+    int64_t epoch = source_date_epoch();
 
     if (bk_site_open(book, &d) == 0) {
         if (c.config)
@@ -434,11 +488,10 @@ int main(int argc, char **argv)
         } else if (c.check || c.dump_xhtml) {
             /* reported below; nothing else to write */
         } else {
-            if (c.epub)
-                bk_error(&d, (bk_loc){ NULL, 0, 0 },
-                         "cannot write '%s': the EPUB writer is not built yet (issue 4); "
-                         "use --list",
-                         output_path(book, &c, c.epub_file, "epub"));
+            if (c.epub && (!c.out_dir || make_dirs(c.out_dir, &d) == 0)) {
+                bk_epub_opts eo = { c.css, c.ncss, c.embed_fonts, c.toc_depth, epoch, 0 };
+                bk_epub_write(book, output_path(book, &c, c.epub_file, "epub"), &eo, &d);
+            }
             if (c.pdf)
                 bk_error(&d, (bk_loc){ NULL, 0, 0 },
                          "cannot write '%s': the PDF writer is not built yet (issue 5); "
@@ -459,5 +512,6 @@ int main(int argc, char **argv)
     bk_book_free(book);
     free(c.categories);
     free(c.tags);
+    free(c.css);
     return code;
 }

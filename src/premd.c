@@ -1233,13 +1233,15 @@ static bool lq_output(pm_pass *P, lq_ctx *L)
             bk_premd sub = BK_PREMD_INIT;
             bk_premd_run(&sub, t.p, t.len, BK_PREMD_LIQUID);
             skip_to(P, c + 2);
+            /* Verbatim for the later passes: the blank lines around it must
+             * stay blank (see hb_pass). */
             if (markdownify)
-                gens(P, "\n\n", o);
+                gen(P, "\n\n", 2, M_VERB, o);
             bk_str u = bk_str_trim((bk_str){ sub.md.ptr, sub.md.len });
-            gen(P, u.p, u.len, 0, o);
+            gen(P, u.p, u.len, M_VERB, o);
             bk_premd_release(&sub);
             if (markdownify)
-                gens(P, "\n\n", o);
+                gen(P, "\n\n", 2, M_VERB, o);
             return true;
         }
         add_drop(P, BK_DROP_LIQUID_OUTPUT, expr, i);
@@ -1623,6 +1625,106 @@ static bool kd_line(pm_pass *P, kd_ctx *K)
         }
     }
     return false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* kramdown HTML blocks                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* kramdown reads an HTML block from its start tag to the matching end tag,
+ * blank and indented lines included, as Jekyll sites were written for.
+ * CommonMark ends the block at the first blank line, and the indented lines
+ * after it become code. So blank lines inside such a block become empty
+ * comments: cmark then sees one block, as kramdown did. */
+static const char *const hb_tags[] = { "table", "div", "figure", "details", "section",
+                                       "aside", "blockquote", "dl", "ul", "ol", "center",
+                                       "nav", "header", "footer", "article", "video",
+                                       "audio", "iframe", "object", "form", "fieldset" };
+
+/* Index+1 of the block tag that opens the line [ls, le) (up to three
+ * spaces in), or 0. */
+static size_t hb_start(const char *p, size_t ls, size_t le)
+{
+    size_t i = ls;
+    while (i < le && i - ls < 3 && p[i] == ' ')
+        i++;
+    if (i >= le || p[i] != '<')
+        return 0;
+    for (size_t t = 0; t < BK_ARRAY_LEN(hb_tags); t++) {
+        size_t n = strlen(hb_tags[t]);
+        if (le - i - 1 < n)
+            continue;
+        bool same = true;
+        for (size_t k = 0; k < n && same; k++)
+            same = (char)(p[i + 1 + k] | 0x20) == hb_tags[t][k];
+        char after = i + 1 + n < le ? p[i + 1 + n] : '\n';
+        if (same && (is_ws(after) || after == '>' || after == '\n'))
+            return t + 1;
+    }
+    return 0;
+}
+
+/* Change in nesting of tag over [a, b): +1 per "<tag", -1 per "</tag". */
+static int hb_count(const char *p, size_t a, size_t b, const char *tag)
+{
+    size_t n = strlen(tag);
+    int depth = 0;
+    for (size_t i = a; i + n + 1 < b; i++) {
+        if (p[i] != '<')
+            continue;
+        bool close = p[i + 1] == '/';
+        size_t s = i + 1 + close;
+        if (s + n > b)
+            continue;
+        bool same = true;
+        for (size_t k = 0; k < n && same; k++)
+            same = (char)(p[s + k] | 0x20) == tag[k];
+        char after = s + n < b ? p[s + n] : ' ';
+        if (same && (is_ws(after) || after == '>' || after == '/'))
+            depth += close ? -1 : 1;
+    }
+    return depth;
+}
+
+#define HB_MAX_LINES 5000 /* no block is longer; bounds the search */
+
+static void hb_pass(pm_pass *P)
+{
+    const char *p = P->in.p;
+    size_t n = P->in.len;
+    while (P->pos < n) {
+        size_t ls = P->pos, le = line_end(&P->in, ls), next = le < n ? le + 1 : n;
+        size_t t = plain_at(P, ls) ? hb_start(p, ls, le) : 0;
+        if (!t) {
+            copy_to(P, next);
+            continue;
+        }
+        /* Find the line where the tag's nesting returns to zero. */
+        const char *tag = hb_tags[t - 1];
+        int depth = 0;
+        size_t q = ls, stop = NONE;
+        for (int lines = 0; q < n && lines < HB_MAX_LINES; lines++) {
+            size_t qe = line_end(&P->in, q);
+            depth += hb_count(p, q, qe, tag);
+            if (depth <= 0) {
+                stop = qe;
+                break;
+            }
+            q = qe < n ? qe + 1 : n;
+        }
+        if (stop == NONE || stop == le) {
+            copy_to(P, next);
+            continue;
+        }
+        while (P->pos <= stop && P->pos < n) {
+            size_t a = P->pos, b = line_end(&P->in, a);
+            if (blank_range(p, a, b) && b < n && !(mask_at(P, b) & M_VERB)) {
+                skip_to(P, b);
+                gens(P, "<!---->", here(P));
+            }
+            copy_to(P, b < n ? b + 1 : n);
+        }
+    }
 }
 
 static void kd_pass(pm_pass *P)
@@ -2057,7 +2159,8 @@ int bk_premd_run(bk_premd *r, const char *body, size_t len, unsigned flags)
         int code;
     } passes[] = {
         { BK_PREMD_SHORTCODES, sc_pass, CODE_NONE }, { BK_PREMD_LIQUID, lq_pass, CODE_TEXT },
-        { BK_PREMD_KRAMDOWN, kd_pass, CODE_HTML },   { BK_PREMD_KRAMDOWN, dl_pass, CODE_HTML },
+        { BK_PREMD_KRAMDOWN, hb_pass, CODE_TEXT },   { BK_PREMD_KRAMDOWN, kd_pass, CODE_HTML },
+        { BK_PREMD_KRAMDOWN, dl_pass, CODE_HTML },
         { BK_PREMD_MATH, mt_pass, CODE_HTML },
     };
     bk_premd_release(r);

@@ -615,6 +615,13 @@ static void resolve_image(res *r, size_t pi, xmlNodePtr img)
                 "remote image '%s' is not fetched (bookify never uses the network); it becomes "
                 "a link",
                 src);
+        if (bk_dom_inside(img, "a")) {
+            /* Already inside a link: a link in a link is not allowed, so
+             * the description stands in for the picture. */
+            image_to_text(img);
+            xmlFree(src);
+            return;
+        }
         char *alt = bk_dom_attr(img, "alt");
         xmlNodePtr a = xmlNewDocNode(img->doc, img->ns, BAD_CAST "a", NULL);
         char *url = g_strconcat(strncmp(src, "//", 2) == 0 ? "https:" : "", src, NULL);

@@ -1,0 +1,745 @@
+/* epub.c -- the EPUB 3 writer: files, splitting, zip (see epub.h). */
+#include <errno.h>
+#include <fontconfig/fontconfig.h>
+#include <glib.h>
+#include <libxml/xmlsave.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zip.h>
+
+#include "../dom.h"
+#include "bookify/fileio.h"
+#include "bookify/outfile.h"
+#include "bookify/resolve.h"
+#include "epub_int.h"
+
+#include "bookify/banned.h"
+
+extern const unsigned char bk_builtin_epub_css[];
+extern const size_t bk_builtin_epub_css_len;
+
+#define SPLIT_DEFAULT (300u * 1024u)
+
+/* ==================== items and pages ==================== */
+
+ep_item *ep_add(ep_ctx *c, const char *href, const char *media, bk_buf *data)
+{
+    BK_GROW(c->items, c->capitems, c->nitems + 1);
+    ep_item *it = &c->items[c->nitems++];
+    memset(it, 0, sizeof(*it));
+    it->href = bk_xstrdup(href);
+    it->media = media;
+    it->data = *data;
+    bk_buf_init(data);
+    /* Manifest ids: fixed names where the package refers to them, else the
+     * order of addition, so they never depend on file names. */
+    if (strcmp(href, "toc.ncx") == 0)
+        it->id = bk_xstrdup("ncx");
+    else if (strcmp(href, "bk-nav.xhtml") == 0)
+        it->id = bk_xstrdup("nav");
+    else {
+        char id[32];
+        snprintf(id, sizeof id, "item-%zu", c->nitems);
+        it->id = bk_xstrdup(id);
+    }
+    it->spine_order = c->next_spine++;
+    return it;
+}
+
+xmlDocPtr ep_page_new(ep_ctx *c, const char *title, xmlNodePtr *body)
+{
+    xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlCreateIntSubset(doc, BAD_CAST "html", NULL, NULL);
+    xmlNodePtr html = xmlNewDocNode(doc, NULL, BAD_CAST "html", NULL);
+    xmlDocSetRootElement(doc, html);
+    xmlNsPtr ns = xmlNewNs(html, BAD_CAST BK_XHTML_NS, NULL);
+    xmlNewNs(html, BAD_CAST BK_EPUB_NS, BAD_CAST "epub");
+    xmlSetNs(html, ns);
+    xmlNodeSetLang(html, BAD_CAST c->lang);
+    xmlSetProp(html, BAD_CAST "lang", BAD_CAST c->lang);
+    if (c->rtl)
+        xmlSetProp(html, BAD_CAST "dir", BAD_CAST "rtl");
+    xmlNodePtr head = bk_dom_new(html, ns, "head");
+    xmlNodePtr meta = bk_dom_new(head, ns, "meta");
+    xmlSetProp(meta, BAD_CAST "charset", BAD_CAST "utf-8");
+    xmlNodeAddContent(bk_dom_new(head, ns, "title"), BAD_CAST title);
+    for (size_t i = 0; i < c->css.len; i++) {
+        xmlNodePtr link = bk_dom_new(head, ns, "link");
+        xmlSetProp(link, BAD_CAST "rel", BAD_CAST "stylesheet");
+        xmlSetProp(link, BAD_CAST "type", BAD_CAST "text/css");
+        xmlSetProp(link, BAD_CAST "href", BAD_CAST c->css.v[i]);
+    }
+    *body = bk_dom_new(html, ns, "body");
+    return doc;
+}
+
+void ep_serialize(xmlDocPtr doc, bk_buf *out)
+{
+    xmlBufferPtr buf = xmlBufferCreate();
+    /* No formatting: it would indent inside <pre>. */
+    xmlSaveCtxtPtr s = xmlSaveToBuffer(buf, "UTF-8", 0);
+    xmlSaveDoc(s, doc);
+    xmlSaveClose(s);
+    bk_buf_add(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
+    xmlBufferFree(buf);
+}
+
+/* ==================== labels ==================== */
+
+typedef struct label_set {
+    const char *lang;
+    const char *contents, *cover, *titlepage, *copyright, *start, *landmarks;
+} label_set;
+
+static const label_set labels[] = {
+    { "en", "Contents", "Cover", "Title Page", "Copyright", "Start", "Landmarks" },
+    { "fr", "Table des matières", "Couverture", "Page de titre", "Droits", "Début", "Repères" },
+    { "de", "Inhalt", "Umschlag", "Titelseite", "Impressum", "Anfang", "Orientierung" },
+    { "es", "Índice", "Cubierta", "Portada", "Créditos", "Inicio", "Puntos de referencia" },
+    { "pt", "Sumário", "Capa", "Folha de rosto", "Créditos", "Início", "Marcos" },
+    { "it", "Indice", "Copertina", "Frontespizio", "Colophon", "Inizio", "Punti di riferimento" },
+    { "nl", "Inhoud", "Omslag", "Titelpagina", "Colofon", "Begin", "Oriëntatiepunten" },
+    { "ru", "Содержание", "Обложка", "Титульный лист", "Выходные данные", "Начало", "Ориентиры" },
+    { "ja", "目次", "表紙", "扉", "奥付", "本文", "ランドマーク" },
+    { "zh", "目录", "封面", "扉页", "版权页", "正文", "地标" },
+    { "ko", "목차", "표지", "속표지", "판권", "본문", "랜드마크" },
+    { "ar", "المحتويات", "الغلاف", "صفحة العنوان", "حقوق النشر", "البداية", "معالم" },
+    { "fa", "فهرست", "جلد", "صفحهٔ عنوان", "شناسنامه", "آغاز", "نشانه‌ها" },
+    { "he", "תוכן העניינים", "כריכה", "שער", "זכויות יוצרים", "התחלה", "ציוני דרך" },
+};
+
+const char *ep_label(const ep_ctx *c, const char *key)
+{
+    const label_set *l = &labels[0];
+    for (size_t i = 0; i < BK_ARRAY_LEN(labels); i++) {
+        size_t n = strlen(labels[i].lang);
+        if (strncmp(c->lang, labels[i].lang, n) == 0 && (c->lang[n] == '\0' || c->lang[n] == '-'))
+            l = &labels[i];
+    }
+    if (strcmp(key, "contents") == 0)
+        return l->contents;
+    if (strcmp(key, "cover") == 0)
+        return l->cover;
+    if (strcmp(key, "titlepage") == 0)
+        return l->titlepage;
+    if (strcmp(key, "copyright") == 0)
+        return l->copyright;
+    if (strcmp(key, "landmarks") == 0)
+        return l->landmarks;
+    return l->start;
+}
+
+/* ==================== metadata ==================== */
+
+/* A name-based UUID (RFC 4122 version 5, SHA-1) of name in namespace ns. */
+static char *uuid5(const unsigned char ns[16], const char *name)
+{
+    GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA1);
+    g_checksum_update(ck, ns, 16);
+    g_checksum_update(ck, (const guchar *)name, (gssize)strlen(name));
+    guint8 h[20];
+    gsize n = sizeof h;
+    g_checksum_get_digest(ck, h, &n);
+    g_checksum_free(ck);
+    h[6] = (guint8)((h[6] & 0x0F) | 0x50);
+    h[8] = (guint8)((h[8] & 0x3F) | 0x80);
+    char out[64];
+    snprintf(out, sizeof out,
+             "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0],
+             h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13],
+             h[14], h[15]);
+    return bk_xstrdup(out);
+}
+
+static void metadata(ep_ctx *c)
+{
+    bk_book *book = c->book;
+    const bk_meta *m = &book->meta;
+    /* RFC 4122's URL namespace for a site url; a fixed bookify namespace
+     * for titles. Never random: the same site is the same book. */
+    static const unsigned char url_ns[16] = { 0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1,
+                                              0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8 };
+    static const unsigned char title_ns[16] = { 0x3c, 0x1e, 0x5b, 0x0a, 0x4f, 0x2d, 0x4e, 0x8b,
+                                                0x9a, 0x61, 0x7d, 0x0b, 0x62, 0x35, 0xb7, 0x04 };
+    if (m->identifier)
+        c->identifier = bk_xstrdup(m->identifier);
+    else if (m->url)
+        c->identifier = uuid5(url_ns, m->url);
+    else
+        c->identifier = uuid5(title_ns, m->title);
+
+    bk_date newest = { 0 };
+    for (size_t i = 0; i < book->nposts; i++) {
+        const bk_date *dt = &book->posts[i]->date;
+        if (dt->valid && (!newest.valid || bk_date_cmp(dt, &newest) > 0))
+            newest = *dt;
+    }
+    if (m->date)
+        bk_date_parse(m->date, strlen(m->date), &c->date);
+    else
+        c->date = newest;
+    int64_t t = c->opts->epoch >= 0 ? c->opts->epoch : newest.valid ? bk_date_epoch(&newest) : 0;
+    c->epoch = t;
+    bk_date u = bk_date_from_epoch(t);
+    snprintf(c->modified, sizeof c->modified, "%04d-%02d-%02dT%02d:%02d:%02dZ", u.year, u.month,
+             u.day, u.hour, u.minute, u.second);
+    c->lang = m->lang;
+    static const char *const rtl[] = { "ar", "fa", "he", "ur", "ps", "yi", "dv", "ckb" };
+    for (size_t i = 0; i < BK_ARRAY_LEN(rtl); i++) {
+        size_t n = strlen(rtl[i]);
+        if (strncmp(c->lang, rtl[i], n) == 0 && (c->lang[n] == '\0' || c->lang[n] == '-'))
+            c->rtl = true;
+    }
+}
+
+/* ==================== style sheets and fonts ==================== */
+
+static int read_into(ep_ctx *c, const char *path, const char *display, bk_buf *out)
+{
+    if (bk_file_read(path, (size_t)64 << 20, out) < 0)
+        return bk_error(c->diags, (bk_loc){ display, 0, 0 }, "cannot read: %s",
+                        errno == EFBIG ? "larger than 64 MiB" : strerror(errno));
+    return 0;
+}
+
+typedef struct font_want {
+    const char *family, *style, *css_family;
+    int weight;
+    bool italic;
+} font_want;
+
+static const font_want fonts[] = {
+    { "Gentium Book Plus", "Regular", "Gentium Book Plus", 400, false },
+    { "Gentium Book Plus", "Italic", "Gentium Book Plus", 400, true },
+    { "Gentium Book Plus", "Bold", "Gentium Book Plus", 700, false },
+    { "Gentium Book Plus", "Bold Italic", "Gentium Book Plus", 700, true },
+    { "Noto Sans", "Regular", "Noto Sans", 400, false },
+    { "Noto Sans", "Bold", "Noto Sans", 700, false },
+    { "DejaVu Sans Mono", "Book", "DejaVu Sans Mono", 400, false },
+    { "DejaVu Sans Mono", "Bold", "DejaVu Sans Mono", 700, false },
+};
+
+/* The book's fonts as files of the book, with a style sheet naming them. */
+static int embed_fonts(ep_ctx *c)
+{
+    int rc = 0;
+    FcConfig *cfg = FcInitLoadConfigAndFonts();
+    bk_buf css = BK_BUF_INIT;
+    for (size_t i = 0; i < BK_ARRAY_LEN(fonts); i++) {
+        FcPattern *pat = FcPatternCreate();
+        FcPatternAddString(pat, FC_FAMILY, (const FcChar8 *)fonts[i].family);
+        FcPatternAddString(pat, FC_STYLE, (const FcChar8 *)fonts[i].style);
+        FcObjectSet *os = FcObjectSetBuild(FC_FILE, NULL);
+        FcFontSet *fs = FcFontList(cfg, pat, os);
+        const char *file = NULL;
+        FcChar8 *f = NULL;
+        if (fs && fs->nfont > 0 && FcPatternGetString(fs->fonts[0], FC_FILE, 0, &f) == FcResultMatch)
+            file = (const char *)f;
+        if (!file) {
+            rc = bk_error(c->diags, (bk_loc){ NULL, 0, 0 },
+                          "--embed-fonts: font '%s %s' is not installed (scripts/setup.sh installs "
+                          "it)",
+                          fonts[i].family, fonts[i].style);
+        } else {
+            bk_buf data = BK_BUF_INIT;
+            const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+            const char *dot = strrchr(base, '.');
+            bool otf = dot && bk_ascii_casecmp(dot, ".otf") == 0;
+            if (read_into(c, file, file, &data) == 0) {
+                char *href = g_strconcat("fonts/", base, NULL);
+                ep_add(c, href, otf ? "font/otf" : "font/ttf", &data);
+                bk_buf_addf(&css,
+                            "@font-face {\n  font-family: \"%s\";\n  font-weight: %d;\n"
+                            "  font-style: %s;\n  src: url(\"../%s\");\n}\n",
+                            fonts[i].css_family, fonts[i].weight,
+                            fonts[i].italic ? "italic" : "normal", href);
+                g_free(href);
+            } else {
+                rc = -1;
+            }
+            bk_buf_release(&data);
+        }
+        FcFontSetDestroy(fs);
+        FcObjectSetDestroy(os);
+        FcPatternDestroy(pat);
+    }
+    FcConfigDestroy(cfg);
+    if (rc == 0) {
+        ep_add(c, "css/fonts.css", "text/css", &css);
+        bk_strv_push(&c->arena, &c->css, "css/fonts.css");
+    }
+    bk_buf_release(&css);
+    return rc;
+}
+
+static int style_sheets(ep_ctx *c)
+{
+    int rc = 0;
+    if (c->opts->embed_fonts)
+        rc |= embed_fonts(c);
+    bk_buf b = BK_BUF_INIT;
+    bk_buf_add(&b, bk_builtin_epub_css, bk_builtin_epub_css_len);
+    ep_add(c, "css/epub.css", "text/css", &b);
+    bk_strv_push(&c->arena, &c->css, "css/epub.css");
+    /* Then the user's: bookify.yml's (inside SITE), then --css. */
+    size_t n = 0;
+    const bk_strv *meta_css = &c->book->meta.css;
+    for (size_t i = 0; i < meta_css->len + c->opts->ncss; i++) {
+        bool from_site = i < meta_css->len;
+        const char *given = from_site ? meta_css->v[i] : c->opts->css[i - meta_css->len];
+        char *path = from_site ? g_strconcat(c->book->site_real, "/", given, NULL) : g_strdup(given);
+        const char *display = from_site ? bk_book_display_path(c->book, given) : given;
+        if (read_into(c, path, display, &b) == 0) {
+            char href[32];
+            snprintf(href, sizeof href, "css/style-%zu.css", ++n);
+            ep_add(c, href, "text/css", &b);
+            bk_strv_push(&c->arena, &c->css, bk_arena_strdup(&c->arena, href));
+        } else {
+            rc = -1;
+        }
+        bk_buf_release(&b);
+        g_free(path);
+    }
+    return rc;
+}
+
+/* ==================== cover and images ==================== */
+
+static void cover_image(ep_ctx *c)
+{
+    bk_book *book = c->book;
+    const char *cover = book->meta.cover;
+    if (!cover)
+        return;
+    const char *display = bk_book_display_path(book, "bookify.yml");
+    char *abs = g_strconcat(book->site_real, "/", cover[0] == '/' ? cover + 1 : cover, NULL);
+    char *real = realpath(abs, NULL);
+    g_free(abs);
+    size_t n = strlen(book->site_real);
+    bk_buf data = BK_BUF_INIT;
+    const char *media = NULL;
+    if (!real || strncmp(real, book->site_real, n) != 0 || real[n] != '/') {
+        bk_warn(c->diags, (bk_loc){ display, 0, 0 },
+                "cover '%s' is not a file inside the site; the book has no cover", cover);
+    } else if (bk_file_read(real, (size_t)64 << 20, &data) < 0 ||
+               !(media = bk_resolve_sniff_image((const unsigned char *)data.ptr, data.len))) {
+        bk_warn(c->diags, (bk_loc){ display, 0, 0 },
+                "cover '%s' is not a PNG, JPEG, GIF, WebP or SVG image; the book has no cover",
+                cover);
+    } else {
+        /* An image the posts use too is stored once. */
+        for (size_t i = 0; i < book->nassets; i++)
+            if (strcmp(book->assets[i].path, real) == 0)
+                c->cover_image_href = book->assets[i].href;
+        if (!c->cover_image_href) {
+            const char *ext = strcmp(media, "image/png") == 0    ? "png"
+                              : strcmp(media, "image/jpeg") == 0 ? "jpg"
+                              : strcmp(media, "image/gif") == 0  ? "gif"
+                              : strcmp(media, "image/webp") == 0 ? "webp"
+                                                                 : "svg";
+            c->cover_image_href = bk_arena_printf(&c->arena, "images/bk-cover.%s", ext);
+            ep_item *it = ep_add(c, c->cover_image_href, media, &data);
+            it->properties = bk_xstrdup("cover-image");
+        }
+    }
+    bk_buf_release(&data);
+    free(real);
+}
+
+static int images(ep_ctx *c)
+{
+    int rc = 0;
+    bk_book *book = c->book;
+    for (size_t i = 0; i < book->nassets; i++) {
+        const bk_asset *a = &book->assets[i];
+        bk_buf data = BK_BUF_INIT;
+        if (read_into(c, a->path, a->path, &data) < 0) {
+            rc = -1;
+            continue;
+        }
+        ep_item *it = ep_add(c, a->href, a->media_type, &data);
+        if (c->cover_image_href && strcmp(c->cover_image_href, a->href) == 0)
+            it->properties = bk_xstrdup("cover-image");
+    }
+    return rc;
+}
+
+/* ==================== chapters ==================== */
+
+static void link_styles(ep_ctx *c, xmlDocPtr doc)
+{
+    xmlNodePtr html = xmlDocGetRootElement(doc);
+    xmlNodePtr head = bk_dom_first_element(html);
+    for (size_t i = 0; i < c->css.len; i++) {
+        xmlNodePtr link = bk_dom_new(head, head->ns, "link");
+        xmlSetProp(link, BAD_CAST "rel", BAD_CAST "stylesheet");
+        xmlSetProp(link, BAD_CAST "type", BAD_CAST "text/css");
+        xmlSetProp(link, BAD_CAST "href", BAD_CAST c->css.v[i]);
+    }
+}
+
+static size_t node_size(xmlNodePtr n)
+{
+    xmlBufferPtr b = xmlBufferCreate();
+    xmlNodeDump(b, n->doc, n, 0, 0);
+    size_t len = (size_t)xmlBufferLength(b);
+    xmlBufferFree(b);
+    return len;
+}
+
+static xmlNodePtr chapter_section(xmlDocPtr doc)
+{
+    xmlNodePtr html = xmlDocGetRootElement(doc);
+    for (xmlNodePtr b = html->children; b; b = b->next)
+        if (bk_dom_is(b, "body"))
+            return bk_dom_first_element(b);
+    return NULL;
+}
+
+/* A post over the split size is cut at its <h2>s into files of about that
+ * size: "x.xhtml", "x-2.xhtml"... Ids that move are noted for links. */
+static void split_chapter(ep_ctx *c, size_t pi)
+{
+    bk_post *p = c->book->posts[pi];
+    ep_chapter *ch = &c->chapters[pi];
+    size_t limit = c->opts->split_size ? c->opts->split_size : SPLIT_DEFAULT;
+    ch->docs = bk_xcalloc(1, sizeof(*ch->docs));
+    ch->files = bk_xcalloc(1, sizeof(*ch->files));
+    ch->docs[0] = p->doc;
+    ch->files[0] = bk_xstrdup(p->file);
+    ch->ndocs = 1;
+    xmlNodePtr sec = chapter_section(p->doc);
+    if (!sec || node_size(sec) <= limit)
+        return;
+    size_t acc = 0;
+    xmlDocPtr cur = p->doc;
+    xmlNodePtr cur_sec = sec;
+    const char *dot = strrchr(p->file, '.');
+    for (xmlNodePtr n = sec->children; n;) {
+        xmlNodePtr next = n->next;
+        if (bk_dom_is(n, "h2") && acc >= limit) {
+            /* Start a new file at this heading. */
+            xmlDocPtr doc = xmlCopyDoc(p->doc, 0);
+            xmlNodePtr html = xmlDocCopyNode(xmlDocGetRootElement(p->doc), doc, 2);
+            xmlDocSetRootElement(doc, html);
+            xmlNodePtr head = xmlDocCopyNode(bk_dom_first_element(xmlDocGetRootElement(p->doc)), doc, 1);
+            xmlAddChild(html, head);
+            xmlNodePtr body = xmlNewDocNode(doc, html->ns, BAD_CAST "body", NULL);
+            xmlAddChild(html, body);
+            xmlNodePtr s = xmlNewDocNode(doc, html->ns, BAD_CAST "section", NULL);
+            xmlSetProp(s, BAD_CAST "class", BAD_CAST "chapter continued");
+            xmlAddChild(body, s);
+            ch->docs = bk_xrealloc(ch->docs, (ch->ndocs + 1) * sizeof(*ch->docs));
+            ch->files = bk_xrealloc(ch->files, (ch->ndocs + 1) * sizeof(*ch->files));
+            ch->docs[ch->ndocs] = doc;
+            char *file = g_strdup_printf("%.*s-%zu%s", (int)(dot - p->file), p->file, ch->ndocs + 1, dot);
+            ch->files[ch->ndocs] = bk_xstrdup(file);
+            g_free(file);
+            ch->ndocs++;
+            cur = doc;
+            cur_sec = s;
+            acc = 0;
+        }
+        acc += node_size(n);
+        if (cur != p->doc) {
+            xmlUnlinkNode(n);
+            xmlNodePtr moved = xmlDocCopyNode(n, cur, 1);
+            xmlFreeNode(n);
+            xmlAddChild(cur_sec, moved);
+            /* Every id in the moved subtree now lives in the new file. */
+            for (xmlNodePtr x = moved; x; x = bk_dom_next(x, moved, false)) {
+                char *id = bk_dom_attr(x, "id");
+                if (id) {
+                    char *key = g_strconcat(p->file, "#", id, NULL);
+                    bk_strv_push(&c->arena, &c->moved, bk_arena_strdup(&c->arena, ch->files[ch->ndocs - 1]));
+                    bk_strmap_put(&c->id_file, bk_arena_strdup(&c->arena, key), (long)c->moved.len - 1);
+                    g_free(key);
+                    xmlFree(id);
+                }
+            }
+        }
+        n = next;
+    }
+}
+
+/* "file#id" after splitting: the file the id now lives in. Returns a
+ * g_malloc'd href, or NULL when nothing moved. */
+static char *moved_href(ep_ctx *c, const char *orig_file, const char *cur_file, const char *href)
+{
+    const char *hash = strchr(href, '#');
+    if (!hash || !c->id_file.len)
+        return NULL;
+    /* "#id" names the chapter's own id, wherever it went. */
+    char *file = hash == href ? g_strdup(orig_file) : g_strndup(href, (size_t)(hash - href));
+    char *key = g_strconcat(file, "#", hash + 1, NULL);
+    long *v = bk_strmap_lookup(&c->id_file, key);
+    const char *target = v ? c->moved.v[*v] : file;
+    char *r = NULL;
+    if (v || hash == href)
+        r = strcmp(target, cur_file) == 0 ? g_strdup(hash) : g_strconcat(target, hash, NULL);
+    g_free(key);
+    g_free(file);
+    return r;
+}
+
+static void fix_links(ep_ctx *c, xmlDocPtr doc, const char *orig_file, const char *cur_file)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false)) {
+        if (!bk_dom_is(x, "a"))
+            continue;
+        char *href = bk_dom_attr(x, "href");
+        if (href && !strchr(href, ':')) {
+            char *to = moved_href(c, orig_file, cur_file, href);
+            if (to && strcmp(to, href) != 0)
+                xmlSetProp(x, BAD_CAST "href", BAD_CAST to);
+            g_free(to);
+        }
+        xmlFree(href);
+    }
+}
+
+static void toc_add(ep_ctx *c, const char *title, const char *href, int level)
+{
+    BK_GROW(c->toc, c->captoc, c->ntoc + 1);
+    c->toc[c->ntoc++] = (ep_toc){ bk_xstrdup(title), bk_xstrdup(href), level };
+}
+
+static void chapter_toc(ep_ctx *c, size_t pi, int level)
+{
+    bk_post *p = c->book->posts[pi];
+    ep_chapter *ch = &c->chapters[pi];
+    toc_add(c, p->title_text, ch->files[0], level);
+    for (size_t k = 0; k < ch->ndocs; k++) {
+        xmlNodePtr root = xmlDocGetRootElement(ch->docs[k]);
+        for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false)) {
+            if (x->type != XML_ELEMENT_NODE || x->name[0] != 'h' || x->name[2])
+                continue;
+            int hl = x->name[1] - '0';
+            if (hl < 2 || hl > c->toc_depth)
+                continue;
+            char *id = bk_dom_attr(x, "id");
+            if (id) {
+                bk_buf t = BK_BUF_INIT;
+                bk_dom_text(x, &t);
+                char *href = g_strconcat(ch->files[k], "#", id, NULL);
+                toc_add(c, t.len ? t.ptr : id, href, level + hl - 1);
+                g_free(href);
+                bk_buf_release(&t);
+                xmlFree(id);
+            }
+        }
+    }
+}
+
+static void chapters(ep_ctx *c)
+{
+    bk_book *book = c->book;
+    c->chapters = bk_xcalloc(book->nposts ? book->nposts : 1, sizeof(*c->chapters));
+    for (size_t i = 0; i < book->nposts; i++) {
+        split_chapter(c, i);
+        xmlNodePtr root = xmlDocGetRootElement(book->posts[i]->doc);
+        for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false))
+            if (bk_dom_is(x, "img")) {
+                c->has_images = true;
+                char *alt = bk_dom_attr(x, "alt");
+                if (!alt || !*alt)
+                    c->images_all_alt = false;
+                xmlFree(alt);
+            }
+    }
+    /* In reading order: part page, then the part's posts. */
+    long part = -1;
+    for (size_t i = 0; i < book->nposts; i++) {
+        bk_post *p = book->posts[i];
+        int level = 1;
+        if (p->part >= 0) {
+            if (p->part != part) {
+                part = p->part;
+                const char *href = ep_part_page(c, (size_t)part);
+                toc_add(c, book->parts[part].title, href, 0);
+            }
+        } else if (book->nparts) {
+            part = -1;
+            level = 0; /* after the parts, outside any */
+        }
+        if (!c->first_chapter_href)
+            c->first_chapter_href = c->chapters[i].files[0];
+        chapter_toc(c, i, level);
+        ep_chapter *ch = &c->chapters[i];
+        for (size_t k = 0; k < ch->ndocs; k++) {
+            fix_links(c, ch->docs[k], ch->files[0], ch->files[k]);
+            link_styles(c, ch->docs[k]);
+            bk_buf b = BK_BUF_INIT;
+            ep_serialize(ch->docs[k], &b);
+            ep_item *it = ep_add(c, ch->files[k], "application/xhtml+xml", &b);
+            it->spine = true;
+            it->linear = true;
+        }
+    }
+}
+
+/* ==================== the zip ==================== */
+
+static const char container_xml[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<container version=\"1.0\" xmlns=\"urn:oasis:names:tc:opendocument:xmlns:container\">\n"
+    "  <rootfiles>\n"
+    "    <rootfile full-path=\"" EP_CONTENT_DIR "package.opf\" "
+    "media-type=\"application/oebps-package+xml\"/>\n"
+    "  </rootfiles>\n"
+    "</container>\n";
+
+static int add_entry(zip_t *za, const char *name, const void *data, size_t len, bool store,
+                   zip_uint16_t dtime, zip_uint16_t ddate)
+{
+    zip_source_t *s = zip_source_buffer(za, data, len, 0);
+    if (!s)
+        return -1;
+    zip_int64_t idx = zip_file_add(za, name, s, ZIP_FL_ENC_UTF_8);
+    if (idx < 0) {
+        zip_source_free(s);
+        return -1;
+    }
+    if (zip_set_file_compression(za, (zip_uint64_t)idx, store ? ZIP_CM_STORE : ZIP_CM_DEFLATE,
+                                 store ? 0 : 9) < 0)
+        return -1;
+    return zip_file_set_dostime(za, (zip_uint64_t)idx, dtime, ddate, 0);
+}
+
+/* Build the zip in memory, then hand it to outfile: the target is replaced
+ * whole, and a temporary file is never left behind. */
+static int write_zip(ep_ctx *c, const char *path)
+{
+    zip_error_t ze;
+    zip_error_init(&ze);
+    int rc = -1;
+    bk_buf out = BK_BUF_INIT;
+    zip_source_t *src = zip_source_buffer_create(NULL, 0, 0, &ze);
+    zip_t *za = NULL;
+    if (!src)
+        goto fail;
+    zip_source_keep(src);
+    za = zip_open_from_source(src, ZIP_TRUNCATE, &ze);
+    if (!za)
+        goto fail;
+    bk_date u = bk_date_from_epoch(c->epoch);
+    if (u.year < 1980) {
+        u.year = 1980;
+        u.month = u.day = 1;
+        u.hour = u.minute = u.second = 0;
+    }
+    zip_uint16_t dtime = (zip_uint16_t)((u.hour << 11) | (u.minute << 5) | (u.second / 2));
+    zip_uint16_t ddate = (zip_uint16_t)(((u.year - 1980) << 9) | (u.month << 5) | u.day);
+    static const char mimetype[] = "application/epub+zip";
+    if (add_entry(za, "mimetype", mimetype, sizeof mimetype - 1, true, dtime, ddate) < 0 ||
+        add_entry(za, "META-INF/container.xml", container_xml, sizeof container_xml - 1, false,
+                dtime, ddate) < 0)
+        goto fail_za;
+    /* The package first, then every file in the order added. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < c->nitems; i++) {
+            ep_item *it = &c->items[i];
+            bool is_pkg = strcmp(it->href, "package.opf") == 0;
+            if (is_pkg != (pass == 0))
+                continue;
+            char *name = g_strconcat(EP_CONTENT_DIR, it->href, NULL);
+            bool store = strncmp(it->media, "image/", 6) == 0 && strcmp(it->media, "image/svg+xml") != 0;
+            int r = add_entry(za, name, it->data.ptr, it->data.len, store, dtime, ddate);
+            g_free(name);
+            if (r < 0)
+                goto fail_za;
+        }
+    }
+    if (zip_close(za) < 0)
+        goto fail_za;
+    za = NULL;
+    zip_stat_t st;
+    if (zip_source_open(src) < 0)
+        goto fail;
+    if (zip_source_stat(src, &st) < 0 || !(st.valid & ZIP_STAT_SIZE)) {
+        zip_source_close(src);
+        goto fail;
+    }
+    bk_buf_grow(&out, (size_t)st.size);
+    zip_int64_t n = zip_source_read(src, out.ptr, st.size);
+    zip_source_close(src);
+    if (n < 0 || (zip_uint64_t)n != st.size)
+        goto fail;
+    out.len = (size_t)n;
+    rc = bk_outfile_write_all(path, out.ptr, out.len, c->diags);
+    goto done;
+fail_za:
+    bk_error(c->diags, (bk_loc){ path, 0, 0 }, "cannot build the EPUB: %s", zip_strerror(za));
+    zip_discard(za);
+    za = NULL;
+    goto done;
+fail:
+    bk_error(c->diags, (bk_loc){ path, 0, 0 }, "cannot build the EPUB: %s",
+             zip_error_strerror(&ze));
+done:
+    if (za)
+        zip_discard(za);
+    if (src)
+        zip_source_free(src);
+    zip_error_fini(&ze);
+    bk_buf_release(&out);
+    return rc;
+}
+
+/* ==================== the writer ==================== */
+
+int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_diags *d)
+{
+    ep_ctx c;
+    memset(&c, 0, sizeof c);
+    c.book = book;
+    c.opts = o;
+    c.diags = d;
+    c.images_all_alt = true;
+    c.toc_depth = o->toc_depth ? o->toc_depth : book->meta.toc_depth ? book->meta.toc_depth : 2;
+    size_t errors = d->nerrors;
+    metadata(&c);
+    style_sheets(&c);
+    cover_image(&c);
+    images(&c);
+    ep_cover_page(&c);
+    ep_title_page(&c);
+    ep_colophon_page(&c);
+    /* The contents page comes before the chapters in the spine but is
+     * written after them (it lists their headings): reserve its place. */
+    int nav_order = c.next_spine++;
+    chapters(&c);
+    ep_nav(&c);
+    c.items[c.nitems - 1].spine_order = nav_order;
+    ep_ncx(&c);
+    ep_package(&c);
+    int rc = d->nerrors > errors ? -1 : write_zip(&c, path);
+
+    for (size_t i = 0; i < c.nitems; i++) {
+        free(c.items[i].href);
+        free(c.items[i].id);
+        free(c.items[i].properties);
+        bk_buf_release(&c.items[i].data);
+    }
+    free(c.items);
+    for (size_t i = 0; i < c.ntoc; i++) {
+        free(c.toc[i].title);
+        free(c.toc[i].href);
+    }
+    free(c.toc);
+    for (size_t i = 0; c.chapters && i < book->nposts; i++) {
+        for (size_t k = 0; k < c.chapters[i].ndocs; k++) {
+            if (k)
+                xmlFreeDoc(c.chapters[i].docs[k]);
+            free(c.chapters[i].files[k]);
+        }
+        free(c.chapters[i].docs);
+        free(c.chapters[i].files);
+    }
+    free(c.chapters);
+    free(c.identifier);
+    bk_strmap_release(&c.id_file);
+    bk_arena_release(&c.arena);
+    return rc;
+}
