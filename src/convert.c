@@ -276,12 +276,17 @@ static void build_header(conv *c)
             add_text_el(c, meta, "span", "chapter-author", p->author);
     }
     if (p->categories.len || p->tags.len) {
-        xmlNodePtr ul = bk_dom_new(header, c->ns, "ul");
-        xmlSetProp(ul, BAD_CAST "class", BAD_CAST "chapter-tags");
-        for (size_t i = 0; i < p->categories.len; i++)
-            add_text_el(c, ul, "li", "category", p->categories.v[i]);
-        for (size_t i = 0; i < p->tags.len; i++)
-            add_text_el(c, ul, "li", "tag", p->tags.v[i]);
+        /* A line of words with visible separators reads right in every
+         * reader, styled or not. */
+        xmlNodePtr line = bk_dom_new(header, c->ns, "p");
+        xmlSetProp(line, BAD_CAST "class", BAD_CAST "chapter-tags");
+        for (size_t i = 0; i < p->categories.len + p->tags.len; i++) {
+            bool cat = i < p->categories.len;
+            if (i)
+                xmlNodeAddContent(line, BAD_CAST " · ");
+            add_text_el(c, line, "span", cat ? "category" : "tag",
+                        cat ? p->categories.v[i] : p->tags.v[i - p->categories.len]);
+        }
     }
 }
 

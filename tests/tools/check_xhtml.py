@@ -46,6 +46,35 @@ def strip_templates(md):
     return md
 
 
+KRAMDOWN_BLOCKS = ("table", "div", "figure", "details", "section", "aside", "blockquote",
+                   "dl", "ul", "ol", "center", "nav", "header", "footer", "article")
+
+
+def kramdown_html_blocks(md):
+    """kramdown reads an HTML block to its end tag across blank lines (and
+    Jekyll sites are written for it): join such blocks so the CommonMark
+    reference renderer sees them whole too."""
+    lines = md.split("\n")
+    out, i = [], 0
+    while i < len(lines):
+        m = re.match(r" {0,3}<(%s)[\s>]" % "|".join(KRAMDOWN_BLOCKS), lines[i] + " ", re.I)
+        if m:
+            tag, depth, j = m.group(1).lower(), 0, i
+            while j < len(lines) and j - i < 5000:
+                depth += len(re.findall(r"<%s[\s>/]" % tag, lines[j] + " ", re.I))
+                depth -= len(re.findall(r"</%s[\s>]" % tag, lines[j] + " ", re.I))
+                if depth <= 0:
+                    break
+                j += 1
+            if j > i and j < len(lines):
+                out.extend(l if l.strip() else "<!---->" for l in lines[i:j + 1])
+                i = j + 1
+                continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
+
+
 def body_of(text):
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("---\n") or text.startswith("+++\n"):
@@ -162,6 +191,8 @@ def main():
         have = set(doc_words(trees[f])) if f in trees else set()
         with open(os.path.join(site, rel), encoding="utf-8", errors="replace") as fh:
             md = strip_templates(body_of(fh.read()))
+        if not os.path.isdir(os.path.join(site, "content")):  # Hugo is CommonMark
+            md = kramdown_html_blocks(md)
         ref = subprocess.run(["cmark-gfm", "--unsafe", "-e", "table", "-e", "strikethrough",
                               "-e", "autolink", "-e", "tasklist"] + FOOTNOTES,
                              input=md, capture_output=True, text=True).stdout

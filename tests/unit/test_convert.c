@@ -109,8 +109,7 @@ static void test_header(void)
     HAS(x, "<p class=\"chapter-subtitle\" role=\"doc-subtitle\">A sub</p>");
     HAS(x, "<time datetime=\"2024-01-08\">8 January 2024</time>");
     HAS(x, "<span class=\"chapter-author\">Guest</span>");
-    HAS(x, "<li class=\"category\">Cat</li>");
-    HAS(x, "<li class=\"tag\">t2</li>");
+    HAS(x, "<p class=\"chapter-tags\"><span class=\"category\">Cat</span> · <span class=\"tag\">t1</span> · <span class=\"tag\">t2</span></p>");
     HAS(x, "<title>Hello there</title>");
     HAS(x, "epub:type=\"chapter\"");
     HAS(x, "xml:lang=\"en\"");
