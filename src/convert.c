@@ -1080,6 +1080,7 @@ static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, b
         task_lists(&c);
         tidy(&c, last_header->next);
     }
+    xmlFreeDoc(post->doc); /* converting again replaces the chapter */
     post->doc = c.doc;
     bk_premd_release(&c.pm);
     return 0;

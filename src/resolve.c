@@ -671,6 +671,7 @@ static void resolve_image(res *r, size_t pi, xmlNodePtr img)
 int bk_resolve(bk_book *book, bk_diags *d)
 {
     size_t errors = d->nerrors;
+    book->nassets = 0; /* resolving again starts afresh */
     res r = { 0 };
     r.book = book;
     r.diags = d;

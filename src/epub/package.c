@@ -183,7 +183,7 @@ static void subjects(ep_ctx *c, xmlNodePtr meta, xmlNsPtr dcns)
             }
         }
     }
-    long min = book->nposts > 2 ? 2 : 1;
+    long min = book->nposts >= 2 ? 2 : 1;
     for (int picked = 0; picked < 5; picked++) {
         long best = 0;
         size_t bi = 0;
