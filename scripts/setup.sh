@@ -16,6 +16,11 @@ packages=(
     libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev libyaml-dev libzip-dev
     libcairo2-dev libpango1.0-dev libfontconfig-dev libfreetype-dev libharfbuzz-dev
     libhyphen-dev hyphen-en-us
+    # the PDF's fonts (fonts/README.md) and fontconfig's system configuration
+    fontconfig fonts-sil-gentiumplus fonts-noto-core fonts-noto-cjk
+    fonts-dejavu-core fonts-dejavu-extra
+    # images in the PDF: GIF/WebP/CMYK-JPEG decoding and SVG (src/pdf/image.c)
+    librsvg2-dev libgdk-pixbuf-2.0-dev webp-pixbuf-loader
     # validators and readers the tests run on every book
     epubcheck qpdf poppler-utils mupdf-tools libxml2-utils cmark-gfm python3
 )

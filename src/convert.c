@@ -851,6 +851,8 @@ static void footnotes(conv *c)
     xmlFreeNode(sec);
 }
 
+static bool is_blank_text(xmlNodePtr n);
+
 /* GFM task lists: checkboxes become glyphs a reader can see anywhere. */
 static void task_lists(conv *c)
 {
@@ -872,8 +874,23 @@ static void task_lists(conv *c)
             xmlSetProp(box, BAD_CAST "aria-label", BAD_CAST(checked ? "done" : "not done"));
             xmlNodeAddContent(box, BAD_CAST(checked ? "\xE2\x98\x91" : "\xE2\x98\x90"));
             next = bk_dom_next(x, c->section, true);
-            xmlReplaceNode(x, box);
-            xmlFreeNode(x);
+            /* In a loose list the text is in a paragraph after the box:
+             * the box goes to the paragraph's start, on the same line. */
+            xmlNodePtr para = x->next;
+            while (para && is_blank_text(para))
+                para = para->next;
+            if (bk_dom_is(para, "p") && bk_dom_is(x->parent, "li")) {
+                xmlUnlinkNode(x);
+                xmlFreeNode(x);
+                if (para->children)
+                    xmlAddPrevSibling(para->children, box);
+                else
+                    xmlAddChild(para, box);
+                xmlAddNextSibling(box, xmlNewDocText(c->doc, BAD_CAST " "));
+            } else {
+                xmlReplaceNode(x, box);
+                xmlFreeNode(x);
+            }
             xmlFree(checked);
         }
         x = next;

@@ -19,6 +19,7 @@
 #include "bookify/epub.h"
 #include "bookify/order.h"
 #include "bookify/outfile.h"
+#include "bookify/pdf.h"
 
 #include "bookify/banned.h"
 
@@ -42,6 +43,11 @@ static const char usage_text[] =
     "      --css=FILE         add a style sheet after bookify's own (repeatable)\n"
     "      --embed-fonts      embed the book's fonts in the EPUB\n"
     "      --toc-depth=N      heading levels in the contents: 1 = posts only (default 2)\n"
+    "\n"
+    "PDF:\n"
+    "      --theme=FILE       PDF theme (YAML; see docs/theme.md) over the default\n"
+    "      --page-size=SIZE   A4 (default), A5, Letter, 6x9in, 148x210mm...\n"
+    "      --dump-layout=FILE write every box placed on every page to FILE\n"
     "\n"
     "Book metadata (override _config.yml and bookify.yml):\n"
     "      --config=FILE      read one more bookify.yml-style file\n"
@@ -96,6 +102,9 @@ enum long_only {
     OPT_CSS,
     OPT_EMBED_FONTS,
     OPT_TOC_DEPTH,
+    OPT_THEME,
+    OPT_PAGE_SIZE,
+    OPT_DUMP_LAYOUT,
 };
 
 static const struct option long_options[] = {
@@ -121,6 +130,9 @@ static const struct option long_options[] = {
     { "css", required_argument, NULL, OPT_CSS },
     { "embed-fonts", no_argument, NULL, OPT_EMBED_FONTS },
     { "toc-depth", required_argument, NULL, OPT_TOC_DEPTH },
+    { "theme", required_argument, NULL, OPT_THEME },
+    { "page-size", required_argument, NULL, OPT_PAGE_SIZE },
+    { "dump-layout", required_argument, NULL, OPT_DUMP_LAYOUT },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "strict", no_argument, NULL, OPT_STRICT },
@@ -135,6 +147,7 @@ typedef struct cli {
     size_t ncss, capcss;
     int toc_depth;
     const char *epub_file, *pdf_file, *out_dir, *config, *dump_xhtml;
+    const char *theme, *page_size, *dump_layout;
     const char *title, *subtitle, *author, *lang;
     bool order_set;
     bk_order_mode order;
@@ -239,6 +252,15 @@ static int parse_args(int argc, char **argv, cli *c)
         case OPT_CSS:
             BK_GROW(c->css, c->capcss, c->ncss + 1);
             c->css[c->ncss++] = optarg;
+            break;
+        case OPT_THEME:
+            c->theme = optarg;
+            break;
+        case OPT_PAGE_SIZE:
+            c->page_size = optarg;
+            break;
+        case OPT_DUMP_LAYOUT:
+            c->dump_layout = optarg;
             break;
         case OPT_EMBED_FONTS:
             c->embed_fonts = true;
@@ -485,18 +507,17 @@ int main(int argc, char **argv)
     if (d.nerrors == 0) {
         if (c.list) {
             print_list(book);
-        } else if (c.check || c.dump_xhtml) {
+        } else if (c.check) {
             /* reported below; nothing else to write */
         } else {
             if (c.epub && (!c.out_dir || make_dirs(c.out_dir, &d) == 0)) {
                 bk_epub_opts eo = { c.css, c.ncss, c.embed_fonts, c.toc_depth, epoch, 0 };
                 bk_epub_write(book, output_path(book, &c, c.epub_file, "epub"), &eo, &d);
             }
-            if (c.pdf)
-                bk_error(&d, (bk_loc){ NULL, 0, 0 },
-                         "cannot write '%s': the PDF writer is not built yet (issue 5); "
-                         "use --list",
-                         output_path(book, &c, c.pdf_file, "pdf"));
+            if (c.pdf && (!c.out_dir || make_dirs(c.out_dir, &d) == 0)) {
+                bk_pdf_opts po = { c.theme, c.page_size, epoch, c.toc_depth, c.dump_layout };
+                bk_pdf_write(book, output_path(book, &c, c.pdf_file, "pdf"), &po, &d);
+            }
         }
     }
 

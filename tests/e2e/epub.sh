@@ -30,7 +30,7 @@ unzip -Zv "$tmp/a.epub" mimetype | grep -q "compression method: *none (stored)" 
 
 # A second, independent reader: every chapter's words are in mutool's text.
 if command -v mutool >/dev/null; then
-    "$bookify" -q "$@" --dump-xhtml="$tmp/x" "$site" >/dev/null 2>&1
+    "$bookify" -q "$@" --check --dump-xhtml="$tmp/x" "$site" >/dev/null 2>&1
     mutool draw -q -F txt -o "$tmp/book.txt" "$tmp/a.epub" 2>/dev/null
     python3 - "$tmp/x" "$tmp/book.txt" <<'PY' || fail=1
 import os, re, sys

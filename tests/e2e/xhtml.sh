@@ -10,7 +10,7 @@ command -v xmllint >/dev/null || { echo "skip: xmllint missing"; exit 77; }
 command -v cmark-gfm >/dev/null || { echo "skip: cmark-gfm missing"; exit 77; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-SOURCE_DATE_EPOCH=1764000000 "$bookify" -q --dump-xhtml="$out" "$site" || { echo "bookify failed"; exit 1; }
+SOURCE_DATE_EPOCH=1764000000 "$bookify" -q --check --dump-xhtml="$out" "$site" || { echo "bookify failed"; exit 1; }
 n=0
 for f in "$out"/*.xhtml; do
     xmllint --noout --nonet "$f" || { echo "not well-formed: $f"; exit 1; }

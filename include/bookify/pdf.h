@@ -1,0 +1,29 @@
+/*
+ * pdf.h -- the PDF writer: a printable handbook laid out with pango, drawn
+ * with cairo.
+ *
+ * Consumes the converted book (each post's XHTML document, assets, parts,
+ * metadata) and produces one PDF: a title page, a copyright page (when
+ * rights or publisher are set), contents with page numbers and dot
+ * leaders, part pages, then every post from a new page, with running heads,
+ * page numbers, links, bookmarks, named destinations, page labels and
+ * structure tags. Same input, same bytes; replaced whole or not at all.
+ */
+#ifndef BK_PDF_H
+#define BK_PDF_H
+
+#include "bookify/book.h"
+
+typedef struct bk_pdf_opts {
+    const char *theme;       /* --theme FILE, or NULL (bookify.yml `theme:`) */
+    const char *page_size;   /* --page-size, or NULL (bookify.yml, theme) */
+    int64_t epoch;           /* SOURCE_DATE_EPOCH, or -1: the newest post's date */
+    int toc_depth;           /* 0 = bookify.yml or 2 */
+    const char *dump_layout; /* write every placed box here, or NULL */
+} bk_pdf_opts;
+
+/* Write the book as a PDF at path. Returns -1 after recording an error
+ * (the earlier file is then untouched), 0 otherwise. */
+int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags *d);
+
+#endif

@@ -1,0 +1,884 @@
+/* draw.c -- the document drawn with cairo, and the writer (see pdf.h). */
+#include <cairo-pdf.h>
+#include <errno.h>
+#include <fontconfig/fontconfig.h>
+#include <glib.h>
+#include <hyphen.h>
+#include <pango/pangofc-fontmap.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bookify/outfile.h"
+#include "bookify/pdf.h"
+#include "pdf_int.h"
+
+#include "bookify/banned.h"
+
+/* ==================== geometry ==================== */
+
+/* Pages are numbered from 0; with two-sided printing, even indexes are
+ * right-hand (recto) pages, whose inner margin is on the left. */
+static bool is_recto(const pdf_engine *e, size_t page)
+{
+    return !e->theme.two_sided || page % 2 == 0;
+}
+
+static double left_margin(const pdf_engine *e, size_t page)
+{
+    return is_recto(e, page) ? e->theme.margin_inner : e->theme.margin_outer;
+}
+
+/* A value quoted for cairo's tag attributes: '...' with \ and ' escaped. */
+static void quote_attr(bk_buf *b, const char *s)
+{
+    bk_buf_addc(b, '\'');
+    for (; *s; s++) {
+        if (*s == '\'' || *s == '\\')
+            bk_buf_addc(b, '\\');
+        bk_buf_addc(b, *s);
+    }
+    bk_buf_addc(b, '\'');
+}
+
+/* The destination an internal href names: "#id" -> "id". */
+static const char *dest_of(const char *href)
+{
+    return href[0] == '#' ? href + 1 : NULL;
+}
+
+static bool dest_exists(const pdf_engine *e, const char *name)
+{
+    return bk_strmap_lookup((bk_strmap *)&e->dest_page, name) != NULL;
+}
+
+static void link_rect(pdf_engine *e, cairo_t *cr, double x, double y, double w, double h,
+                      const char *href)
+{
+    const char *dest = dest_of(href);
+    if (dest && !dest_exists(e, dest))
+        return; /* a link to nowhere is no link */
+    bk_buf a = BK_BUF_INIT;
+    bk_buf_addf(&a, "rect=[%.2f %.2f %.2f %.2f] ", x, y, w, h);
+    bk_buf_adds(&a, dest ? "dest=" : "uri=");
+    quote_attr(&a, dest ? dest : href);
+    cairo_tag_begin(cr, CAIRO_TAG_LINK, a.ptr);
+    cairo_tag_end(cr, CAIRO_TAG_LINK);
+    bk_buf_release(&a);
+}
+
+static void dest_at(cairo_t *cr, const char *name, double x, double y)
+{
+    bk_buf a = BK_BUF_INIT;
+    bk_buf_adds(&a, "name=");
+    quote_attr(&a, name);
+    bk_buf_addf(&a, " x=%.2f y=%.2f", x, y);
+    cairo_tag_begin(cr, CAIRO_TAG_DEST, a.ptr);
+    cairo_tag_end(cr, CAIRO_TAG_DEST);
+    bk_buf_release(&a);
+}
+
+static void set_rgb(cairo_t *cr, bk_rgb c)
+{
+    cairo_set_source_rgb(cr, c.r, c.g, c.b);
+}
+
+/* A one-off line of text (markers, running heads, page numbers). */
+static PangoLayout *small_layout(pdf_engine *e, const char *text, pdf_font font, double size,
+                                 bool italic)
+{
+    pdf_style s;
+    pdf_style_base(e, &s);
+    s.font = font;
+    s.size = size;
+    s.italic = italic;
+    PangoLayout *l = pango_layout_new(e->pango);
+    PangoFontDescription *fd = pdf_font_desc(e, &s);
+    pango_layout_set_font_description(l, fd);
+    pango_font_description_free(fd);
+    pango_layout_set_text(l, text, -1);
+    return l;
+}
+
+/* ==================== text ==================== */
+
+static void draw_text_lines(pdf_engine *e, cairo_t *cr, pdf_block *b, pdf_text *t, size_t from,
+                            size_t to, double x, double y, bool code)
+{
+    if (!t->layout || from >= to)
+        return;
+    double y0 = t->lines[from].top;
+    set_rgb(cr, b->style.colour);
+    for (size_t i = from; i < to && i < t->nlines; i++) {
+        PangoLayoutLine *line = pango_layout_get_line_readonly(t->layout, (int)i);
+        double top = y + t->lines[i].top - y0;
+        double base = top + t->lines[i].baseline - t->lines[i].top;
+        cairo_move_to(cr, x + t->lines[i].x, base);
+        pango_cairo_show_layout_line(cr, line);
+        if (code && i > 0 && line->start_index > 0 && t->text[line->start_index - 1] != '\n') {
+            /* A wrapped line of code says so. */
+            PangoLayout *m = small_layout(e, "\xE2\x86\xAA", PF_MONO, b->style.size * 0.8, false);
+            cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+            cairo_move_to(cr, x - b->style.size - 2, top);
+            pango_cairo_show_layout(cr, m);
+            g_object_unref(m);
+            set_rgb(cr, b->style.colour);
+        }
+        /* Links on this line. */
+        for (size_t k = 0; k < t->nlinks; k++) {
+            const pdf_link *lk = &t->links[k];
+            int ls = line->start_index, le = line->start_index + line->length;
+            int s = lk->start > ls ? lk->start : ls, en = lk->end < le ? lk->end : le;
+            if (s >= en)
+                continue;
+            int *ranges = NULL, n = 0;
+            pango_layout_line_get_x_ranges(line, s, en, &ranges, &n);
+            for (int r = 0; r < n; r++) {
+                double rx = x + (double)ranges[2 * r] / PANGO_SCALE;
+                double rw = (double)(ranges[2 * r + 1] - ranges[2 * r]) / PANGO_SCALE;
+                link_rect(e, cr, rx, top, rw, t->lines[i].height, lk->href);
+            }
+            g_free(ranges);
+        }
+        /* Destinations inside this line. */
+        for (size_t k = 0; k < t->nanchors; k++) {
+            int li, xpos;
+            pango_layout_index_to_line_x(t->layout, t->anchors[k].index, FALSE, &li, &xpos);
+            if ((size_t)li == i)
+                dest_at(cr, t->anchors[k].id, x + (double)xpos / PANGO_SCALE, top);
+        }
+    }
+}
+
+/* ==================== pieces ==================== */
+
+static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapter *ch,
+                       const pdf_piece *pc, double ox, double oy)
+{
+    pdf_block *b = &ch->blocks[pc->block];
+    double x = ox + b->left, y = oy + pc->y;
+    double w = e->text_width - b->left - b->right;
+    if (b->dest && pc->from == 0)
+        dest_at(cr, b->dest, ox, y);
+    /* Quote bars in the start margin. */
+    for (int q = 0; q < b->quote_depth; q++) {
+        double bx = x - e->theme.body_size * 0.9 - q * e->theme.body_size * 1.5;
+        set_rgb(cr, e->theme.quote_bar);
+        cairo_set_line_width(cr, 1.5);
+        cairo_move_to(cr, bx, y);
+        cairo_line_to(cr, bx, y + pc->height);
+        cairo_stroke(cr);
+    }
+    switch (b->kind) {
+    case PK_TEXT: {
+        bool code = b->shaded;
+        double tx = x;
+        if (code) {
+            set_rgb(cr, e->theme.code_background);
+            cairo_rectangle(cr, x, y - 2, w, pc->height + 4);
+            cairo_fill(cr);
+            tx = x + 6 + b->style.size;
+        }
+        cairo_tag_begin(cr, b->tag, NULL);
+        if (b->marker && pc->from == 0 && b->t.nlines && *b->marker) {
+            PangoLayout *m = small_layout(e, b->marker, b->style.font, b->style.size, false);
+            int mw, mh;
+            pango_layout_get_size(m, &mw, &mh);
+            set_rgb(cr, b->style.colour);
+            double base = y + b->t.lines[0].baseline - b->t.lines[0].top;
+            double mx = x - e->theme.body_size * 0.4 - (double)mw / PANGO_SCALE;
+            cairo_move_to(cr, mx, base - (double)pango_layout_get_baseline(m) / PANGO_SCALE);
+            pango_cairo_show_layout(cr, m);
+            g_object_unref(m);
+        }
+        draw_text_lines(e, cr, b, &b->t, pc->from, pc->to, tx, y, code);
+        if (b->toc_target && pc->to == b->t.nlines) {
+            /* Dot leaders and the page number, on the entry's last line. */
+            long *pg = bk_strmap_lookup(&e->dest_page, b->toc_target);
+            if (pg) {
+                char num[32];
+                const pdf_page *target = &e->pages[*pg];
+                snprintf(num, sizeof num, "%d", target->number);
+                PangoLayout *m = small_layout(e, num, b->style.font, b->style.size, false);
+                int mw, mh;
+                pango_layout_get_size(m, &mw, &mh);
+                const pdf_line *last = &b->t.lines[b->t.nlines - 1];
+                double top = y + last->top - b->t.lines[pc->from].top;
+                double base = top + last->baseline - last->top;
+                double nx = ox + e->text_width - (double)mw / PANGO_SCALE;
+                set_rgb(cr, b->style.colour);
+                cairo_move_to(cr, nx, base - (double)pango_layout_get_baseline(m) / PANGO_SCALE);
+                pango_cairo_show_layout(cr, m);
+                g_object_unref(m);
+                double dots_from = tx + last->x + last->width + 6, dots_to = nx - 6;
+                set_rgb(cr, e->theme.muted);
+                for (double dx = dots_to - 2; dx > dots_from; dx -= 5) {
+                    cairo_new_sub_path(cr);
+                    cairo_arc(cr, dx, base - 0.6, 0.45, 0, 2 * G_PI);
+                    cairo_fill(cr);
+                }
+                char *href = g_strconcat("#", b->toc_target, NULL);
+                link_rect(e, cr, ox, y, e->text_width, pc->height, href);
+                g_free(href);
+            }
+        }
+        cairo_tag_end(cr, b->tag);
+        break;
+    }
+    case PK_IMAGE: {
+        double ix = x + (w - b->img_w) / 2;
+        cairo_tag_begin(cr, "Figure", NULL);
+        bk_pdf_image_draw(b->image, cr, ix, y, b->img_w, b->img_h);
+        cairo_tag_end(cr, "Figure");
+        break;
+    }
+    case PK_RULE:
+        set_rgb(cr, e->theme.rule);
+        cairo_set_line_width(cr, 0.5);
+        cairo_move_to(cr, x + w / 3, y + 0.5);
+        cairo_line_to(cr, x + 2 * w / 3, y + 0.5);
+        cairo_stroke(cr);
+        break;
+    case PK_ROW: {
+        cairo_tag_begin(cr, "TR", NULL);
+        for (size_t c = 0; c < b->ncells; c++) {
+            cairo_tag_begin(cr, b->header_row ? "TH" : "TD", NULL);
+            pdf_text *t = &b->cells[c];
+            draw_text_lines(e, cr, b, t, 0, t->nlines, x + b->col_x[c] + 4, y + 3, false);
+            cairo_tag_end(cr, b->header_row ? "TH" : "TD");
+        }
+        cairo_tag_end(cr, "TR");
+        set_rgb(cr, e->theme.rule);
+        cairo_set_line_width(cr, b->first_row || b->header_row || b->last_row ? 0.8 : 0.3);
+        if (b->first_row) {
+            cairo_move_to(cr, x, y);
+            cairo_line_to(cr, x + w, y);
+        }
+        cairo_move_to(cr, x, y + pc->height);
+        cairo_line_to(cr, x + w, y + pc->height);
+        cairo_stroke(cr);
+        break;
+    }
+    case PK_BREAK:
+        break;
+    }
+    (void)page;
+}
+
+/* ==================== running heads and numbers ==================== */
+
+static char *roman(int n)
+{
+    static const struct {
+        int v;
+        const char *s;
+    } r[] = { { 1000, "m" }, { 900, "cm" }, { 500, "d" }, { 400, "cd" }, { 100, "c" },
+              { 90, "xc" },  { 50, "l" },   { 40, "xl" }, { 10, "x" },   { 9, "ix" },
+              { 5, "v" },    { 4, "iv" },   { 1, "i" } };
+    bk_buf b = BK_BUF_INIT;
+    for (size_t i = 0; i < BK_ARRAY_LEN(r); i++)
+        while (n >= r[i].v) {
+            bk_buf_adds(&b, r[i].s);
+            n -= r[i].v;
+        }
+    return bk_buf_detach(&b);
+}
+
+static char *page_label(const pdf_page *pg)
+{
+    return pg->front ? roman(pg->number) : g_strdup_printf("%d", pg->number);
+}
+
+static char *expand(const pdf_engine *e, const char *tpl, const pdf_page *pg)
+{
+    bk_buf b = BK_BUF_INIT;
+    const pdf_chapter *ch = &e->chapters[pg->chapter];
+    for (const char *p = tpl; p && *p; p++) {
+        if (strncmp(p, "{book}", 6) == 0) {
+            bk_buf_adds(&b, e->book->meta.title);
+            p += 5;
+        } else if (strncmp(p, "{chapter}", 9) == 0) {
+            bk_buf_adds(&b, ch->running_title ? ch->running_title : "");
+            p += 8;
+        } else if (strncmp(p, "{page}", 6) == 0) {
+            char *l = page_label(pg);
+            bk_buf_adds(&b, l);
+            free(l);
+            p += 5;
+        } else if (strncmp(p, "{part}", 6) == 0) {
+            long part = ch->post >= 0 ? e->book->posts[ch->post]->part : -1;
+            if (part >= 0)
+                bk_buf_adds(&b, e->book->parts[part].title);
+            p += 5;
+        } else {
+            bk_buf_addc(&b, *p);
+        }
+    }
+    char *r = bk_buf_detach(&b);
+    return r;
+}
+
+static void draw_head_line(pdf_engine *e, cairo_t *cr, size_t page, const char *text, double y,
+                           bool outer)
+{
+    if (!text || !*text)
+        return;
+    PangoLayout *l = small_layout(e, text, PF_BODY, e->theme.small_size, !outer);
+    pango_layout_set_width(l, (int)(e->text_width * PANGO_SCALE));
+    pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);
+    pango_layout_set_alignment(l, is_recto(e, page) ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
+    set_rgb(cr, e->theme.muted);
+    cairo_move_to(cr, left_margin(e, page), y);
+    pango_cairo_show_layout(cr, l);
+    g_object_unref(l);
+}
+
+static void draw_furniture(pdf_engine *e, cairo_t *cr, size_t page)
+{
+    const pdf_page *pg = &e->pages[page];
+    const bk_theme *t = &e->theme;
+    if (pg->blank || (pg->front && pg->number <= 1))
+        return; /* the title page and blank pages stay clean */
+    bool recto = is_recto(e, page);
+    if (!pg->first_of_chapter && !pg->front) {
+        char *head = expand(e, recto ? t->header_recto : t->header_verso, pg);
+        draw_head_line(e, cr, page, head, t->margin_top - t->small_size * 2.6, false);
+        free(head);
+    }
+    char *foot = expand(e, recto ? t->footer_recto : t->footer_verso, pg);
+    draw_head_line(e, cr, page, foot, e->theme.page_height - t->margin_bottom + t->small_size * 1.6,
+                   true);
+    free(foot);
+}
+
+/* ==================== the document ==================== */
+
+static cairo_status_t collect(void *closure, const unsigned char *data, unsigned int len)
+{
+    bk_buf_add(closure, data, len);
+    return CAIRO_STATUS_SUCCESS;
+}
+
+static void add_outline(pdf_engine *e, cairo_surface_t *s)
+{
+    int part_id = CAIRO_PDF_OUTLINE_ROOT;
+    for (size_t c = 0; c < e->nchapters; c++) {
+        pdf_chapter *ch = &e->chapters[c];
+        int parent = part_id;
+        int chapter_id = -1;
+        for (size_t i = 0; i < ch->nblocks; i++) {
+            pdf_block *b = &ch->blocks[i];
+            if (!b->heading || !b->dest || !dest_exists(e, b->dest))
+                continue;
+            bk_buf a = BK_BUF_INIT;
+            bk_buf_adds(&a, "dest=");
+            quote_attr(&a, b->dest);
+            if (ch->part >= 0 && i == 0) {
+                part_id = cairo_pdf_surface_add_outline(s, CAIRO_PDF_OUTLINE_ROOT, b->outline_title,
+                                                        a.ptr, CAIRO_PDF_OUTLINE_FLAG_OPEN);
+            } else if (b->heading == 1 || chapter_id < 0) {
+                if (ch->post < 0)
+                    parent = CAIRO_PDF_OUTLINE_ROOT;
+                else if (e->book->posts[ch->post]->part < 0)
+                    parent = part_id = CAIRO_PDF_OUTLINE_ROOT;
+                chapter_id = cairo_pdf_surface_add_outline(s, parent, b->outline_title, a.ptr, 0);
+            } else if (b->heading == 2) {
+                cairo_pdf_surface_add_outline(s, chapter_id, b->outline_title, a.ptr, 0);
+            }
+            bk_buf_release(&a);
+        }
+    }
+}
+
+static void iso_date(int64_t t, char out[32])
+{
+    bk_date d = bk_date_from_epoch(t);
+    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d", d.year, d.month, d.day, d.hour, d.minute,
+             d.second);
+}
+
+static int draw_document(pdf_engine *e, bk_buf *out, int64_t epoch)
+{
+    const bk_theme *t = &e->theme;
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(collect, out, t->page_width,
+                                                             t->page_height);
+    cairo_pdf_surface_restrict_to_version(s, CAIRO_PDF_VERSION_1_5);
+    const bk_meta *m = &e->book->meta;
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, m->title);
+    if (m->author)
+        cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_AUTHOR, m->author);
+    if (m->description)
+        cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_SUBJECT, m->description);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "bookify " BK_VERSION);
+    char date[32];
+    iso_date(epoch, date);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, date);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_MOD_DATE, date);
+    bk_buf kw = BK_BUF_INIT;
+    for (size_t i = 0; i < e->book->nposts && kw.len < 200; i++)
+        for (size_t k = 0; k < e->book->posts[i]->categories.len; k++)
+            if (!strstr(kw.ptr, e->book->posts[i]->categories.v[k]))
+                bk_buf_addf(&kw, "%s%s", kw.len ? ", " : "", e->book->posts[i]->categories.v[k]);
+    if (kw.len)
+        cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_KEYWORDS, kw.ptr);
+    bk_buf_release(&kw);
+
+    cairo_t *cr = cairo_create(s);
+    for (size_t p = 0; p < e->npages; p++) {
+        pdf_page *pg = &e->pages[p];
+        char *label = page_label(pg);
+        cairo_pdf_surface_set_page_label(s, label);
+        free(label);
+        double ox = left_margin(e, p), oy = t->margin_top;
+        const pdf_chapter *ch = &e->chapters[pg->chapter];
+        for (size_t i = 0; i < pg->npieces; i++)
+            draw_piece(e, cr, p, ch, &pg->pieces[i], ox, oy);
+        draw_furniture(e, cr, p);
+        cairo_show_page(cr);
+    }
+    add_outline(e, s);
+    cairo_destroy(cr);
+    cairo_surface_finish(s);
+    cairo_status_t st = cairo_surface_status(s);
+    cairo_surface_destroy(s);
+    if (st != CAIRO_STATUS_SUCCESS)
+        return bk_error(e->diags, (bk_loc){ NULL, 0, 0 }, "cannot draw the PDF: %s",
+                        cairo_status_to_string(st));
+    return 0;
+}
+
+/* ==================== front matter ==================== */
+
+static pdf_block *text_block(pdf_engine *e, pdf_chapter *ch, const char *text, const pdf_style *s)
+{
+    pdf_block *b = pdf_block_add(ch, PK_TEXT, s);
+    pdf_text_append(e, &b->t, text, strlen(text), s, s, false);
+    return b;
+}
+
+static void title_page(pdf_engine *e)
+{
+    const bk_meta *m = &e->book->meta;
+    pdf_chapter *ch = pdf_chapter_add(e, -1);
+    ch->lang = m->lang;
+    pdf_style s;
+    pdf_style_heading(e, 1, &s);
+    s.size = e->theme.heading_size[0] * 1.5;
+    s.align = PA_CENTER;
+    s.keep_space = true;
+    s.space_before = e->text_height * 0.25;
+    s.space_after = e->theme.body_size;
+    pdf_block *b = text_block(e, ch, m->title, &s);
+    b->heading = 1;
+    b->tag = "H1"; /* not "Title": cairo 1.16 crashes finishing a PDF with one */
+    b->dest = g_strdup("bk-title");
+    b->outline_title = g_strdup(m->title);
+    pdf_style_base(e, &s);
+    s.align = PA_CENTER;
+    s.first_indent = 0;
+    s.hyphenate = false;
+    if (m->subtitle) {
+        s.italic = true;
+        s.size = e->theme.body_size * 1.3;
+        s.space_after = e->theme.body_size * 2.5;
+        text_block(e, ch, m->subtitle, &s);
+        s.italic = false;
+    }
+    s.size = e->theme.body_size * 1.3;
+    s.space_before = e->theme.body_size * 2;
+    s.space_after = e->theme.body_size;
+    if (m->author)
+        text_block(e, ch, m->author, &s);
+    s.size = e->theme.body_size;
+    s.space_before = e->text_height * 0.2;
+    s.space_after = e->theme.body_size * 0.3;
+    s.colour = e->theme.muted;
+    if (m->publisher) {
+        text_block(e, ch, m->publisher, &s);
+        s.space_before = 0;
+    }
+}
+
+static void colophon_page(pdf_engine *e, const bk_date *date, const char *identifier)
+{
+    const bk_meta *m = &e->book->meta;
+    pdf_chapter *ch = pdf_chapter_add(e, -1);
+    ch->lang = m->lang;
+    pdf_style s;
+    pdf_style_base(e, &s);
+    s.size = e->theme.small_size;
+    s.align = PA_START;
+    s.first_indent = 0;
+    s.hyphenate = false;
+    s.space_after = e->theme.small_size * 0.6;
+    s.keep_space = true;
+    s.space_before = e->text_height * 0.55;
+    text_block(e, ch, m->title, &s);
+    s.keep_space = false;
+    s.space_before = 0;
+    if (m->author)
+        text_block(e, ch, m->author, &s);
+    if (m->rights)
+        text_block(e, ch, m->rights, &s);
+    if (m->publisher)
+        text_block(e, ch, m->publisher, &s);
+    if (date->valid) {
+        bk_buf when = BK_BUF_INIT;
+        bk_date_format_long(date, m->lang, &when);
+        text_block(e, ch, when.ptr, &s);
+        bk_buf_release(&when);
+    }
+    if (identifier)
+        text_block(e, ch, identifier, &s);
+    text_block(e, ch, "Made with bookify.", &s);
+}
+
+static const char *contents_label(const char *lang)
+{
+    static const char *const l[][2] = { { "fr", "Table des matières" }, { "de", "Inhalt" },
+                                         { "es", "Índice" },            { "pt", "Sumário" },
+                                         { "it", "Indice" },            { "nl", "Inhoud" },
+                                         { "ja", "目次" },              { "zh", "目录" },
+                                         { "ar", "المحتويات" },          { "ru", "Содержание" } };
+    for (size_t i = 0; i < BK_ARRAY_LEN(l); i++)
+        if (strncmp(lang, l[i][0], 2) == 0)
+            return l[i][1];
+    return "Contents";
+}
+
+/* The contents: parts, posts and their headings, as blocks whose page
+ * numbers are drawn once the body is paginated. */
+static void contents(pdf_engine *e, size_t toc, int depth)
+{
+    pdf_chapter *ch = &e->chapters[toc];
+    ch->lang = e->book->meta.lang;
+    ch->running_title = g_strdup(contents_label(ch->lang));
+    pdf_style s;
+    pdf_style_heading(e, 1, &s);
+    s.space_before = 0;
+    s.space_after = e->theme.body_size * 1.2;
+    pdf_block *h = text_block(e, ch, ch->running_title, &s);
+    h->heading = 1;
+    h->tag = "H1";
+    h->dest = g_strdup("bk-contents");
+    h->outline_title = g_strdup(ch->running_title);
+    for (size_t c = 0; c < e->nchapters; c++) {
+        pdf_chapter *body = &e->chapters[c];
+        if (body->post == -1)
+            continue;
+        for (size_t i = 0; i < body->nblocks; i++) {
+            pdf_block *b = &body->blocks[i];
+            int level = body->post == -2 ? 0 : b->heading == 1 ? 1 : b->heading;
+            if (!b->heading || !b->dest || level > depth)
+                continue;
+            bool in_part = body->post >= 0 && e->book->posts[body->post]->part >= 0;
+            pdf_style_base(e, &s);
+            s.align = PA_START;
+            s.first_indent = 0;
+            s.hyphenate = false;
+            s.space_after = e->theme.body_size * 0.15;
+            if (level == 0) {
+                s.bold = true;
+                s.font = PF_HEADING;
+                s.space_before = e->theme.body_size * 0.8;
+                s.keep_with_next = true;
+            } else if (level == 1) {
+                s.space_before = in_part ? 0 : e->theme.body_size * 0.3;
+            } else {
+                s.size = e->theme.body_size * 0.92;
+            }
+            pdf_block *en = text_block(e, ch, b->outline_title ? b->outline_title : "", &s);
+            double indent = e->theme.body_size * 1.4;
+            en->left = (in_part ? indent : 0) + (level > 1 ? indent * (level - 1) : 0);
+            en->right = e->theme.body_size * 2.5;
+            en->toc_target = g_strdup(b->dest);
+            en->toc_level = level;
+            en->tag = "TOCI";
+            if (body->post >= 0 && level == 1)
+                break; /* a post's first heading is its title; its h2s follow below */
+        }
+        /* A post's h2..hN entries. */
+        if (body->post >= 0 && depth >= 2) {
+            bool first = true;
+            for (size_t i = 0; i < body->nblocks; i++) {
+                pdf_block *b = &body->blocks[i];
+                if (!b->heading || !b->dest)
+                    continue;
+                if (first) {
+                    first = false;
+                    continue;
+                }
+                if (b->heading > depth)
+                    continue;
+                bool in_part = e->book->posts[body->post]->part >= 0;
+                pdf_style_base(e, &s);
+                s.align = PA_START;
+                s.first_indent = 0;
+                s.hyphenate = false;
+                s.size = e->theme.body_size * 0.92;
+                s.space_after = e->theme.body_size * 0.1;
+                pdf_block *en = text_block(e, ch, b->outline_title ? b->outline_title : "", &s);
+                double indent = e->theme.body_size * 1.4;
+                en->left = (in_part ? indent : 0) + indent * (b->heading - 1);
+                en->right = e->theme.body_size * 2.5;
+                en->toc_target = g_strdup(b->dest);
+                en->toc_level = b->heading;
+                en->tag = "TOCI";
+            }
+        }
+    }
+}
+
+static void part_page(pdf_engine *e, size_t part)
+{
+    pdf_chapter *ch = pdf_chapter_add(e, -2);
+    ch->part = (long)part;
+    ch->lang = e->book->meta.lang;
+    ch->running_title = g_strdup(e->book->parts[part].title);
+    pdf_style s;
+    pdf_style_heading(e, 1, &s);
+    s.size = e->theme.heading_size[0] * 1.3;
+    s.align = PA_CENTER;
+    s.keep_space = true;
+    s.space_before = e->text_height * 0.3;
+    pdf_block *b = text_block(e, ch, e->book->parts[part].title, &s);
+    b->heading = 1;
+    b->tag = "H1";
+    b->dest = g_strdup_printf("part-%zu", part + 1);
+    b->outline_title = g_strdup(e->book->parts[part].title);
+    bk_strmap_put(&e->dests, bk_arena_strdup(&e->arena, b->dest), 1);
+}
+
+/* ==================== the writer ==================== */
+
+static void *load_hyphen(const char *lang)
+{
+    if (!lang)
+        return NULL;
+    char ll[8] = "", rr[8] = "";
+    size_t n = strcspn(lang, "-_");
+    if (n >= sizeof ll)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        ll[i] = bk_ascii_lower(lang[i]);
+    if (lang[n] && strlen(lang + n + 1) < sizeof rr) {
+        for (size_t i = 0; lang[n + 1 + i]; i++)
+            rr[i] = (char)g_ascii_toupper(lang[n + 1 + i]);
+    }
+    static const char *const defaults[][2] = { { "en", "US" }, { "de", "DE" }, { "pt", "BR" },
+                                                { "es", "ES" }, { "it", "IT" }, { "nl", "NL" } };
+    const char *region = *rr ? rr : NULL;
+    for (size_t i = 0; !region && i < BK_ARRAY_LEN(defaults); i++)
+        if (strcmp(ll, defaults[i][0]) == 0)
+            region = defaults[i][1];
+    char path[256];
+    HyphenDict *d = NULL;
+    if (region) {
+        snprintf(path, sizeof path, "/usr/share/hyphen/hyph_%s_%s.dic", ll, region);
+        d = hnj_hyphen_load(path);
+    }
+    if (!d) {
+        snprintf(path, sizeof path, "/usr/share/hyphen/hyph_%s.dic", ll);
+        d = hnj_hyphen_load(path);
+    }
+    if (!d && strcmp(ll, "en") == 0)
+        d = hnj_hyphen_load("/usr/share/hyphen/hyph_en_US.dic");
+    return d;
+}
+
+static void number_pages(pdf_engine *e)
+{
+    int front = 0, body = 0;
+    for (size_t p = 0; p < e->npages; p++)
+        e->pages[p].number = e->pages[p].front ? ++front : ++body;
+}
+
+static void map_dests(pdf_engine *e)
+{
+    for (size_t p = 0; p < e->npages; p++) {
+        pdf_page *pg = &e->pages[p];
+        pdf_chapter *ch = &e->chapters[pg->chapter];
+        for (size_t i = 0; i < pg->npieces; i++) {
+            pdf_piece *pc = &pg->pieces[i];
+            pdf_block *b = &ch->blocks[pc->block];
+            if (b->dest && pc->from == 0 && !bk_strmap_lookup(&e->dest_page, b->dest))
+                bk_strmap_put(&e->dest_page, b->dest, (long)p);
+            for (size_t k = 0; b->kind == PK_TEXT && k < b->t.nanchors; k++) {
+                int li, x;
+                pango_layout_index_to_line_x(b->t.layout, b->t.anchors[k].index, FALSE, &li, &x);
+                if ((size_t)li >= pc->from && (size_t)li < pc->to &&
+                    !bk_strmap_lookup(&e->dest_page, b->t.anchors[k].id))
+                    bk_strmap_put(&e->dest_page, b->t.anchors[k].id, (long)p);
+            }
+        }
+    }
+}
+
+static void blank_page(pdf_engine *e, size_t chapter, bool front)
+{
+    BK_GROW(e->pages, e->cappages, e->npages + 1);
+    pdf_page *pg = &e->pages[e->npages++];
+    memset(pg, 0, sizeof(*pg));
+    pg->chapter = chapter;
+    pg->blank = true;
+    pg->front = front;
+}
+
+static int dump_layout(pdf_engine *e, const char *path)
+{
+    bk_buf b = BK_BUF_INIT;
+    bk_buf_addf(&b, "page-size %.1f %.1f text-block-width %.1f height %.1f\n", e->theme.page_width,
+                e->theme.page_height, e->text_width, e->text_height);
+    static const char *const kinds[] = { "text", "image", "rule", "row", "break" };
+    for (size_t p = 0; p < e->npages; p++) {
+        pdf_page *pg = &e->pages[p];
+        double ox = left_margin(e, p), oy = e->theme.margin_top;
+        bk_buf_addf(&b, "page %zu label %s%s text-block %.1f %.1f %.1f %.1f\n", p + 1,
+                    pg->front ? "front" : "body", pg->blank ? " blank" : "", ox, oy,
+                    ox + e->text_width, oy + e->text_height);
+        const pdf_chapter *ch = &e->chapters[pg->chapter];
+        for (size_t i = 0; i < pg->npieces; i++) {
+            const pdf_piece *pc = &pg->pieces[i];
+            const pdf_block *bl = &ch->blocks[pc->block];
+            double x = ox + bl->left, w = e->text_width - bl->left - bl->right;
+            if (bl->kind == PK_TEXT && bl->t.nlines) {
+                double maxr = 0, minx = 1e9;
+                for (size_t k = pc->from; k < pc->to; k++) {
+                    const pdf_line *ln = &bl->t.lines[k];
+                    if (ln->x < minx)
+                        minx = ln->x;
+                    if (ln->x + ln->width > maxr)
+                        maxr = ln->x + ln->width;
+                }
+                double pad = bl->shaded ? 6 + bl->style.size : 0;
+                x = ox + bl->left + pad + (minx < 1e9 ? minx : 0);
+                w = maxr - (minx < 1e9 ? minx : 0);
+            } else if (bl->kind == PK_IMAGE) {
+                x = ox + bl->left + (e->text_width - bl->left - bl->right - bl->img_w) / 2;
+                w = bl->img_w;
+            }
+            bk_buf_addf(&b, "  %s %s lines %zu-%zu x %.1f y %.1f w %.1f h %.1f\n", kinds[bl->kind],
+                        bl->tag, pc->from, pc->to, x, oy + pc->y, w, pc->height);
+        }
+    }
+    int rc = bk_outfile_write_all(path, b.ptr, b.len, e->diags);
+    bk_buf_release(&b);
+    return rc;
+}
+
+int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags *d)
+{
+    size_t errors = d->nerrors;
+    pdf_engine e;
+    memset(&e, 0, sizeof e);
+    e.book = book;
+    e.diags = d;
+    const char *theme = o->theme ? o->theme : book->meta.theme;
+    char *theme_path = NULL;
+    if (theme && !o->theme)
+        theme_path = g_strconcat(book->site_real, "/", theme, NULL);
+    bk_theme_load(&e.theme, theme_path ? theme_path : theme,
+                  theme_path ? bk_book_display_path(book, theme) : theme, d);
+    g_free(theme_path);
+    const char *size = o->page_size ? o->page_size : book->meta.page_size;
+    if (size && !bk_theme_page_size(&e.theme, size))
+        bk_error(d, (bk_loc){ NULL, 0, 0 },
+                 "unknown page size '%s': use A4, A5, Letter, 6x9in, 148x210mm...", size);
+    int rc = -1;
+    bk_buf out = BK_BUF_INIT;
+    if (d->nerrors > errors)
+        goto done;
+    e.fc_config = bk_fonts_config(&e.theme, d);
+    if (!e.fc_config)
+        goto done;
+    e.fontmap = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
+    pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(e.fontmap), e.fc_config);
+    e.pango = pango_font_map_create_context(e.fontmap);
+    cairo_font_options_t *fo = cairo_font_options_create();
+    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+    cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+    pango_cairo_context_set_font_options(e.pango, fo);
+    cairo_font_options_destroy(fo);
+    pango_cairo_context_set_resolution(e.pango, 72);
+    pango_context_set_round_glyph_positions(e.pango, FALSE);
+    pango_context_set_language(e.pango, pango_language_from_string(book->meta.lang));
+    e.hyphen = e.theme.hyphenate ? load_hyphen(book->meta.lang) : NULL;
+    e.text_width = e.theme.page_width - e.theme.margin_inner - e.theme.margin_outer;
+    e.text_height = e.theme.page_height - e.theme.margin_top - e.theme.margin_bottom;
+    e.images = bk_xcalloc(book->nassets ? book->nassets : 1, sizeof(*e.images));
+
+    /* The book's date and identifier, as in the EPUB. */
+    bk_date newest = { 0 };
+    for (size_t i = 0; i < book->nposts; i++)
+        if (book->posts[i]->date.valid &&
+            (!newest.valid || bk_date_cmp(&book->posts[i]->date, &newest) > 0))
+            newest = book->posts[i]->date;
+    bk_date date = newest;
+    if (book->meta.date)
+        bk_date_parse(book->meta.date, strlen(book->meta.date), &date);
+    int64_t epoch = o->epoch >= 0 ? o->epoch : newest.valid ? bk_date_epoch(&newest) : 0;
+
+    title_page(&e);
+    if (book->meta.rights || book->meta.publisher)
+        colophon_page(&e, &date, book->meta.identifier);
+    size_t toc = e.nchapters;
+    pdf_chapter_add(&e, -1);
+    long part = -1;
+    for (size_t i = 0; i < book->nposts; i++) {
+        bk_post *p = book->posts[i];
+        if (p->part >= 0 && p->part != part) {
+            part = p->part;
+            part_page(&e, (size_t)part);
+        }
+        pdf_boxes_chapter(&e, i);
+    }
+    int depth = o->toc_depth ? o->toc_depth : book->meta.toc_depth ? book->meta.toc_depth : 2;
+    contents(&e, toc, depth);
+    for (size_t c = 0; c < e.nchapters; c++)
+        for (size_t i = 0; i < e.chapters[c].nblocks; i++)
+            pdf_lines_block(&e, &e.chapters[c].blocks[i], e.chapters[c].lang);
+    bool body_started = false;
+    for (size_t c = 0; c < e.nchapters; c++) {
+        bool front = e.chapters[c].post == -1;
+        /* Two-sided: the contents and the body start on a right-hand page,
+         * and so do parts (and chapters, when the theme asks). */
+        bool recto = e.theme.two_sided &&
+                     (c == toc || (!front && !body_started) || e.chapters[c].post == -2 ||
+                      (e.theme.chapter_recto && e.chapters[c].post >= 0));
+        if (recto && e.npages % 2 == 1)
+            blank_page(&e, c ? c - 1 : 0, front || !body_started);
+        if (!front)
+            body_started = true;
+        pdf_pages_chapter(&e, c);
+    }
+    number_pages(&e);
+    map_dests(&e);
+    if (d->nerrors > errors)
+        goto done;
+    if (o->dump_layout && dump_layout(&e, o->dump_layout) < 0)
+        goto done;
+    if (draw_document(&e, &out, epoch) < 0)
+        goto done;
+    rc = bk_outfile_write_all(path, out.ptr, out.len, d);
+done:
+    bk_buf_release(&out);
+    pdf_boxes_release(&e);
+    for (size_t p = 0; p < e.npages; p++)
+        free(e.pages[p].pieces);
+    free(e.pages);
+    for (size_t i = 0; e.images && i < book->nassets; i++)
+        bk_pdf_image_free(e.images[i]);
+    free(e.images);
+    if (e.hyphen)
+        hnj_hyphen_free(e.hyphen);
+    if (e.pango)
+        g_object_unref(e.pango);
+    if (e.fontmap)
+        g_object_unref(e.fontmap);
+    bk_fonts_release(e.fc_config);
+    bk_strmap_release(&e.dests);
+    bk_strmap_release(&e.dest_page);
+    bk_strmap_release(&e.file_dest);
+    bk_arena_release(&e.arena);
+    bk_theme_release(&e.theme);
+    return rc;
+}

@@ -1,0 +1,208 @@
+/* fonts.c -- bookify's private fontconfig set-up (see theme.h and fonts/README.md). */
+#include "pdf/theme.h"
+
+#include <fontconfig/fontconfig.h>
+#include <string.h>
+
+#include "bookify/banned.h"
+
+/* fonts/bookify.conf, compiled in by bk_embed (CMakeLists.txt); NUL-terminated. */
+extern const unsigned char bk_builtin_fontconf[];
+
+/* Family names compare as fontconfig compares them: ASCII case and blanks
+ * do not count ("DejaVuSans" is "DejaVu Sans"). */
+static bool same_family(const char *a, const char *b)
+{
+    for (;;) {
+        while (*a == ' ')
+            a++;
+        while (*b == ' ')
+            b++;
+        if (bk_ascii_lower(*a) != bk_ascii_lower(*b))
+            return false;
+        if (!*a)
+            return true;
+        a++;
+        b++;
+    }
+}
+
+/* The Debian package to suggest when a family is missing: exact names
+ * first, then by prefix (first match wins, so the longer prefixes lead). */
+static const char *package_for(const char *family)
+{
+    static const struct {
+        const char *family;
+        bool prefix;
+        const char *package;
+    } packages[] = {
+        { "DejaVu Sans Mono", false, "fonts-dejavu-core" },
+        { "DejaVu Sans", false, "fonts-dejavu-core" },
+        { "DejaVu Serif", false, "fonts-dejavu-core" },
+        { "DejaVu", true, "fonts-dejavu-extra" },
+        { "Gentium", true, "fonts-sil-gentiumplus" },
+        { "Noto Color Emoji", false, "fonts-noto-color-emoji" },
+        { "Noto Sans Mono CJK", true, "fonts-noto-cjk" },
+        { "Noto Sans CJK", true, "fonts-noto-cjk" },
+        { "Noto Serif CJK", true, "fonts-noto-cjk" },
+        { "Noto Sans Mono", false, "fonts-noto-mono" },
+        { "Noto", true, "fonts-noto-core" },
+        { "Linux Libertine", true, "fonts-linuxlibertine" },
+        { "Linux Biolinum", true, "fonts-linuxlibertine" },
+    };
+    for (size_t i = 0; i < BK_ARRAY_LEN(packages); i++) {
+        size_t n = strlen(packages[i].family);
+        bool hit = packages[i].prefix ? strlen(family) >= n &&
+                                            bk_str_caseeq((bk_str){ family, n }, packages[i].family)
+                                      : same_family(family, packages[i].family);
+        if (hit)
+            return packages[i].package;
+    }
+    return NULL;
+}
+
+/* The font fontconfig picks for family's upright regular face: the caller
+ * destroys it. NULL only when there are no fonts at all. */
+static FcPattern *match(FcConfig *c, const char *family)
+{
+    FcPattern *p = FcPatternCreate();
+    FcPatternAddString(p, FC_FAMILY, (const FcChar8 *)family);
+    FcPatternAddInteger(p, FC_WEIGHT, FC_WEIGHT_REGULAR);
+    FcPatternAddInteger(p, FC_SLANT, FC_SLANT_ROMAN);
+    FcConfigSubstitute(c, p, FcMatchPattern);
+    FcDefaultSubstitute(p);
+    FcResult res;
+    FcPattern *font = FcFontMatch(c, p, &res);
+    FcPatternDestroy(p);
+    return font;
+}
+
+/* Is family one of the font's family names (a font may have several, such
+ * as "DejaVu Sans" and "DejaVu Sans Condensed")? */
+static bool has_family(FcPattern *font, const char *family)
+{
+    FcChar8 *name;
+    for (int i = 0; FcPatternGetString(font, FC_FAMILY, i, &name) == FcResultMatch; i++) {
+        if (same_family((const char *)name, family))
+            return true;
+    }
+    return false;
+}
+
+/* Warn when family lacks real italic, bold or bold italic faces. pango
+ * fakes a missing italic by slanting the upright face and a missing bold by
+ * smearing it: legible, but visibly not the real thing in print. The faces
+ * are listed rather than matched: fontconfig's 90-synthetic.conf dresses a
+ * matched upright face up as oblique or bold, which would hide the gap. */
+static void check_styles(FcConfig *c, const char *role, const char *family, const char *pkg,
+                         bk_diags *d)
+{
+    bool italic = false, bold = false, bold_italic = false;
+    FcPattern *p = FcPatternCreate();
+    FcPatternAddString(p, FC_FAMILY, (const FcChar8 *)family);
+    FcObjectSet *os = FcObjectSetBuild(FC_WEIGHT, FC_SLANT, (char *)NULL);
+    FcFontSet *faces = FcFontList(c, p, os);
+    for (int i = 0; faces && i < faces->nfont; i++) {
+        int slant = FC_SLANT_ROMAN, weight = FC_WEIGHT_REGULAR;
+        FcPatternGetInteger(faces->fonts[i], FC_SLANT, 0, &slant);
+        FcPatternGetInteger(faces->fonts[i], FC_WEIGHT, 0, &weight);
+        bool slanted = slant != FC_SLANT_ROMAN, heavy = weight >= FC_WEIGHT_DEMIBOLD;
+        italic |= slanted && !heavy;
+        bold |= heavy && !slanted;
+        bold_italic |= heavy && slanted;
+    }
+    if (faces)
+        FcFontSetDestroy(faces);
+    FcObjectSetDestroy(os);
+    FcPatternDestroy(p);
+    const char *missing = !italic && !bold ? "italic or bold"
+                          : !italic        ? "italic"
+                          : !bold          ? "bold"
+                          : !bold_italic   ? "bold italic"
+                                           : NULL;
+    if (!missing)
+        return;
+    /* DejaVu's oblique faces come in a second package; other families
+     * ship all their faces in one, so there is nothing more to install. */
+    bool dejavu = pkg && strncmp(pkg, "fonts-dejavu", 12) == 0;
+    bk_warn(d, (bk_loc){ NULL, 0, 0 }, "the %s font '%s' has no %s face: pango will imitate it%s",
+            role, family, missing, dejavu ? " (install fonts-dejavu-extra)" : "");
+}
+
+/* Check that family (the theme's font for role) is installed: returns -1
+ * after recording an error naming the package to install. */
+static int check_family(FcConfig *c, const char *role, const char *family, bk_diags *d)
+{
+    const char *pkg = package_for(family);
+    FcPattern *font = match(c, family);
+    if (font && has_family(font, family)) {
+        FcPatternDestroy(font);
+        check_styles(c, role, family, pkg, d);
+        return 0;
+    }
+    FcChar8 *instead = NULL;
+    if (font)
+        FcPatternGetString(font, FC_FAMILY, 0, &instead);
+    bk_buf got = BK_BUF_INIT;
+    if (instead)
+        bk_buf_addf(&got, " (fontconfig would use '%s' instead)", (const char *)instead);
+    const bk_loc run = { NULL, 0, 0 };
+    if (pkg)
+        bk_error(d, run, "the %s font '%s' is not installed%s: install the Debian package %s", role,
+                 family, got.ptr, pkg);
+    else
+        bk_error(d, run,
+                 "the %s font '%s' is not installed%s: install it, or name another family in the "
+                 "theme's 'fonts:'",
+                 role, family, got.ptr);
+    bk_buf_release(&got);
+    if (font)
+        FcPatternDestroy(font);
+    return -1;
+}
+
+void *bk_fonts_config(const bk_theme *t, bk_diags *d)
+{
+    const bk_loc run = { NULL, 0, 0 };
+    FcConfig *c = FcConfigCreate();
+    void *result = NULL;
+    if (!c)
+        bk_bug(__FILE__, __LINE__, "fontconfig out of memory");
+    /* complain = false: a missing include is not worth a line on stderr;
+     * a real failure comes back as false and is reported here. */
+    if (!FcConfigParseAndLoadFromMemory(c, bk_builtin_fontconf, FcFalse)) {
+        bk_error(d, run,
+                 "fontconfig cannot load bookify's font configuration (fonts/bookify.conf)");
+        goto out;
+    }
+    if (!FcConfigBuildFonts(c)) {
+        bk_error(d, run, "fontconfig cannot list the installed fonts");
+        goto out;
+    }
+    FcFontSet *all = FcConfigGetFonts(c, FcSetSystem);
+    if (!all || all->nfont == 0) {
+        bk_error(d, run,
+                 "fontconfig finds no fonts at all: install the Debian packages "
+                 "fonts-sil-gentiumplus, fonts-noto-core and fonts-dejavu-core");
+        goto out;
+    }
+    BK_ASSERT(t->body_font && t->heading_font && t->mono_font);
+    int rc = 0;
+    rc |= check_family(c, "body", t->body_font, d);
+    rc |= check_family(c, "heading", t->heading_font, d);
+    rc |= check_family(c, "code", t->mono_font, d);
+    if (rc == 0) {
+        result = c;
+        c = NULL;
+    }
+out:
+    if (c)
+        FcConfigDestroy(c);
+    return result;
+}
+
+void bk_fonts_release(void *config)
+{
+    if (config)
+        FcConfigDestroy(config);
+}

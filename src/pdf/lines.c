@@ -1,0 +1,125 @@
+/* lines.c -- pango breaks every block into lines (see pdf_int.h). */
+#include <string.h>
+
+#include "pdf_int.h"
+
+#include "bookify/banned.h"
+
+/* Width kept at a code block's start for the continuation mark. */
+#define CODE_PAD 6.0
+
+PangoFontDescription *pdf_font_desc(const pdf_engine *e, const pdf_style *s)
+{
+    PangoFontDescription *fd = pango_font_description_new();
+    /* The theme's family, then bookify's alias carrying the per-script
+     * fallbacks of fonts/bookify.conf. */
+    char *family = s->font == PF_MONO      ? g_strconcat(e->theme.mono_font, ",bookify-mono", NULL)
+                   : s->font == PF_HEADING ? g_strconcat(e->theme.heading_font, ",bookify-sans", NULL)
+                                           : g_strconcat(e->theme.body_font, ",bookify-serif", NULL);
+    pango_font_description_set_family(fd, family);
+    g_free(family);
+    pango_font_description_set_absolute_size(fd, s->size * PANGO_SCALE);
+    pango_font_description_set_weight(fd, s->bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+    pango_font_description_set_style(fd, s->italic ? PANGO_STYLE_ITALIC : PANGO_STYLE_NORMAL);
+    return fd;
+}
+
+static void layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double width, bool first_line,
+                        const char *lang)
+{
+    PangoLayout *l = pango_layout_new(e->pango);
+    PangoFontDescription *fd = pdf_font_desc(e, s);
+    pango_layout_set_font_description(l, fd);
+    pango_font_description_free(fd);
+    pango_layout_set_text(l, t->text ? t->text : "", -1);
+    if (lang) {
+        /* The language picks CJK variants and fallback fonts. */
+        PangoAttribute *a = pango_attr_language_new(pango_language_from_string(lang));
+        a->start_index = 0;
+        a->end_index = G_MAXUINT;
+        pango_attr_list_insert_before(t->attrs, a);
+    }
+    pango_layout_set_attributes(l, t->attrs);
+    if (width < 20)
+        width = 20;
+    pango_layout_set_width(l, (int)(width * PANGO_SCALE));
+    pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_justify(l, s->align == PA_JUSTIFY);
+    pango_layout_set_alignment(l, s->align == PA_CENTER ? PANGO_ALIGN_CENTER
+                                  : s->align == PA_END  ? PANGO_ALIGN_RIGHT
+                                                        : PANGO_ALIGN_LEFT);
+    if (first_line && s->first_indent > 0)
+        pango_layout_set_indent(l, (int)(s->first_indent * PANGO_SCALE));
+    /* Baseline to baseline = line_height x size, whatever the font's own
+     * line gap: pango's factor multiplies the font's height. */
+    pango_layout_set_line_spacing(l, (float)(s->line_height / 1.17));
+    t->layout = l;
+    t->width = width;
+    int n = pango_layout_get_line_count(l);
+    t->lines = bk_xcalloc((size_t)(n ? n : 1), sizeof(*t->lines));
+    t->nlines = 0;
+    PangoLayoutIter *it = pango_layout_get_iter(l);
+    do {
+        int y0, y1;
+        pango_layout_iter_get_line_yrange(it, &y0, &y1);
+        int base = pango_layout_iter_get_baseline(it);
+        PangoRectangle logical;
+        pango_layout_iter_get_line_extents(it, NULL, &logical);
+        t->lines[t->nlines++] = (pdf_line){ (double)y0 / PANGO_SCALE, (double)(y1 - y0) / PANGO_SCALE,
+                                            (double)base / PANGO_SCALE,
+                                            (double)logical.x / PANGO_SCALE,
+                                            (double)logical.width / PANGO_SCALE };
+    } while (pango_layout_iter_next_line(it) && t->nlines < (size_t)n);
+    pango_layout_iter_free(it);
+}
+
+void pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang)
+{
+    double width = e->text_width - b->left - b->right;
+    switch (b->kind) {
+    case PK_TEXT:
+        if (b->shaded)
+            width -= 2 * CODE_PAD + b->style.size;
+        /* Pango sets a justified line to the full width and then adds the
+         * hyphen of a broken word after it: keep room for that hyphen so
+         * no line runs into the margin. */
+        if (b->style.hyphenate && b->t.text && strstr(b->t.text, "\xC2\xAD"))
+            width -= b->style.size * 0.4;
+        layout_text(e, &b->t, &b->style, width, true, lang);
+        break;
+    case PK_ROW: {
+        double h = 0;
+        for (size_t i = 0; i < b->ncells; i++) {
+            pdf_style cs = b->style;
+            cs.bold = b->header_row;
+            layout_text(e, &b->cells[i], &cs, b->col_w[i] - 8, false, lang);
+            double ch = 0;
+            if (b->cells[i].nlines) {
+                const pdf_line *last = &b->cells[i].lines[b->cells[i].nlines - 1];
+                ch = last->top + last->height;
+            }
+            if (ch > h)
+                h = ch;
+        }
+        b->row_height = h + 6;
+        break;
+    }
+    case PK_IMAGE: {
+        /* Fit the text width and two thirds of the page, aspect kept;
+         * never enlarged past 1.5x its natural size. */
+        double w = b->img_w, h = b->img_h;
+        double maxw = width, maxh = e->text_height * 0.66;
+        double scale = 1.5;
+        if (w * scale > maxw)
+            scale = maxw / w;
+        if (h * scale > maxh)
+            scale = maxh / h;
+        b->img_w = w * scale;
+        b->img_h = h * scale;
+        break;
+    }
+    case PK_RULE:
+    case PK_BREAK:
+        break;
+    }
+}

@@ -1,0 +1,158 @@
+/* pages.c -- pagination: lines onto pages, with break rules (see pdf_int.h).
+ *
+ * After MuPDF: lines are broken first, then placed whole; a line that would
+ * cross the foot of the page moves to the next. The rules: no orphan and
+ * no widow (two lines at least on each side of a break), a heading stays
+ * with the two lines after it, an image is never split, every chapter
+ * starts a page. Only heights are looked at here. */
+#include <string.h>
+
+#include "pdf_int.h"
+
+#include "bookify/banned.h"
+
+typedef struct pager {
+    pdf_engine *e;
+    size_t chapter;
+    pdf_page *page;
+    double y;             /* filled height on the page */
+    double pending_space; /* space after the last block, not yet used */
+} pager;
+
+static void new_page(pager *p, bool first)
+{
+    pdf_engine *e = p->e;
+    BK_GROW(e->pages, e->cappages, e->npages + 1);
+    pdf_page *pg = &e->pages[e->npages++];
+    memset(pg, 0, sizeof(*pg));
+    pg->chapter = p->chapter;
+    pg->first_of_chapter = first;
+    pg->front = e->chapters[p->chapter].post == -1;
+    p->page = pg;
+    p->y = 0;
+    p->pending_space = 0;
+}
+
+static void place(pager *p, size_t block, size_t from, size_t to, double h)
+{
+    pdf_page *pg = p->page;
+    BK_GROW(pg->pieces, pg->cap, pg->npieces + 1);
+    pg->pieces[pg->npieces++] = (pdf_piece){ block, from, to, p->y, h };
+    p->y += h;
+}
+
+/* Height of lines [from, to) of a text block. */
+static double lines_height(const pdf_text *t, size_t from, size_t to)
+{
+    if (to <= from)
+        return 0;
+    return t->lines[to - 1].top + t->lines[to - 1].height - t->lines[from].top;
+}
+
+/* Height a block needs at least on the page it starts on. */
+static double first_need(const pdf_block *b)
+{
+    switch (b->kind) {
+    case PK_TEXT: {
+        size_t n = b->t.nlines;
+        return lines_height(&b->t, 0, n <= 3 ? n : 2);
+    }
+    case PK_IMAGE:
+        return b->img_h;
+    case PK_ROW:
+        return b->row_height;
+    default:
+        return 1;
+    }
+}
+
+static double block_height(const pdf_block *b)
+{
+    switch (b->kind) {
+    case PK_TEXT:
+        return lines_height(&b->t, 0, b->t.nlines);
+    case PK_IMAGE:
+        return b->img_h;
+    case PK_ROW:
+        return b->row_height;
+    case PK_RULE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void pdf_pages_chapter(pdf_engine *e, size_t chapter)
+{
+    pdf_chapter *ch = &e->chapters[chapter];
+    pager p = { e, chapter, NULL, 0, 0 };
+    double H = e->text_height;
+    new_page(&p, true);
+    for (size_t i = 0; i < ch->nblocks; i++) {
+        pdf_block *b = &ch->blocks[i];
+        if (b->kind == PK_BREAK) {
+            if (p.page->npieces)
+                new_page(&p, false);
+            continue;
+        }
+        double space = p.y > 0 ? (b->style.space_before > p.pending_space ? b->style.space_before
+                                                                          : p.pending_space)
+                               : b->style.keep_space ? b->style.space_before : 0;
+        /* A heading (or a caption's image) keeps the start of what follows. */
+        double need = first_need(b);
+        if (b->style.keep_with_next) {
+            need = block_height(b);
+            for (size_t k = i + 1; k < ch->nblocks; k++) {
+                need += ch->blocks[k].style.space_before + first_need(&ch->blocks[k]);
+                if (!ch->blocks[k].style.keep_with_next)
+                    break;
+            }
+        }
+        if (p.y > 0 && p.y + space + need > H && need <= H) {
+            new_page(&p, false);
+            space = 0;
+        }
+        p.y += space;
+        switch (b->kind) {
+        case PK_TEXT: {
+            size_t n = b->t.nlines, from = 0;
+            while (from < n) {
+                /* How many lines fit? */
+                size_t k = from;
+                while (k < n && p.y + lines_height(&b->t, from, k + 1) <= H + 0.01)
+                    k++;
+                if (k == n) {
+                    place(&p, i, from, n, lines_height(&b->t, from, n));
+                    break;
+                }
+                /* Widows: leave two lines for the next page. */
+                if (n - k < 2 && k - from > 2)
+                    k = n - 2;
+                /* Orphans: never one line alone at the foot. */
+                if (k - from < 2 && !(p.y == 0)) {
+                    if (from == 0 || k == from) {
+                        new_page(&p, false);
+                        continue;
+                    }
+                }
+                if (k == from) /* a line taller than a page: place it anyway */
+                    k = from + 1;
+                place(&p, i, from, k, lines_height(&b->t, from, k));
+                from = k;
+                new_page(&p, false);
+            }
+            break;
+        }
+        case PK_IMAGE:
+        case PK_ROW:
+        case PK_RULE:
+            if (p.y > 0 && p.y + block_height(b) > H + 0.01)
+                new_page(&p, false);
+            place(&p, i, 0, 1, block_height(b));
+            break;
+        case PK_BREAK:
+            break;
+        }
+        p.pending_space = b->style.space_after;
+    }
+}

@@ -1,0 +1,175 @@
+/*
+ * pdf_int.h -- the PDF engine's shared structures (private to pdf/).
+ *
+ * Stages, one per file, after MuPDF's html layout: style.c (element ->
+ * computed style), boxes.c (DOM -> blocks of styled text, images, rules),
+ * lines.c (pango breaks each block into lines), pages.c (lines placed on
+ * pages; knows only heights and break rules), draw.c (cairo). The blocks
+ * point back at nothing in the DOM once built: their text, attributes,
+ * links and anchors are copied out, so layout never touches libxml2.
+ */
+#ifndef BK_PDF_INT_H
+#define BK_PDF_INT_H
+
+#include <pango/pangocairo.h>
+
+#include "bookify/book.h"
+#include "image.h"
+#include "theme.h"
+
+/* ---- style ---- */
+
+typedef enum pdf_font { PF_BODY, PF_HEADING, PF_MONO } pdf_font;
+typedef enum pdf_align { PA_START, PA_CENTER, PA_END, PA_JUSTIFY } pdf_align;
+
+typedef struct pdf_style {
+    pdf_font font;
+    double size;            /* pt */
+    bool bold, italic;
+    bk_rgb colour;
+    pdf_align align;
+    double line_height;     /* multiple of size */
+    double space_before, space_after; /* pt */
+    double first_indent;    /* pt */
+    bool pre;               /* keep spaces and newlines, wrap anywhere */
+    bool hyphenate;
+    bool keep_with_next;    /* headings */
+    bool keep_space;        /* space_before applies at the top of a page too */
+} pdf_style;
+
+/* ---- blocks ---- */
+
+typedef enum pdf_kind {
+    PK_TEXT,   /* a paragraph, heading, code block, list item, caption... */
+    PK_IMAGE,
+    PK_RULE,
+    PK_ROW,    /* a table row: cells side by side */
+    PK_BREAK,  /* start a new page (chapters, parts) */
+} pdf_kind;
+
+typedef struct pdf_link {
+    int start, end;         /* byte range in the block's text */
+    char *href;             /* uri or "#dest" */
+} pdf_link;
+
+typedef struct pdf_anchor {
+    int index;              /* byte index in the text */
+    char *id;               /* destination name */
+} pdf_anchor;
+
+typedef struct pdf_line {
+    double top, height, baseline; /* pt, from the block's top */
+    double x, width;              /* logical extent, from the layout's left */
+} pdf_line;
+
+typedef struct pdf_text {
+    char *text;             /* UTF-8, soft hyphens inserted */
+    PangoAttrList *attrs;
+    pdf_link *links;
+    size_t nlinks, caplinks;
+    pdf_anchor *anchors;
+    size_t nanchors, capanchors;
+    PangoLayout *layout;    /* lines.c */
+    pdf_line *lines;
+    size_t nlines;
+    double width;           /* laid-out width (pt) */
+} pdf_text;
+
+typedef struct pdf_block {
+    pdf_kind kind;
+    pdf_style style;
+    const char *tag;        /* structure tag: "P", "H1".."H6", "LI", "Figure", "Table" */
+    int heading;            /* 1..6, else 0 */
+    char *outline_title;    /* headings in the outline / contents */
+    double left, right;     /* indents from the text block's edges (pt) */
+    bool shaded;            /* code: grey background */
+    int quote_depth;        /* bars in the start margin */
+    char *marker;           /* list marker, drawn before the first line */
+    pdf_text t;             /* PK_TEXT */
+    /* PK_IMAGE */
+    bk_pdf_image *image;    /* borrowed from the document's cache */
+    double img_w, img_h;
+    char *alt;
+    /* PK_ROW */
+    pdf_text *cells;
+    size_t ncells;
+    bool header_row;
+    double *col_x, *col_w;  /* borrowed from the table */
+    bool first_row, last_row;
+    double row_height;
+    /* the block's own destination (chapter start, heading id) */
+    char *dest;
+    /* contents entries: the destination they list, and its level */
+    char *toc_target;
+    int toc_level;
+} pdf_block;
+
+typedef struct pdf_chapter {
+    pdf_block *blocks;
+    size_t nblocks, cap;
+    int post;               /* index in book->posts; -1 front matter, -2 a part page */
+    long part;              /* part this chapter opens, or -1 */
+    char *running_title;
+    const char *lang;       /* language of the text (pango picks fonts by it) */
+} pdf_chapter;
+
+/* ---- placement ---- */
+
+typedef struct pdf_piece {
+    size_t block;           /* index in its chapter */
+    size_t from, to;        /* lines [from, to) for text and rows */
+    double y;               /* top on the page, from the text block's top (pt) */
+    double height;
+} pdf_piece;
+
+typedef struct pdf_page {
+    size_t chapter;         /* index into the engine's chapters */
+    pdf_piece *pieces;
+    size_t npieces, cap;
+    bool first_of_chapter;
+    bool blank;             /* left empty so the next starts on a right-hand page */
+    bool front;             /* front matter: roman numbers, no running heads */
+    int number;             /* printed number (arabic), or roman index for front matter */
+} pdf_page;
+
+typedef struct pdf_engine {
+    bk_book *book;
+    bk_theme theme;
+    bk_diags *diags;
+    void *fc_config;
+    PangoFontMap *fontmap;
+    PangoContext *pango;
+    void *hyphen;           /* HyphenDict* for the book's language, or NULL */
+    pdf_chapter *chapters;
+    size_t nchapters, capchapters;
+    pdf_page *pages;
+    size_t npages, cappages;
+    double text_width, text_height;
+    bk_strmap dests;        /* destination names that exist */
+    bk_strmap file_dest;    /* chapter file -> index into dest_names */
+    bk_strv dest_names;
+    bk_arena arena;
+    bk_pdf_image **images;  /* one per book asset, loaded on first use */
+    bk_strmap dest_page;    /* destination name -> page index (after pagination) */
+} pdf_engine;
+
+/* style.c */
+void pdf_style_base(const pdf_engine *e, pdf_style *s);
+void pdf_style_heading(const pdf_engine *e, int level, pdf_style *s);
+
+/* boxes.c */
+pdf_chapter *pdf_chapter_add(pdf_engine *e, int post);
+pdf_block *pdf_block_add(pdf_chapter *ch, pdf_kind kind, const pdf_style *s);
+void pdf_text_append(pdf_engine *e, pdf_text *t, const char *s, size_t len, const pdf_style *base,
+                     const pdf_style *run, bool hyphenate);
+void pdf_boxes_chapter(pdf_engine *e, size_t post);
+void pdf_boxes_release(pdf_engine *e);
+
+/* lines.c */
+void pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang);
+PangoFontDescription *pdf_font_desc(const pdf_engine *e, const pdf_style *s);
+
+/* pages.c */
+void pdf_pages_chapter(pdf_engine *e, size_t chapter);
+
+#endif
