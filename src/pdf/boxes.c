@@ -930,6 +930,7 @@ void pdf_boxes_release(pdf_engine *e)
             g_free(b->outline_title);
             g_free(b->alt);
             g_free(b->dest);
+            g_free(b->toc_target);
         }
         free(ch->blocks);
         g_free(ch->running_title);

@@ -882,3 +882,4 @@ done:
     bk_theme_release(&e.theme);
     return rc;
 }
+
