@@ -774,11 +774,20 @@ static void walk_node(walk *w, xmlNodePtr n)
     } else if (is(n, "blockquote") || (is(n, "aside") && !bk_dom_has_class(n, "footnote"))) {
         close_para(w);
         double indent = w->e->theme.body_size * 1.5;
+        size_t first = w->ch->nblocks;
         w->left += indent;
         w->right += indent * 0.5;
         w->quote_depth++;
         walk_children(w, n);
         close_para(w);
+        /* Air above and below the quotation. */
+        if (w->ch->nblocks > first) {
+            pdf_block *b0 = &w->ch->blocks[first], *b1 = &w->ch->blocks[w->ch->nblocks - 1];
+            if (b0->style.space_before < w->e->theme.body_size * 0.5)
+                b0->style.space_before = w->e->theme.body_size * 0.5;
+            if (b1->style.space_after < w->e->theme.body_size * 0.5)
+                b1->style.space_after = w->e->theme.body_size * 0.5;
+        }
         w->quote_depth--;
         w->left -= indent;
         w->right -= indent * 0.5;

@@ -756,8 +756,10 @@ static int dump_layout(pdf_engine *e, const char *path)
                 x = ox + bl->left + (e->text_width - bl->left - bl->right - bl->img_w) / 2;
                 w = bl->img_w;
             }
-            bk_buf_addf(&b, "  %s %s lines %zu-%zu x %.1f y %.1f w %.1f h %.1f\n", kinds[bl->kind],
-                        bl->tag, pc->from, pc->to, x, oy + pc->y, w, pc->height);
+            size_t total = bl->kind == PK_TEXT ? bl->t.nlines : 1;
+            bk_buf_addf(&b, "  %s %s b%zu.%zu lines %zu-%zu/%zu x %.1f y %.1f w %.1f h %.1f\n",
+                        kinds[bl->kind], bl->tag, pg->chapter, pc->block, pc->from, pc->to, total, x,
+                        oy + pc->y, w, pc->height);
         }
     }
     int rc = bk_outfile_write_all(path, b.ptr, b.len, e->diags);

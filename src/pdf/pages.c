@@ -103,7 +103,11 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
         if (b->style.keep_with_next) {
             need = block_height(b);
             for (size_t k = i + 1; k < ch->nblocks; k++) {
-                need += ch->blocks[k].style.space_before + first_need(&ch->blocks[k]);
+                /* the gap is the larger of the two spaces, as when placed */
+                double gap = ch->blocks[k].style.space_before > ch->blocks[k - 1].style.space_after
+                                 ? ch->blocks[k].style.space_before
+                                 : ch->blocks[k - 1].style.space_after;
+                need += gap + first_need(&ch->blocks[k]);
                 if (!ch->blocks[k].style.keep_with_next)
                     break;
             }
@@ -125,17 +129,16 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
                     place(&p, i, from, n, lines_height(&b->t, from, n));
                     break;
                 }
-                /* Widows: leave two lines for the next page. */
-                if (n - k < 2 && k - from > 2)
-                    k = n - 2;
-                /* Orphans: never one line alone at the foot. */
-                if (k - from < 2 && !(p.y == 0)) {
-                    if (from == 0 || k == from) {
-                        new_page(&p, false);
-                        continue;
-                    }
+                /* Widows: leave at least two lines for the next page. */
+                if (n - k < 2)
+                    k = n >= 2 ? n - 2 : 0;
+                /* Orphans: fewer than two lines here, and the page holds
+                 * something else: the block starts on the next page. */
+                if ((k < from || k - from < 2) && p.y > 0) {
+                    new_page(&p, false);
+                    continue;
                 }
-                if (k == from) /* a line taller than a page: place it anyway */
+                if (k <= from) /* a page's worth of one line, or three at most: place it */
                     k = from + 1;
                 place(&p, i, from, k, lines_height(&b->t, from, k));
                 from = k;
