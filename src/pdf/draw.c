@@ -40,6 +40,27 @@ static void quote_attr(bk_buf *b, const char *s)
     bk_buf_addc(b, '\'');
 }
 
+/* A destination's name in the PDF. cairo 1.16 writes a name tree key and
+ * a link's /Dest differently when the name is not ASCII (bytes against a
+ * UTF-16 string), so such links would lead nowhere: non-ASCII names are
+ * spelled in hex instead. */
+static void quote_dest(bk_buf *b, const char *id)
+{
+    bool ascii = true;
+    for (const char *p = id; *p; p++)
+        ascii = ascii && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7F;
+    if (ascii) {
+        quote_attr(b, id);
+        return;
+    }
+    bk_buf h = BK_BUF_INIT;
+    bk_buf_adds(&h, "u-");
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        bk_buf_addf(&h, "%02x", *p);
+    quote_attr(b, h.ptr);
+    bk_buf_release(&h);
+}
+
 /* The destination an internal href names: "#id" -> "id". */
 static const char *dest_of(const char *href)
 {
@@ -60,7 +81,10 @@ static void link_rect(pdf_engine *e, cairo_t *cr, double x, double y, double w, 
     bk_buf a = BK_BUF_INIT;
     bk_buf_addf(&a, "rect=[%.2f %.2f %.2f %.2f] ", x, y, w, h);
     bk_buf_adds(&a, dest ? "dest=" : "uri=");
-    quote_attr(&a, dest ? dest : href);
+    if (dest)
+        quote_dest(&a, dest);
+    else
+        quote_attr(&a, href);
     cairo_tag_begin(cr, CAIRO_TAG_LINK, a.ptr);
     cairo_tag_end(cr, CAIRO_TAG_LINK);
     bk_buf_release(&a);
@@ -70,7 +94,7 @@ static void dest_at(cairo_t *cr, const char *name, double x, double y)
 {
     bk_buf a = BK_BUF_INIT;
     bk_buf_adds(&a, "name=");
-    quote_attr(&a, name);
+    quote_dest(&a, name);
     bk_buf_addf(&a, " x=%.2f y=%.2f", x, y);
     cairo_tag_begin(cr, CAIRO_TAG_DEST, a.ptr);
     cairo_tag_end(cr, CAIRO_TAG_DEST);
@@ -371,7 +395,7 @@ static void add_outline(pdf_engine *e, cairo_surface_t *s)
                 continue;
             bk_buf a = BK_BUF_INIT;
             bk_buf_adds(&a, "dest=");
-            quote_attr(&a, b->dest);
+            quote_dest(&a, b->dest);
             if (ch->part >= 0 && i == 0) {
                 part_id = cairo_pdf_surface_add_outline(s, CAIRO_PDF_OUTLINE_ROOT, b->outline_title,
                                                         a.ptr, CAIRO_PDF_OUTLINE_FLAG_OPEN);

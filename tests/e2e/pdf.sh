@@ -110,6 +110,8 @@ for page, (l, t, r, b), boxes in pages:
 sys.exit(1 if bad else 0)
 PY
 
+python3 "$(dirname "$0")/../tools/check_pdf.py" "$tmp/a.pdf" "$tmp/x" "$SOURCE_DATE_EPOCH" || fail=1
+
 cp "$tmp/a.pdf" "$tmp/keep.pdf"
 if "$bookify" -q "$@" --theme="$tmp/no-such-theme.yml" --pdf="$tmp/a.pdf" "$site" 2>/dev/null; then
     echo "FAIL: a missing theme did not fail the build"; fail=1

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Check the structure of a PDF bookify wrote (qpdf's JSON view).
+
+usage: check_pdf.py PDF DUMP_DIR EPOCH
+
+- every link to a destination names one that exists; external links exist
+  when the chapters have any; in-book links exist;
+- the outline lists every chapter's title;
+- pages before the first post are labelled i, ii, iii...; the body 1, 2...;
+- the document has a structure tree, and its dates are EPOCH's.
+Exit 0 when all is well, 1 with a report otherwise.
+"""
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def main():
+    pdf, dump, epoch = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    data = json.loads(subprocess.run(["qpdf", "--json=2", "--json-key=qpdf", "--json-key=outlines",
+                                      "--json-key=pagelabels", pdf],
+                                     capture_output=True, text=True, check=True).stdout)
+    objs = data["qpdf"][1]
+    val = lambda ref: objs.get("obj:" + ref, {}).get("value") if isinstance(ref, str) else ref
+    problems = []
+    catalog = next(v["value"] for v in objs.values()
+                   if isinstance(v, dict) and isinstance(v.get("value"), dict)
+                   and v["value"].get("/Type") == "/Catalog")
+    # named destinations
+    names = set()
+    def walk_names(node):
+        node = val(node)
+        if not isinstance(node, dict):
+            return
+        arr = node.get("/Names", [])
+        names.update(arr[0::2])
+        for kid in node.get("/Kids", []):
+            walk_names(kid)
+    dests_root = val(catalog.get("/Names")) or {}
+    walk_names(dests_root.get("/Dests"))
+    internal = external = 0
+    for v in objs.values():
+        d = v.get("value") if isinstance(v, dict) else None
+        if not (isinstance(d, dict) and d.get("/Subtype") == "/Link"):
+            continue
+        if "/Dest" in d:
+            internal += 1
+            if isinstance(d["/Dest"], str) and d["/Dest"] not in names:
+                problems.append(f"link to missing destination {d['/Dest']}")
+        elif "/A" in d:
+            external += 1
+    want_external = 0
+    titles = []
+    for f in sorted(os.listdir(dump)):
+        if not f.endswith(".xhtml"):
+            continue
+        root = ET.parse(os.path.join(dump, f)).getroot()
+        titles.append("".join(root.find(XHTML + "head").find(XHTML + "title").itertext()))
+        want_external += sum(1 for a in root.iter(XHTML + "a")
+                             if re.match(r"^(https?|mailto):", a.get("href") or ""))
+    if internal == 0:
+        problems.append("no internal link (the contents alone should have some)")
+    if want_external and not external:
+        problems.append(f"the chapters have {want_external} web links, the PDF none")
+    # outline
+    seen = []
+    def walk_outline(items):
+        for it in items:
+            seen.append(it.get("title", ""))
+            walk_outline(it.get("kids", []))
+    walk_outline(data.get("outlines", []))
+    norm = lambda s: re.sub(r"\s+", " ", s).strip()
+    have = {norm(t) for t in seen}
+    for t in titles:
+        if norm(t) not in have:
+            problems.append(f"outline lacks the chapter '{t}'")
+    # page labels
+    labels = data.get("pagelabels", [])
+    if not labels or labels[0]["label"].get("/P") not in ("u:i", "i"):
+        problems.append(f"first page not labelled 'i': {labels[:1]}")
+    if not any(l["label"].get("/S") == "/D" for l in labels):
+        problems.append("no decimal page labels for the body")
+    if "/StructTreeRoot" not in catalog:
+        problems.append("no structure tree")
+    info = subprocess.run(["pdfinfo", "-isodates", pdf], capture_output=True, text=True).stdout
+    when = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    if when not in info:
+        problems.append(f"creation date is not SOURCE_DATE_EPOCH ({when}):\n{info}")
+    for p in problems:
+        print("FAIL:", p)
+    print(f"structure: {internal} internal and {external} web links, {len(names)} destinations, "
+          f"{len(seen)} outline entries")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
