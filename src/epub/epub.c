@@ -411,18 +411,23 @@ static void split_chapter(ep_ctx *c, size_t pi)
     xmlNodePtr sec = chapter_section(p->doc);
     if (!sec || node_size(sec) <= limit)
         return;
+    /* Split a copy: the chapter's document is the PDF's too. */
+    xmlDocPtr first = xmlCopyDoc(p->doc, 1);
+    ch->docs[0] = first;
+    ch->copied = true;
+    sec = chapter_section(first);
     size_t acc = 0;
-    xmlDocPtr cur = p->doc;
+    xmlDocPtr cur = first;
     xmlNodePtr cur_sec = sec;
     const char *dot = strrchr(p->file, '.');
     for (xmlNodePtr n = sec->children; n;) {
         xmlNodePtr next = n->next;
         if (bk_dom_is(n, "h2") && acc >= limit) {
             /* Start a new file at this heading. */
-            xmlDocPtr doc = xmlCopyDoc(p->doc, 0);
-            xmlNodePtr html = xmlDocCopyNode(xmlDocGetRootElement(p->doc), doc, 2);
+            xmlDocPtr doc = xmlCopyDoc(first, 0);
+            xmlNodePtr html = xmlDocCopyNode(xmlDocGetRootElement(first), doc, 2);
             xmlDocSetRootElement(doc, html);
-            xmlNodePtr head = xmlDocCopyNode(bk_dom_first_element(xmlDocGetRootElement(p->doc)), doc, 1);
+            xmlNodePtr head = xmlDocCopyNode(bk_dom_first_element(xmlDocGetRootElement(first)), doc, 1);
             xmlAddChild(html, head);
             xmlNodePtr body = xmlNewDocNode(doc, html->ns, BAD_CAST "body", NULL);
             xmlAddChild(html, body);
@@ -441,7 +446,7 @@ static void split_chapter(ep_ctx *c, size_t pi)
             acc = 0;
         }
         acc += node_size(n);
-        if (cur != p->doc) {
+        if (cur != first) {
             xmlUnlinkNode(n);
             xmlNodePtr moved = xmlDocCopyNode(n, cur, 1);
             xmlFreeNode(n);
@@ -730,7 +735,7 @@ int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_dia
     free(c.toc);
     for (size_t i = 0; c.chapters && i < book->nposts; i++) {
         for (size_t k = 0; k < c.chapters[i].ndocs; k++) {
-            if (k)
+            if (k || c.chapters[i].copied)
                 xmlFreeDoc(c.chapters[i].docs[k]);
             free(c.chapters[i].files[k]);
         }

@@ -29,9 +29,10 @@ typedef struct ep_toc {
 
 /* A chapter after splitting: its documents and the file each id lives in. */
 typedef struct ep_chapter {
-    xmlDocPtr *docs; /* docs[0] is post->doc (borrowed); others owned */
+    xmlDocPtr *docs; /* docs[0] is post->doc (borrowed) unless copied; others owned */
     char **files;    /* owned */
     size_t ndocs;
+    bool copied;     /* docs[0] is a split copy, owned too */
 } ep_chapter;
 
 typedef struct ep_ctx {

@@ -599,6 +599,29 @@ static void small_block(walk *w, xmlNodePtr n, bool muted, bool bold, double spa
     w->block = saved;
 }
 
+/* A link's target in the PDF: a web address as it is; "file.xhtml#id"
+ * and "#id" the destination "#id" (ids are unique in the book); a bare
+ * "file.xhtml" the start of that chapter. Arena string. */
+static const char *pdf_href(pdf_engine *e, const char *href)
+{
+    const char *p = href;
+    while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+           *p == '+' || *p == '-' || *p == '.')
+        p++;
+    if (*p == ':' && p > href)
+        return bk_arena_strdup(&e->arena, href);
+    const char *hash = strchr(href, '#');
+    if (hash && hash[1])
+        return bk_arena_strdup(&e->arena, hash);
+    size_t n = hash ? (size_t)(hash - href) : strlen(href);
+    for (size_t i = 0; i < e->book->nposts; i++) {
+        const bk_post *post = e->book->posts[i];
+        if (strlen(post->file) == n && strncmp(post->file, href, n) == 0)
+            return bk_arena_printf(&e->arena, "#%s", post->id);
+    }
+    return bk_arena_strdup(&e->arena, href);
+}
+
 static void inline_element(walk *w, xmlNodePtr n)
 {
     /* Inline content belongs to a paragraph: open it first, so the run
@@ -636,7 +659,7 @@ static void inline_element(walk *w, xmlNodePtr n)
         char *href = bk_dom_attr(n, "href");
         if (href) {
             open_para(w);
-            w->href = bk_arena_strdup(&w->e->arena, href);
+            w->href = pdf_href(w->e, href);
             start = (int)text_len(target(w));
             w->r.coloured = true;
             w->r.colour = w->e->theme.link;

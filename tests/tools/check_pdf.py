@@ -55,6 +55,10 @@ def main():
                 problems.append(f"link to missing destination {d['/Dest']}")
         elif "/A" in d:
             external += 1
+            uri = (val(d["/A"]) or {}).get("/URI", "")
+            uri = uri[2:] if uri[:2] in ("u:", "b:") else uri
+            if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", uri):
+                problems.append(f"web link to '{uri}', which is no web address (an in-book link gone wrong)")
     want_external = 0
     titles = []
     for f in sorted(os.listdir(dump)):
