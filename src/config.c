@@ -246,28 +246,17 @@ int bk_config_load(bk_book *book, const char *path, const char *display, bk_conf
     bk_buf text = BK_BUF_INIT;
     int rc = -1;
     bk_yaml y = { 0 };
-    if (bk_file_read(path, CONFIG_MAX, &text) < 0) {
-        if (errno == ENOENT && !required) {
-            rc = 0;
-            goto out;
-        }
-        bk_error(d, (bk_loc){ display, 0, 0 }, "cannot read configuration: %s",
-                 errno == EFBIG ? "larger than 4 MiB" : strerror(errno));
+    size_t skip;
+    int r = bk_yaml_read_file(path, display, CONFIG_MAX, "configuration", &text, &skip, d);
+    if (r == 1 && !required) {
+        rc = 0;
         goto out;
     }
-    if (memchr(text.ptr, '\0', text.len)) {
-        bk_error(d, (bk_loc){ display, 0, 0 }, "not a text file (it contains NUL bytes)");
+    if (r == 1)
+        bk_error(d, (bk_loc){ display, 0, 0 }, "cannot read the configuration: %s",
+                 strerror(ENOENT));
+    if (r != 0)
         goto out;
-    }
-    for (size_t i = 0; i < text.len;) {
-        size_t n = bk_utf8_valid_len((const unsigned char *)text.ptr + i, text.len - i);
-        if (!n) {
-            bk_error(d, (bk_loc){ display, 0, 0 }, "not valid UTF-8 text");
-            goto out;
-        }
-        i += n;
-    }
-    size_t skip = text.len >= 3 && memcmp(text.ptr, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
     if (bk_yaml_load(&y, text.ptr + skip, text.len - skip, display, 1, d) < 0)
         goto out;
     yaml_node_t *root = bk_yaml_root(&y);

@@ -1,8 +1,11 @@
 /* yamlx.c -- libyaml with bookify's diagnostics (see yamlx.h). */
 #include "yamlx.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "bookify/fileio.h"
 
 #include "bookify/banned.h"
 
@@ -304,4 +307,29 @@ const char *bk_yaml_person(bk_yaml *y, yaml_node_t *value, const char *key, bk_a
     const char *r = b.len ? bk_arena_strndup(a, b.ptr, b.len) : NULL;
     bk_buf_release(&b);
     return r;
+}
+
+int bk_yaml_read_file(const char *path, const char *display, size_t max, const char *what,
+                      bk_buf *out, size_t *skip, bk_diags *d)
+{
+    *skip = 0;
+    if (bk_file_read(path, max, out) < 0) {
+        if (errno == ENOENT)
+            return 1;
+        if (errno == EFBIG)
+            return bk_error(d, (bk_loc){ display, 0, 0 }, "cannot read the %s: larger than %zu KiB",
+                            what, max >> 10);
+        return bk_error(d, (bk_loc){ display, 0, 0 }, "cannot read the %s: %s", what,
+                        strerror(errno));
+    }
+    if (memchr(out->ptr, '\0', out->len))
+        return bk_error(d, (bk_loc){ display, 0, 0 }, "not a text file (it contains NUL bytes)");
+    for (size_t i = 0; i < out->len;) {
+        size_t n = bk_utf8_valid_len((const unsigned char *)out->ptr + i, out->len - i);
+        if (!n)
+            return bk_error(d, (bk_loc){ display, 0, 0 }, "not valid UTF-8 text");
+        i += n;
+    }
+    *skip = out->len >= 3 && memcmp(out->ptr, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    return 0;
 }

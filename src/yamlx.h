@@ -31,6 +31,13 @@ int bk_yaml_load(bk_yaml *y, const char *text, size_t len, const char *file, int
                  bk_diags *d);
 void bk_yaml_release(bk_yaml *y);
 
+/* Read a YAML file's text for bk_yaml_load: at most max bytes, no NUL
+ * byte, valid UTF-8; *skip is the length of a BOM to step over. Returns 0;
+ * 1 when the file does not exist (nothing recorded: the caller decides);
+ * -1 after recording an error naming `what` ("configuration", "theme"). */
+int bk_yaml_read_file(const char *path, const char *display, size_t max, const char *what,
+                      bk_buf *out, size_t *skip, bk_diags *d);
+
 /* Root node, or NULL for an empty document. */
 yaml_node_t *bk_yaml_root(bk_yaml *y);
 bk_loc bk_yaml_loc(const bk_yaml *y, const yaml_node_t *n);

@@ -903,7 +903,6 @@ done:
     bk_fonts_release(e.fc_config);
     bk_strmap_release(&e.dests);
     bk_strmap_release(&e.dest_page);
-    bk_strmap_release(&e.file_dest);
     bk_arena_release(&e.arena);
     bk_theme_release(&e.theme);
     return rc;

@@ -146,8 +146,6 @@ typedef struct pdf_engine {
     size_t npages, cappages;
     double text_width, text_height;
     bk_strmap dests;        /* destination names that exist */
-    bk_strmap file_dest;    /* chapter file -> index into dest_names */
-    bk_strv dest_names;
     bk_arena arena;
     bk_pdf_image **images;  /* one per book asset, loaded on first use */
     bk_strmap dest_page;    /* destination name -> page index (after pagination) */

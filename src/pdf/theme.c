@@ -673,24 +673,12 @@ int bk_theme_load(bk_theme *t, const char *path, const char *display, bk_diags *
     apply(t, (const char *)bk_builtin_theme, bk_builtin_theme_len, BUILTIN_NAME, d);
     if (!path)
         goto out;
-    if (bk_file_read(path, THEME_MAX, &text) < 0) {
-        bk_error(d, (bk_loc){ display, 0, 0 }, "cannot read the theme: %s",
-                 errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+    size_t skip;
+    int r = bk_yaml_read_file(path, display, THEME_MAX, "theme", &text, &skip, d);
+    if (r == 1)
+        bk_error(d, (bk_loc){ display, 0, 0 }, "cannot read the theme: %s", strerror(ENOENT));
+    if (r != 0)
         goto out;
-    }
-    if (memchr(text.ptr, '\0', text.len)) {
-        bk_error(d, (bk_loc){ display, 0, 0 }, "not a text file (it contains NUL bytes)");
-        goto out;
-    }
-    for (size_t i = 0; i < text.len;) {
-        size_t n = bk_utf8_valid_len((const unsigned char *)text.ptr + i, text.len - i);
-        if (!n) {
-            bk_error(d, (bk_loc){ display, 0, 0 }, "not valid UTF-8 text");
-            goto out;
-        }
-        i += n;
-    }
-    size_t skip = text.len >= 3 && memcmp(text.ptr, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
     apply(t, text.ptr + skip, text.len - skip, display, d);
 out:
     bk_buf_release(&text);

@@ -103,7 +103,7 @@ expect 0 "--order beats config" -- "$bookify" --list --config="$tmp/extra.yml" -
 checks=$((checks + 1))
 [ "$(head -1 "$tmp/out" | cut -f3)" = "Welcome to the Small Web" ] || { echo "FAIL: --order over config"; fails=$((fails + 1)); }
 expect 1 "missing --config" -- "$bookify" --list --config="$tmp/none.yml" "$samples/handbook"
-has "$tmp/err" "$tmp/none.yml: error: cannot read configuration: No such file or directory" "missing --config"
+has "$tmp/err" "$tmp/none.yml: error: cannot read the configuration: No such file or directory" "missing --config"
 
 # --check converts every post, reports, and writes nothing.
 (cd "$tmp" && mkdir -p check && cd check && "$bookify" --check "$samples/handbook" >"$tmp/out" 2>"$tmp/err")
