@@ -15,7 +15,10 @@ packages=(
     # the libraries of the design (DESIGN.md section 3)
     libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev libyaml-dev libzip-dev
     libcairo2-dev libpango1.0-dev libfontconfig-dev libfreetype-dev libharfbuzz-dev
-    libhyphen-dev hyphen-en-us
+    libhyphen-dev
+    # hyphenation patterns for the book's language (others are not hyphenated)
+    hyphen-en-us hyphen-en-gb hyphen-fr hyphen-de hyphen-es hyphen-it hyphen-pt-br hyphen-pt-pt
+    hyphen-nl hyphen-ru hyphen-pl
     # the PDF's fonts (fonts/README.md) and fontconfig's system configuration
     fontconfig fonts-sil-gentiumplus fonts-noto-core fonts-noto-cjk
     fonts-dejavu-core fonts-dejavu-extra

@@ -1,5 +1,6 @@
 /* draw.c -- the document drawn with cairo, and the writer (see pdf.h). */
 #include <cairo-pdf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fontconfig/fontconfig.h>
 #include <glib.h>
@@ -674,7 +675,7 @@ static void part_page(pdf_engine *e, size_t part)
 
 /* ==================== the writer ==================== */
 
-static void *load_hyphen(const char *lang)
+void *pdf_hyphen_load(const char *lang)
 {
     if (!lang)
         return NULL;
@@ -704,8 +705,28 @@ static void *load_hyphen(const char *lang)
         snprintf(path, sizeof path, "/usr/share/hyphen/hyph_%s.dic", ll);
         d = hnj_hyphen_load(path);
     }
-    if (!d && strcmp(ll, "en") == 0)
-        d = hnj_hyphen_load("/usr/share/hyphen/hyph_en_US.dic");
+    if (!d) {
+        /* Any region of the language: the first in name order, so the
+         * choice never depends on the file system. */
+        DIR *dir = opendir("/usr/share/hyphen");
+        char best[256] = "";
+        char prefix[16];
+        snprintf(prefix, sizeof prefix, "hyph_%s_", ll);
+        struct dirent *de;
+        while (dir && (de = readdir(dir))) {
+            size_t n2 = strlen(de->d_name);
+            if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 && n2 > 4 &&
+                strcmp(de->d_name + n2 - 4, ".dic") == 0 && (!*best || strcmp(de->d_name, best) < 0) &&
+                n2 < sizeof best)
+                snprintf(best, sizeof best, "%s", de->d_name);
+        }
+        if (dir)
+            closedir(dir);
+        if (*best) {
+            snprintf(path, sizeof path, "/usr/share/hyphen/%s", best);
+            d = hnj_hyphen_load(path);
+        }
+    }
     return d;
 }
 
@@ -827,7 +848,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     pango_cairo_context_set_resolution(e.pango, 72);
     pango_context_set_round_glyph_positions(e.pango, FALSE);
     pango_context_set_language(e.pango, pango_language_from_string(book->meta.lang));
-    e.hyphen = e.theme.hyphenate ? load_hyphen(book->meta.lang) : NULL;
+    e.hyphen = e.theme.hyphenate ? pdf_hyphen_load(book->meta.lang) : NULL;
     e.text_width = e.theme.page_width - e.theme.margin_inner - e.theme.margin_outer;
     e.text_height = e.theme.page_height - e.theme.margin_top - e.theme.margin_bottom;
     e.images = bk_xcalloc(book->nassets ? book->nassets : 1, sizeof(*e.images));

@@ -167,6 +167,11 @@ void pdf_boxes_release(pdf_engine *e);
 void pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang);
 PangoFontDescription *pdf_font_desc(const pdf_engine *e, const pdf_style *s);
 
+/* draw.c */
+/* libhyphen patterns for a language tag ("en", "fr-CA", "pt-BR"), from
+ * /usr/share/hyphen; NULL when none is installed. Free with hnj_hyphen_free. */
+void *pdf_hyphen_load(const char *lang);
+
 /* pages.c */
 void pdf_pages_chapter(pdf_engine *e, size_t chapter);
 
