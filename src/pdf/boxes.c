@@ -917,6 +917,16 @@ void pdf_boxes_chapter(pdf_engine *e, size_t post)
     close_para(&w);
     g_free(w.marker);
     g_free(w.pending_dest);
+    /* Right to left: indents, list markers and quote bars are mirrored. */
+    if (p->rtl) {
+        for (size_t i = 0; i < ch->nblocks; i++) {
+            pdf_block *b = &ch->blocks[i];
+            double l = b->left;
+            b->left = b->right;
+            b->right = l;
+            b->rtl = true;
+        }
+    }
     /* Blocks without text (an empty paragraph) are dropped. */
     size_t k = 0;
     for (size_t i = 0; i < ch->nblocks; i++) {

@@ -184,9 +184,10 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
     double w = e->text_width - b->left - b->right;
     if (b->dest && pc->from == 0)
         dest_at(cr, b->dest, ox, y);
-    /* Quote bars in the start margin. */
+    /* Quote bars in the start margin: the right one for right-to-left. */
     for (int q = 0; q < b->quote_depth; q++) {
-        double bx = x - e->theme.body_size * 0.9 - q * e->theme.body_size * 1.5;
+        double off = e->theme.body_size * 0.9 + q * e->theme.body_size * 1.5;
+        double bx = b->rtl ? x + w + off : x - off;
         set_rgb(cr, e->theme.quote_bar);
         cairo_set_line_width(cr, 1.5);
         cairo_move_to(cr, bx, y);
@@ -210,7 +211,8 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
             pango_layout_get_size(m, &mw, &mh);
             set_rgb(cr, b->style.colour);
             double base = y + b->t.lines[0].baseline - b->t.lines[0].top;
-            double mx = x - e->theme.body_size * 0.4 - (double)mw / PANGO_SCALE;
+            double mx = b->rtl ? x + w + e->theme.body_size * 0.4
+                               : x - e->theme.body_size * 0.4 - (double)mw / PANGO_SCALE;
             cairo_move_to(cr, mx, base - (double)pango_layout_get_baseline(m) / PANGO_SCALE);
             pango_cairo_show_layout(cr, m);
             g_object_unref(m);
@@ -880,9 +882,19 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     }
     int depth = o->toc_depth ? o->toc_depth : book->meta.toc_depth ? book->meta.toc_depth : 2;
     contents(&e, toc, depth);
-    for (size_t c = 0; c < e.nchapters; c++)
+    for (size_t c = 0; c < e.nchapters; c++) {
+        int unknown = 0;
         for (size_t i = 0; i < e.chapters[c].nblocks; i++)
-            pdf_lines_block(&e, &e.chapters[c].blocks[i], e.chapters[c].lang);
+            unknown += pdf_lines_block(&e, &e.chapters[c].blocks[i], e.chapters[c].lang);
+        /* Never silent tofu: say which post needs a font. */
+        if (unknown) {
+            int post = e.chapters[c].post;
+            bk_warn(d, (bk_loc){ post >= 0 ? book->posts[post]->display : NULL, 0, 0 },
+                    "%d character%s no installed font can show (drawn as boxes in the PDF); "
+                    "install fonts for that script (Debian's fonts-noto-* packages)",
+                    unknown, unknown == 1 ? "" : "s");
+        }
+    }
     bool body_started = false;
     for (size_t c = 0; c < e.nchapters; c++) {
         bool front = e.chapters[c].post == -1;

@@ -24,8 +24,24 @@ PangoFontDescription *pdf_font_desc(const pdf_engine *e, const pdf_style *s)
     return fd;
 }
 
-static void layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double width, bool first_line,
-                        const char *lang)
+/* Is the first letter of s from a right-to-left script (as pango's base
+ * direction would find)? */
+static bool starts_rtl(const char *s)
+{
+    for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (!g_unichar_isalpha(c))
+            continue;
+        GUnicodeScript sc = g_unichar_get_script(c);
+        return sc == G_UNICODE_SCRIPT_ARABIC || sc == G_UNICODE_SCRIPT_HEBREW ||
+               sc == G_UNICODE_SCRIPT_SYRIAC || sc == G_UNICODE_SCRIPT_THAANA ||
+               sc == G_UNICODE_SCRIPT_NKO;
+    }
+    return false;
+}
+
+static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double width, bool first_line,
+                       const char *lang, bool rtl)
 {
     PangoLayout *l = pango_layout_new(e->pango);
     PangoFontDescription *fd = pdf_font_desc(e, s);
@@ -45,9 +61,15 @@ static void layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double w
     pango_layout_set_width(l, (int)(width * PANGO_SCALE));
     pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
     pango_layout_set_justify(l, s->align == PA_JUSTIFY);
-    pango_layout_set_alignment(l, s->align == PA_CENTER ? PANGO_ALIGN_CENTER
-                                  : s->align == PA_END  ? PANGO_ALIGN_RIGHT
-                                                        : PANGO_ALIGN_LEFT);
+    PangoAlignment align = s->align == PA_CENTER ? PANGO_ALIGN_CENTER
+                           : s->align == PA_END  ? PANGO_ALIGN_RIGHT
+                                                 : PANGO_ALIGN_LEFT;
+    /* Pango mirrors the alignment of right-to-left paragraphs itself; in a
+     * right-to-left chapter a left-to-right line (a date, a name) starts
+     * at the right too. */
+    if (rtl && align != PANGO_ALIGN_CENTER && t->text && !starts_rtl(t->text))
+        align = align == PANGO_ALIGN_LEFT ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT;
+    pango_layout_set_alignment(l, align);
     if (first_line && s->first_indent > 0)
         pango_layout_set_indent(l, (int)(s->first_indent * PANGO_SCALE));
     /* Baseline to baseline = line_height x size, whatever the font's own
@@ -71,11 +93,13 @@ static void layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double w
                                             (double)logical.width / PANGO_SCALE };
     } while (pango_layout_iter_next_line(it) && t->nlines < (size_t)n);
     pango_layout_iter_free(it);
+    return pango_layout_get_unknown_glyphs_count(l);
 }
 
-void pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang)
+int pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang)
 {
     double width = e->text_width - b->left - b->right;
+    int unknown = 0;
     switch (b->kind) {
     case PK_TEXT:
         if (b->shaded)
@@ -85,14 +109,14 @@ void pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang)
          * no line runs into the margin. */
         if (b->style.hyphenate && b->t.text && strstr(b->t.text, "\xC2\xAD"))
             width -= b->style.size * 0.4;
-        layout_text(e, &b->t, &b->style, width, true, lang);
+        unknown += layout_text(e, &b->t, &b->style, width, true, lang, b->rtl);
         break;
     case PK_ROW: {
         double h = 0;
         for (size_t i = 0; i < b->ncells; i++) {
             pdf_style cs = b->style;
             cs.bold = b->header_row;
-            layout_text(e, &b->cells[i], &cs, b->col_w[i] - 8, false, lang);
+            unknown += layout_text(e, &b->cells[i], &cs, b->col_w[i] - 8, false, lang, b->rtl);
             double ch = 0;
             if (b->cells[i].nlines) {
                 const pdf_line *last = &b->cells[i].lines[b->cells[i].nlines - 1];
@@ -122,4 +146,5 @@ void pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang)
     case PK_BREAK:
         break;
     }
+    return unknown;
 }

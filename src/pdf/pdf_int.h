@@ -81,7 +81,8 @@ typedef struct pdf_block {
     const char *tag;        /* structure tag: "P", "H1".."H6", "LI", "Figure", "Table" */
     int heading;            /* 1..6, else 0 */
     char *outline_title;    /* headings in the outline / contents */
-    double left, right;     /* indents from the text block's edges (pt) */
+    double left, right;     /* indents from the text block's edges (pt); mirrored when rtl */
+    bool rtl;               /* a right-to-left chapter: markers and bars on the right */
     bool shaded;            /* code: grey background */
     int quote_depth;        /* bars in the start margin */
     char *marker;           /* list marker, drawn before the first line */
@@ -164,7 +165,8 @@ void pdf_boxes_chapter(pdf_engine *e, size_t post);
 void pdf_boxes_release(pdf_engine *e);
 
 /* lines.c */
-void pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang);
+/* Lay out one block; returns the number of characters no font could show. */
+int pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang);
 PangoFontDescription *pdf_font_desc(const pdf_engine *e, const pdf_style *s);
 
 /* draw.c */
