@@ -801,6 +801,7 @@ static void walk_node(walk *w, xmlNodePtr n)
         w->left += indent;
         w->right += indent * 0.5;
         w->quote_depth++;
+        w->no_indent = true; /* a quotation's first paragraph starts flush */
         walk_children(w, n);
         close_para(w);
         /* Air above and below the quotation. */

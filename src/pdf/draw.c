@@ -883,6 +883,18 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     int depth = o->toc_depth ? o->toc_depth : book->meta.toc_depth ? book->meta.toc_depth : 2;
     contents(&e, toc, depth);
     for (size_t c = 0; c < e.nchapters; c++) {
+        pdf_chapter *ch = &e.chapters[c];
+        for (size_t i = 0; i < ch->nblocks; i++) {
+            if (ch->blocks[i].kind != PK_ROW || !ch->blocks[i].first_row)
+                continue;
+            size_t n = 1;
+            while (i + n < ch->nblocks && ch->blocks[i + n].kind == PK_ROW &&
+                   ch->blocks[i + n].col_w == ch->blocks[i].col_w)
+                n++;
+            pdf_table_columns(&e, &ch->blocks[i], n);
+        }
+    }
+    for (size_t c = 0; c < e.nchapters; c++) {
         int unknown = 0;
         for (size_t i = 0; i < e.chapters[c].nblocks; i++)
             unknown += pdf_lines_block(&e, &e.chapters[c].blocks[i], e.chapters[c].lang);

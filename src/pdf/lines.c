@@ -148,3 +148,79 @@ int pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang)
     }
     return unknown;
 }
+
+/* ==================== table columns ==================== */
+
+/* Width of text laid out at `wrap` (or unwrapped when wrap < 0). */
+static double measure(pdf_engine *e, const pdf_text *t, const pdf_style *s, double wrap)
+{
+    PangoLayout *l = pango_layout_new(e->pango);
+    PangoFontDescription *fd = pdf_font_desc(e, s);
+    pango_layout_set_font_description(l, fd);
+    pango_font_description_free(fd);
+    pango_layout_set_text(l, t->text ? t->text : "", -1);
+    pango_layout_set_attributes(l, t->attrs);
+    if (wrap >= 0) {
+        pango_layout_set_width(l, (int)(wrap * PANGO_SCALE));
+        pango_layout_set_wrap(l, PANGO_WRAP_WORD);
+    }
+    PangoRectangle ink, logical;
+    pango_layout_get_extents(l, &ink, &logical);
+    g_object_unref(l);
+    return (double)logical.width / PANGO_SCALE;
+}
+
+void pdf_table_columns(pdf_engine *e, pdf_block *rows, size_t nrows)
+{
+    if (!nrows || !rows[0].ncells)
+        return;
+    size_t ncols = rows[0].ncells;
+    double pad = 8;
+    double width = e->text_width - rows[0].left - rows[0].right;
+    double *mn = bk_xcalloc(ncols, sizeof(double)), *pref = bk_xcalloc(ncols, sizeof(double));
+    /* Narrower type for wide tables, down to 80 percent, before any word
+     * has to break inside a cell. */
+    double scale = 1.0;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        double smin = 0, spref = 0;
+        for (size_t c = 0; c < ncols; c++) {
+            mn[c] = pref[c] = 0;
+            for (size_t r = 0; r < nrows; r++) {
+                pdf_style s = rows[r].style;
+                s.size *= scale;
+                s.bold = rows[r].header_row;
+                double a = measure(e, &rows[r].cells[c], &s, 1) + pad;
+                double b = measure(e, &rows[r].cells[c], &s, -1) + pad;
+                if (a > mn[c])
+                    mn[c] = a;
+                if (b > pref[c])
+                    pref[c] = b;
+            }
+            smin += mn[c];
+            spref += pref[c];
+        }
+        double *w = rows[0].col_w, *x = rows[0].col_x;
+        if (smin <= width || attempt == 2) {
+            for (size_t c = 0; c < ncols; c++) {
+                if (spref <= width) /* room for every cell unwrapped: spread the rest */
+                    w[c] = pref[c] + (width - spref) * (pref[c] / spref);
+                else if (smin <= width) /* between: give each column its share of the slack */
+                    w[c] = mn[c] + (pref[c] - mn[c]) * (width - smin) / (spref - smin);
+                else /* even the longest words do not fit: they will break */
+                    w[c] = mn[c] * width / smin;
+            }
+            double acc = 0;
+            for (size_t c = 0; c < ncols; c++) {
+                x[c] = acc;
+                acc += w[c];
+            }
+            if (scale < 1.0)
+                for (size_t r = 0; r < nrows; r++)
+                    rows[r].style.size *= scale;
+            break;
+        }
+        scale -= 0.1;
+    }
+    free(mn);
+    free(pref);
+}

@@ -146,8 +146,20 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
             }
             break;
         }
-        case PK_IMAGE:
         case PK_ROW:
+            if (p.y > 0 && p.y + block_height(b) > H + 0.01)
+                new_page(&p, false);
+            if (p.page->npieces == 0 && !b->first_row) {
+                /* A table continued on a new page repeats its header row. */
+                size_t h = i;
+                while (h > 0 && !ch->blocks[h].first_row && ch->blocks[h - 1].kind == PK_ROW)
+                    h--;
+                if (h != i && ch->blocks[h].header_row)
+                    place(&p, h, 0, 1, block_height(&ch->blocks[h]));
+            }
+            place(&p, i, 0, 1, block_height(b));
+            break;
+        case PK_IMAGE:
         case PK_RULE:
             if (p.y > 0 && p.y + block_height(b) > H + 0.01)
                 new_page(&p, false);

@@ -168,6 +168,10 @@ void pdf_boxes_release(pdf_engine *e);
 /* Lay out one block; returns the number of characters no font could show. */
 int pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang);
 PangoFontDescription *pdf_font_desc(const pdf_engine *e, const pdf_style *s);
+/* Column widths of a table (its rows, which share col_x/col_w) from their
+ * content: minimum (longest word) and preferred (unwrapped) widths, type
+ * made smaller (to 80 percent) for tables too wide for the page. */
+void pdf_table_columns(pdf_engine *e, pdf_block *rows, size_t nrows);
 
 /* draw.c */
 /* libhyphen patterns for a language tag ("en", "fr-CA", "pt-BR"), from

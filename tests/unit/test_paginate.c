@@ -136,6 +136,31 @@ static void test_image_never_split(void)
     expect("0:0-8|1:0-1");
 }
 
+static pdf_block *row(pdf_chapter *ch, bool header, bool first)
+{
+    BK_GROW(ch->blocks, ch->cap, ch->nblocks + 1);
+    pdf_block *b = &ch->blocks[ch->nblocks++];
+    memset(b, 0, sizeof(*b));
+    b->kind = PK_ROW;
+    b->row_height = 20;
+    b->header_row = header;
+    b->first_row = first;
+    return b;
+}
+
+static void test_table_header_repeats(void)
+{
+    reset(100);
+    pdf_chapter *ch = chapter();
+    text(ch, 3, false);
+    row(ch, true, true);
+    for (int i = 0; i < 4; i++)
+        row(ch, false, false);
+    pdf_pages_chapter(&e, 0);
+    /* 30 + 20 + 20 + 20 fit; the next rows go over with the header again */
+    expect("0:0-3 1:0-1 2:0-1 3:0-1|1:0-1 4:0-1 5:0-1");
+}
+
 static void test_chapter_starts_page(void)
 {
     reset(100);
@@ -160,6 +185,7 @@ int main(void)
     RUN(test_heading_kept_with_text);
     RUN(test_image_never_split);
     RUN(test_chapter_starts_page);
+    RUN(test_table_header_repeats);
     reset(0);
     return TEST_DONE();
 }
