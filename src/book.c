@@ -74,6 +74,7 @@ void bk_book_free(bk_book *book)
     free(book->posts);
     free(book->parts);
     free(book->assets);
+    free(book->page_marks);
     bk_arena_release(&book->arena);
     free(book);
 }

@@ -105,6 +105,14 @@ typedef struct bk_post {
     const char *title_text; /* title as plain text (Markdown and entities rendered) */
 } bk_post;
 
+/* Where a printed page begins in a chapter, for the EPUB's page list
+ * (set by the PDF writer). */
+typedef struct bk_page_mark {
+    size_t post;            /* index in book->posts */
+    struct _xmlNode *node;  /* element of post->doc the page begins in (or at) */
+    int number;             /* the printed page number */
+} bk_page_mark;
+
 /* A file of the site that the book carries (images). */
 typedef struct bk_asset {
     const char *path;       /* real absolute path of the source file */
@@ -132,6 +140,9 @@ typedef struct bk_book {
     size_t nparts;
     bk_asset *assets;       /* heap array, in first-use order */
     size_t nassets, capassets;
+    bk_page_mark *page_marks; /* heap array, set by the PDF writer */
+    size_t npage_marks;
+    const char *page_source;  /* what the page numbers are of (the PDF) */
 } bk_book;
 
 /* A new empty book for SITE (as typed). Never fails; free with bk_book_free. */

@@ -364,6 +364,56 @@ static int images(ep_ctx *c)
     return rc;
 }
 
+/* ==================== page list ==================== */
+
+/* Page-break markers where the PDF's pages begin (EPUB Accessibility page
+ * navigation): at the start of the element a page begins in, or just
+ * before it when it holds no phrasing content. */
+static void page_markers(ep_ctx *c)
+{
+    bk_book *book = c->book;
+    for (size_t i = 0; i < book->npage_marks; i++) {
+        const bk_page_mark *m = &book->page_marks[i];
+        xmlNodePtr at = m->node;
+        if (!at || !at->doc)
+            continue;
+        xmlNsPtr epub = xmlSearchNsByHref(at->doc, xmlDocGetRootElement(at->doc), BAD_CAST BK_EPUB_NS);
+        xmlNodePtr span = xmlNewDocNode(at->doc, at->ns, BAD_CAST "span", NULL);
+        char id[32], label[16];
+        snprintf(id, sizeof id, "bk-page-%d", m->number);
+        snprintf(label, sizeof label, "%d", m->number);
+        xmlSetProp(span, BAD_CAST "id", BAD_CAST id);
+        xmlNewNsProp(span, epub, BAD_CAST "type", BAD_CAST "pagebreak");
+        xmlSetProp(span, BAD_CAST "title", BAD_CAST label);
+        static const char *const inside[] = { "p", "li", "h1", "h2", "h3", "h4", "h5", "h6",
+                                              "dt", "dd", "summary", "figcaption", "blockquote",
+                                              "div" };
+        bool in = false;
+        for (size_t k = 0; k < BK_ARRAY_LEN(inside); k++)
+            in = in || bk_dom_is(at, inside[k]);
+        /* In blockquote and div a span must sit in a paragraph-level
+         * child; their first element child is one when it is a p. */
+        if (in && (bk_dom_is(at, "blockquote") || bk_dom_is(at, "div"))) {
+            xmlNodePtr first = bk_dom_first_element(at);
+            in = bk_dom_is(first, "p");
+            if (in)
+                at = first;
+        }
+        if (in) {
+            if (at->children)
+                xmlAddPrevSibling(at->children, span);
+            else
+                xmlAddChild(at, span);
+        } else if (at->parent && !bk_dom_is(at->parent, "ul") && !bk_dom_is(at->parent, "ol") &&
+                   !bk_dom_is(at->parent, "dl") && !bk_dom_is(at->parent, "tr") &&
+                   !bk_dom_is(at->parent, "tbody") && !bk_dom_is(at->parent, "table")) {
+            xmlAddPrevSibling(at, span);
+        } else {
+            xmlFreeNode(span);
+        }
+    }
+}
+
 /* ==================== chapters ==================== */
 
 static void link_styles(ep_ctx *c, xmlDocPtr doc)
@@ -411,60 +461,69 @@ static void split_chapter(ep_ctx *c, size_t pi)
     xmlNodePtr sec = chapter_section(p->doc);
     if (!sec || node_size(sec) <= limit)
         return;
-    /* Split a copy: the chapter's document is the PDF's too. */
-    xmlDocPtr first = xmlCopyDoc(p->doc, 1);
-    ch->docs[0] = first;
-    ch->copied = true;
-    sec = chapter_section(first);
-    size_t acc = 0;
-    xmlDocPtr cur = first;
-    xmlNodePtr cur_sec = sec;
-    const char *dot = strrchr(p->file, '.');
-    for (xmlNodePtr n = sec->children; n;) {
-        xmlNodePtr next = n->next;
+    /* Where the parts begin: at an <h2> once a part has reached the size.
+     * starts[k] is the index among the section's children. */
+    size_t *starts = bk_xcalloc(1, sizeof(*starts));
+    size_t nparts = 1, idx = 0, acc = 0;
+    for (xmlNodePtr n = sec->children; n; n = n->next, idx++) {
         if (bk_dom_is(n, "h2") && acc >= limit) {
-            /* Start a new file at this heading. */
-            xmlDocPtr doc = xmlCopyDoc(first, 0);
-            xmlNodePtr html = xmlDocCopyNode(xmlDocGetRootElement(first), doc, 2);
-            xmlDocSetRootElement(doc, html);
-            xmlNodePtr head = xmlDocCopyNode(bk_dom_first_element(xmlDocGetRootElement(first)), doc, 1);
-            xmlAddChild(html, head);
-            xmlNodePtr body = xmlNewDocNode(doc, html->ns, BAD_CAST "body", NULL);
-            xmlAddChild(html, body);
-            xmlNodePtr s = xmlNewDocNode(doc, html->ns, BAD_CAST "section", NULL);
-            xmlSetProp(s, BAD_CAST "class", BAD_CAST "chapter continued");
-            xmlAddChild(body, s);
-            ch->docs = bk_xrealloc(ch->docs, (ch->ndocs + 1) * sizeof(*ch->docs));
-            ch->files = bk_xrealloc(ch->files, (ch->ndocs + 1) * sizeof(*ch->files));
-            ch->docs[ch->ndocs] = doc;
-            char *file = g_strdup_printf("%.*s-%zu%s", (int)(dot - p->file), p->file, ch->ndocs + 1, dot);
-            ch->files[ch->ndocs] = bk_xstrdup(file);
-            g_free(file);
-            ch->ndocs++;
-            cur = doc;
-            cur_sec = s;
+            starts = bk_xrealloc(starts, (nparts + 1) * sizeof(*starts));
+            starts[nparts++] = idx;
             acc = 0;
         }
         acc += node_size(n);
-        if (cur != first) {
-            xmlUnlinkNode(n);
-            xmlNodePtr moved = xmlDocCopyNode(n, cur, 1);
-            xmlFreeNode(n);
-            xmlAddChild(cur_sec, moved);
-            /* Every id in the moved subtree now lives in the new file. */
-            for (xmlNodePtr x = moved; x; x = bk_dom_next(x, moved, false)) {
+    }
+    starts = bk_xrealloc(starts, (nparts + 1) * sizeof(*starts));
+    starts[nparts] = idx;
+    if (nparts == 1) {
+        free(starts);
+        return;
+    }
+    /* Each part is a whole copy of the chapter with the other parts' nodes
+     * removed: copies keep namespaces (epub:type) right, and the chapter's
+     * own document, which the PDF reads too, is never changed. */
+    const char *dot = strrchr(p->file, '.');
+    ch->docs = bk_xrealloc(ch->docs, nparts * sizeof(*ch->docs));
+    ch->files = bk_xrealloc(ch->files, nparts * sizeof(*ch->files));
+    ch->copied = true;
+    for (size_t k = 0; k < nparts; k++) {
+        xmlDocPtr doc = xmlCopyDoc(p->doc, 1);
+        xmlNodePtr s = chapter_section(doc);
+        size_t i = 0;
+        for (xmlNodePtr n = s->children; n; i++) {
+            xmlNodePtr next = n->next;
+            if (i < starts[k] || i >= starts[k + 1]) {
+                xmlUnlinkNode(n);
+                xmlFreeNode(n);
+            }
+            n = next;
+        }
+        if (k > 0) {
+            char *file = g_strdup_printf("%.*s-%zu%s", (int)(dot - p->file), p->file, k + 1, dot);
+            ch->files[k] = bk_xstrdup(file);
+            g_free(file);
+            /* A continuation is no new chapter, and its id is the first's. */
+            xmlUnsetProp(s, BAD_CAST "id");
+            xmlUnsetNsProp(s, xmlSearchNsByHref(doc, xmlDocGetRootElement(doc), BAD_CAST BK_EPUB_NS),
+                           BAD_CAST "type");
+            xmlUnsetProp(s, BAD_CAST "role");
+            xmlSetProp(s, BAD_CAST "class", BAD_CAST "chapter continued");
+            /* Every id in this part now lives in its file. */
+            for (xmlNodePtr x = s; x; x = bk_dom_next(x, s, false)) {
                 char *id = bk_dom_attr(x, "id");
                 if (id) {
                     char *key = g_strconcat(p->file, "#", id, NULL);
-                    bk_strv_push(&c->arena, &c->moved, bk_arena_strdup(&c->arena, ch->files[ch->ndocs - 1]));
+                    bk_strv_push(&c->arena, &c->moved, bk_arena_strdup(&c->arena, ch->files[k]));
                     bk_strmap_put(&c->id_file, bk_arena_strdup(&c->arena, key), (long)c->moved.len - 1);
                     g_free(key);
                     xmlFree(id);
                 }
             }
         }
-        n = next;
+        ch->docs[k] = doc;
     }
+    ch->ndocs = nparts;
+    free(starts);
 }
 
 /* "file#id" after splitting: the file the id now lives in. Returns a
@@ -573,6 +632,17 @@ static void chapters(ep_ctx *c)
         chapter_toc(c, i, level);
         ep_chapter *ch = &c->chapters[i];
         for (size_t k = 0; k < ch->ndocs; k++) {
+            xmlNodePtr root = xmlDocGetRootElement(ch->docs[k]);
+            for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false)) {
+                char *id = bk_dom_attr(x, "id");
+                if (id && strncmp(id, "bk-page-", 8) == 0 && bk_dom_is(x, "span")) {
+                    BK_GROW(c->pages, c->cappages, c->npages + 1);
+                    c->pages[c->npages].label = bk_xstrdup(id + 8);
+                    c->pages[c->npages].href = g_strconcat(ch->files[k], "#", id, NULL);
+                    c->npages++;
+                }
+                xmlFree(id);
+            }
             fix_links(c, ch->docs[k], ch->files[0], ch->files[k]);
             link_styles(c, ch->docs[k]);
             bk_buf b = BK_BUF_INIT;
@@ -714,6 +784,7 @@ int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_dia
     /* The contents page comes before the chapters in the spine but is
      * written after them (it lists their headings): reserve its place. */
     int nav_order = c.next_spine++;
+    page_markers(&c);
     chapters(&c);
     ep_nav(&c);
     c.items[c.nitems - 1].spine_order = nav_order;
@@ -733,6 +804,11 @@ int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_dia
         free(c.toc[i].href);
     }
     free(c.toc);
+    for (size_t i = 0; i < c.npages; i++) {
+        free(c.pages[i].label);
+        g_free(c.pages[i].href);
+    }
+    free(c.pages);
     for (size_t i = 0; c.chapters && i < book->nposts; i++) {
         for (size_t k = 0; k < c.chapters[i].ndocs; k++) {
             if (k || c.chapters[i].copied)

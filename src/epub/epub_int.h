@@ -35,6 +35,12 @@ typedef struct ep_chapter {
     bool copied;     /* docs[0] is a split copy, owned too */
 } ep_chapter;
 
+/* An entry of the page list: a printed page and where it begins. */
+typedef struct ep_pagemark {
+    char *label; /* owned */
+    char *href;  /* g_malloc'd */
+} ep_pagemark;
+
 typedef struct ep_ctx {
     bk_book *book;
     const bk_epub_opts *opts;
@@ -59,6 +65,8 @@ typedef struct ep_ctx {
     const char *first_chapter_href, *title_href, *nav_href, *cover_href;
     bool images_all_alt, has_images;
     int toc_depth;
+    ep_pagemark *pages;   /* page list, in book order */
+    size_t npages, cappages;
 } ep_ctx;
 
 /* Add a file to the book; data is moved into the item (left empty). */

@@ -53,6 +53,17 @@ void ep_nav(ep_ctx *c)
         add_link(li[top], c->toc[i].href, c->toc[i].title);
     }
 
+    if (c->npages) {
+        /* The printed edition's pages (EPUB Accessibility page navigation). */
+        xmlNodePtr pl = bk_dom_new(body, body->ns, "nav");
+        xmlNewNsProp(pl, epub, BAD_CAST "type", BAD_CAST "page-list");
+        xmlSetProp(pl, BAD_CAST "hidden", BAD_CAST "hidden");
+        xmlNodePtr h = bk_dom_new(pl, pl->ns, "h2");
+        xmlNodeAddContent(h, BAD_CAST "Pages");
+        xmlNodePtr pol = bk_dom_new(pl, pl->ns, "ol");
+        for (size_t i = 0; i < c->npages; i++)
+            add_link(bk_dom_new(pol, pol->ns, "li"), c->pages[i].href, c->pages[i].label);
+    }
     xmlNodePtr marks = bk_dom_new(body, body->ns, "nav");
     xmlNewNsProp(marks, epub, BAD_CAST "type", BAD_CAST "landmarks");
     xmlSetProp(marks, BAD_CAST "hidden", BAD_CAST "hidden");
@@ -253,6 +264,13 @@ void ep_package(ep_ctx *c)
     if (m->rights)
         dc(meta, dcns, "rights", m->rights);
     subjects(c, meta, dcns);
+    if (c->npages) {
+        /* The page list gives the PDF edition's pages (EPUB 3.2: dc:source
+         * refined as the source of pagination). */
+        xmlSetProp(dc(meta, dcns, "source", c->book->page_source), BAD_CAST "id", BAD_CAST "pages-source");
+        meta_prop(meta, ns, "source-of", "pagination");
+        xmlSetProp(meta->last, BAD_CAST "refines", BAD_CAST "#pages-source");
+    }
     meta_prop(meta, ns, "dcterms:modified", c->modified);
 
     /* Accessibility (schema.org), saying only what is true of this book. */
@@ -269,6 +287,10 @@ void ep_package(ep_ctx *c)
     meta_prop(meta, ns, "schema:accessibilityFeature", "displayTransformability");
     if (c->has_images && c->images_all_alt)
         meta_prop(meta, ns, "schema:accessibilityFeature", "alternativeText");
+    if (c->npages) {
+        meta_prop(meta, ns, "schema:accessibilityFeature", "pageBreakMarkers");
+        meta_prop(meta, ns, "schema:accessibilityFeature", "pageNavigation");
+    }
     meta_prop(meta, ns, "schema:accessibilityHazard", "none");
     meta_prop(meta, ns, "schema:accessibilitySummary",
               c->has_images && !c->images_all_alt

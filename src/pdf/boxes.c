@@ -186,6 +186,7 @@ typedef struct walk {
     const char *href;     /* the open link */
     int link_start;
     bool space;           /* the last text put out ends with a space */
+    xmlNodePtr src;       /* the block element being walked */
     bool no_indent;       /* the next paragraph starts flush (after a heading) */
     int list_depth;
 } walk;
@@ -214,6 +215,7 @@ static void register_dest(pdf_engine *e, const char *id)
 static pdf_block *new_block(walk *w, pdf_kind kind, const pdf_style *s)
 {
     pdf_block *b = pdf_block_add(w->ch, kind, s);
+    b->src = w->src;
     b->left = w->left;
     b->right = w->right;
     b->quote_depth = w->quote_depth;
@@ -299,6 +301,7 @@ static void put_text(walk *w, const char *s, size_t len)
 
 static void walk_children(walk *w, xmlNodePtr n);
 static void walk_node(walk *w, xmlNodePtr n);
+static void walk_element(walk *w, xmlNodePtr n, const char *name, int level);
 
 static bool is(xmlNodePtr n, const char *name)
 {
@@ -714,6 +717,17 @@ static void walk_node(walk *w, xmlNodePtr n)
         return;
     const char *name = (const char *)n->name;
     int level = heading_level(n);
+    xmlNodePtr saved_src = w->src;
+    if (!w->cell && (level || is(n, "p") || is(n, "li") || is(n, "pre") || is(n, "table") ||
+                     is(n, "dt") || is(n, "dd") || is(n, "figure") || is(n, "hr") ||
+                     is(n, "img") || is(n, "blockquote") || is(n, "summary") || is(n, "div")))
+        w->src = n;
+    walk_element(w, n, name, level);
+    w->src = saved_src;
+}
+
+static void walk_element(walk *w, xmlNodePtr n, const char *name, int level)
+{
     if (!is(n, "h1") || !bk_dom_has_class(n, "chapter-title"))
         anchor(w, n);
     if (w->cell) {

@@ -725,8 +725,9 @@ void *pdf_hyphen_load(const char *lang)
         if (dir)
             closedir(dir);
         if (*best) {
-            snprintf(path, sizeof path, "/usr/share/hyphen/%s", best);
-            d = hnj_hyphen_load(path);
+            char *file = g_strconcat("/usr/share/hyphen/", best, NULL);
+            d = hnj_hyphen_load(file);
+            g_free(file);
         }
     }
     return d;
@@ -923,6 +924,24 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     }
     number_pages(&e);
     map_dests(&e);
+    /* Where each printed page begins, for the EPUB's page list. */
+    free(book->page_marks);
+    book->page_marks = NULL;
+    book->npage_marks = 0;
+    size_t capmarks = 0;
+    for (size_t p = 0; p < e.npages; p++) {
+        pdf_page *pg = &e.pages[p];
+        if (pg->front || pg->blank || !pg->npieces)
+            continue;
+        pdf_chapter *ch = &e.chapters[pg->chapter];
+        pdf_block *b = &ch->blocks[pg->pieces[0].block];
+        if (ch->post < 0 || !b->src)
+            continue;
+        BK_GROW(book->page_marks, capmarks, book->npage_marks + 1);
+        book->page_marks[book->npage_marks++] =
+            (bk_page_mark){ (size_t)ch->post, b->src, pg->number };
+    }
+    book->page_source = bk_arena_printf(&book->arena, "the PDF edition of %s", book->meta.title);
     if (d->nerrors > errors)
         goto done;
     if (o->dump_layout && dump_layout(&e, o->dump_layout) < 0)

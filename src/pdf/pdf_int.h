@@ -100,6 +100,7 @@ typedef struct pdf_block {
     double row_height;
     /* the block's own destination (chapter start, heading id) */
     char *dest;
+    struct _xmlNode *src;   /* the element the block comes from (page marks) */
     /* contents entries: the destination they list, and its level */
     char *toc_target;
     int toc_level;

@@ -31,5 +31,40 @@ unzip -p "$tmp/b.epub" EPUB/small.xhtml | grep -q 'href="big-[0-9]*\.xhtml#secti
 pdftotext "$tmp/b.pdf" "$tmp/b.txt"
 grep -q "Section 199" "$tmp/b.txt" || { echo "FAIL: the PDF lost the sections the EPUB moved"; fail=1; }
 grep -q "Closing words of the big post" "$tmp/b.txt" || { echo "FAIL: the PDF lost the end of the big post"; fail=1; }
+# The EPUB's page list gives the PDF's page numbers: the words after each
+# page-break marker are printed on that page (or, when the page begins
+# inside that paragraph, at the foot of the one before).
+python3 - "$tmp/b.epub" "$tmp/b.pdf" <<'PY' || fail=1
+import json, re, subprocess, sys, zipfile
+import xml.etree.ElementTree as ET
+epub, pdf = sys.argv[1], sys.argv[2]
+z = zipfile.ZipFile(epub)
+nav = z.read("EPUB/bk-nav.xhtml").decode()
+entries = re.findall(r'<li><a href="([^"#]+)#(bk-page-\d+)">(\d+)</a></li>', nav)
+if not entries:
+    print("FAIL: no page-list in the EPUB"); sys.exit(1)
+opf = z.read("EPUB/package.opf").decode()
+if 'property="source-of"' not in opf:
+    print("FAIL: no pagination source in the package"); sys.exit(1)
+labels = json.loads(subprocess.run(["qpdf", "--json=2", "--json-key=pagelabels", pdf],
+                                   capture_output=True, text=True).stdout)["pagelabels"]
+first_body = next(l["index"] for l in labels if l["label"].get("/S") == "/D")
+pages = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True).stdout.split("\f")
+bad = 0
+for f, pid, label in entries:
+    text = z.read("EPUB/" + f).decode()
+    after = re.sub(r"<[^>]+>", " ", text.split(f'id="{pid}"', 1)[1].split(">", 1)[1])
+    words = re.findall(r"[A-Za-z]{4,}", after)[:3]
+    page = first_body + int(label) - 1
+    near = " ".join(pages[max(page - 1, 0):page + 1])
+    if words and not all(w in near for w in words):
+        print(f"FAIL: page {label}: {words} not on that page of the PDF"); bad += 1
+print(f"page list: {len(entries)} pages checked")
+sys.exit(1 if bad else 0)
+PY
+if [ -f /usr/share/java/epubcheck.jar ]; then
+    java -jar /usr/share/java/epubcheck.jar "$tmp/b.epub" 2>&1 | grep -q "Messages: 0 fatals / 0 errors / 0 warnings" \
+        || { echo "FAIL: epubcheck on the EPUB with a page list"; fail=1; }
+fi
 [ $fail -eq 0 ] && echo "ok: split into $((n + 1)) files, PDF complete"
 exit $fail
