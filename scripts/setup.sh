@@ -60,6 +60,6 @@ if [ $test_mode -eq 1 ]; then
     cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBK_SANITIZE=ON -DBK_WERROR=ON >/dev/null
     cmake --build build-asan -j "$jobs"
     LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --test-dir build-asan --output-on-failure -j "$jobs"
 fi
