@@ -187,6 +187,7 @@ typedef struct walk {
     int link_start;
     bool space;           /* the last text put out ends with a space */
     xmlNodePtr src;       /* the block element being walked */
+    bool in_notes;        /* building footnotes: blocks go to ch->notes */
     bool no_indent;       /* the next paragraph starts flush (after a heading) */
     int list_depth;
 } walk;
@@ -210,6 +211,21 @@ static void register_dest(pdf_engine *e, const char *id)
 {
     if (!bk_strmap_lookup(&e->dests, id))
         bk_strmap_put(&e->dests, bk_arena_strdup(&e->arena, id), 1);
+}
+
+static pdf_block *note_block_add(pdf_chapter *ch, const pdf_style *s)
+{
+    BK_GROW(ch->notes, ch->capnotes, ch->nnotes + 1);
+    ch->note_ids = bk_xrealloc(ch->note_ids, ch->capnotes * sizeof(*ch->note_ids));
+    pdf_block *b = &ch->notes[ch->nnotes];
+    ch->note_ids[ch->nnotes] = NULL;
+    ch->nnotes++;
+    memset(b, 0, sizeof(*b));
+    b->kind = PK_TEXT;
+    b->style = *s;
+    b->tag = "Note";
+    b->t.attrs = pango_attr_list_new();
+    return b;
 }
 
 static pdf_block *new_block(walk *w, pdf_kind kind, const pdf_style *s)
@@ -681,6 +697,12 @@ static void inline_element(walk *w, xmlNodePtr n)
             BK_GROW(t->links, t->caplinks, t->nlinks + 1);
             t->links[t->nlinks++] = (pdf_link){ start, end, g_strdup(w->href) };
         }
+        /* A footnote reference: its note goes to the foot of this page. */
+        if (!w->in_notes && bk_dom_is(n->parent, "sup") && bk_dom_has_class(n->parent, "footnote-ref") &&
+            w->href[0] == '#') {
+            BK_GROW(t->refs, t->caprefs, t->nrefs + 1);
+            t->refs[t->nrefs++] = (pdf_noteref){ start, g_strdup(w->href + 1), -1 };
+        }
     }
     w->href = href_saved;
     w->r = saved;
@@ -853,14 +875,38 @@ static void walk_element(walk *w, xmlNodePtr n, const char *name, int level)
         w->block = saved;
         w->left -= indent;
     } else if (is(n, "section") && bk_dom_has_class(n, "footnotes")) {
-        rule(w);
-        pdf_style saved = w->block;
-        w->block.size = w->e->theme.small_size;
-        w->block.first_indent = 0;
-        w->block.space_after = w->e->theme.body_size * 0.3;
-        walk_children(w, n);
+        /* Each note becomes one small block, set at the foot of the page
+         * that cites it (pages.c). */
         close_para(w);
-        w->block = saved;
+        pdf_style ns;
+        pdf_style_base(w->e, &ns);
+        ns.size = w->e->theme.small_size;
+        ns.first_indent = 0;
+        ns.line_height = 1.25;
+        ns.space_before = ns.space_after = 0;
+        ns.hyphenate = false;
+        for (xmlNodePtr a = n->children; a; a = a->next) {
+            if (!is(a, "aside"))
+                continue;
+            char *id = bk_dom_attr(a, "id");
+            pdf_block *b = note_block_add(w->ch, &ns);
+            b->left = w->left;
+            b->right = w->right;
+            w->ch->note_ids[w->ch->nnotes - 1] = g_strdup(id ? id : "");
+            if (id) {
+                register_dest(w->e, id);
+                b->dest = g_strdup(id);
+            }
+            xmlFree(id);
+            w->in_notes = true;
+            w->cell = &b->t;
+            w->cell_base = ns;
+            w->r = run_of(&ns);
+            w->space = true;
+            walk_children(w, a);
+            w->cell = NULL;
+            w->in_notes = false;
+        }
     } else if (is(n, "div") && bk_dom_has_class(n, "math")) {
         close_para(w);
         pdf_style saved = w->block;
@@ -932,6 +978,14 @@ void pdf_boxes_chapter(pdf_engine *e, size_t post)
     close_para(&w);
     g_free(w.marker);
     g_free(w.pending_dest);
+    /* Footnote references to their notes. */
+    for (size_t i = 0; i < ch->nblocks; i++) {
+        pdf_text *t = &ch->blocks[i].t;
+        for (size_t k = 0; k < t->nrefs; k++)
+            for (size_t m = 0; m < ch->nnotes; m++)
+                if (ch->note_ids[m] && strcmp(ch->note_ids[m], t->refs[k].id) == 0)
+                    t->refs[k].note = (long)m;
+    }
     /* Right to left: indents, list markers and quote bars are mirrored. */
     if (p->rtl) {
         for (size_t i = 0; i < ch->nblocks; i++) {
@@ -941,6 +995,8 @@ void pdf_boxes_chapter(pdf_engine *e, size_t post)
             b->right = l;
             b->rtl = true;
         }
+        for (size_t i = 0; i < ch->nnotes; i++)
+            ch->notes[i].rtl = true;
     }
     /* Blocks without text (an empty paragraph) are dropped. */
     size_t k = 0;
@@ -959,6 +1015,9 @@ void pdf_boxes_chapter(pdf_engine *e, size_t post)
 
 static void text_release(pdf_text *t)
 {
+    for (size_t i = 0; i < t->nrefs; i++)
+        g_free(t->refs[i].id);
+    free(t->refs);
     g_free(t->text);
     if (t->attrs)
         pango_attr_list_unref(t->attrs);
@@ -990,6 +1049,13 @@ void pdf_boxes_release(pdf_engine *e)
             g_free(b->toc_target);
         }
         free(ch->blocks);
+        for (size_t i = 0; i < ch->nnotes; i++) {
+            text_release(&ch->notes[i].t);
+            g_free(ch->notes[i].dest);
+            g_free(ch->note_ids[i]);
+        }
+        free(ch->notes);
+        free(ch->note_ids);
         g_free(ch->running_title);
     }
     free(e->chapters);

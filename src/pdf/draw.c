@@ -291,6 +291,31 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
     (void)page;
 }
 
+/* Footnotes at the foot of the page, under a short rule. */
+static void draw_notes(pdf_engine *e, cairo_t *cr, const pdf_page *pg, double ox, double oy)
+{
+    if (!pg->nnotes)
+        return;
+    const pdf_chapter *ch = &e->chapters[pg->chapter];
+    double y = oy + e->text_height - pg->notes_height;
+    set_rgb(cr, e->theme.rule);
+    cairo_set_line_width(cr, 0.5);
+    cairo_move_to(cr, ox, y + 3);
+    cairo_line_to(cr, ox + e->text_width / 4, y + 3);
+    cairo_stroke(cr);
+    y += 9.0;
+    for (size_t i = 0; i < pg->nnotes; i++) {
+        pdf_block *b = &ch->notes[pg->notes[i]];
+        if (b->dest)
+            dest_at(cr, b->dest, ox, y);
+        cairo_tag_begin(cr, "Note", NULL);
+        draw_text_lines(e, cr, b, &b->t, 0, b->t.nlines, ox + b->left, y, false);
+        cairo_tag_end(cr, "Note");
+        const pdf_line *last = b->t.nlines ? &b->t.lines[b->t.nlines - 1] : NULL;
+        y += (last ? last->top + last->height : 0) + 2.0;
+    }
+}
+
 /* ==================== running heads and numbers ==================== */
 
 static char *roman(int n)
@@ -459,6 +484,7 @@ static int draw_document(pdf_engine *e, bk_buf *out, int64_t epoch)
         const pdf_chapter *ch = &e->chapters[pg->chapter];
         for (size_t i = 0; i < pg->npieces; i++)
             draw_piece(e, cr, p, ch, &pg->pieces[i], ox, oy);
+        draw_notes(e, cr, pg, ox, oy);
         draw_furniture(e, cr, p);
         cairo_show_page(cr);
     }
@@ -745,6 +771,11 @@ static void map_dests(pdf_engine *e)
     for (size_t p = 0; p < e->npages; p++) {
         pdf_page *pg = &e->pages[p];
         pdf_chapter *ch = &e->chapters[pg->chapter];
+        for (size_t i = 0; i < pg->nnotes; i++) {
+            pdf_block *nb = &ch->notes[pg->notes[i]];
+            if (nb->dest && !bk_strmap_lookup(&e->dest_page, nb->dest))
+                bk_strmap_put(&e->dest_page, nb->dest, (long)p);
+        }
         for (size_t i = 0; i < pg->npieces; i++) {
             pdf_piece *pc = &pg->pieces[i];
             pdf_block *b = &ch->blocks[pc->block];
@@ -808,6 +839,18 @@ static int dump_layout(pdf_engine *e, const char *path)
             bk_buf_addf(&b, "  %s %s b%zu.%zu lines %zu-%zu/%zu x %.1f y %.1f w %.1f h %.1f\n",
                         kinds[bl->kind], bl->tag, pg->chapter, pc->block, pc->from, pc->to, total, x,
                         oy + pc->y, w, pc->height);
+        }
+        double ny = oy + e->text_height - pg->notes_height + 9.0;
+        for (size_t i = 0; i < pg->nnotes; i++) {
+            const pdf_block *nb = &ch->notes[pg->notes[i]];
+            double maxr = 0;
+            for (size_t k = 0; k < nb->t.nlines; k++)
+                if (nb->t.lines[k].x + nb->t.lines[k].width > maxr)
+                    maxr = nb->t.lines[k].x + nb->t.lines[k].width;
+            double h = nb->t.nlines ? nb->t.lines[nb->t.nlines - 1].top + nb->t.lines[nb->t.nlines - 1].height : 0;
+            bk_buf_addf(&b, "  note Note n%zu.%zu lines 0-%zu/%zu x %.1f y %.1f w %.1f h %.1f\n",
+                        pg->chapter, pg->notes[i], nb->t.nlines, nb->t.nlines, ox + nb->left, ny, maxr, h);
+            ny += h + 2.0;
         }
     }
     int rc = bk_outfile_write_all(path, b.ptr, b.len, e->diags);
@@ -899,6 +942,8 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         int unknown = 0;
         for (size_t i = 0; i < e.chapters[c].nblocks; i++)
             unknown += pdf_lines_block(&e, &e.chapters[c].blocks[i], e.chapters[c].lang);
+        for (size_t i = 0; i < e.chapters[c].nnotes; i++)
+            unknown += pdf_lines_block(&e, &e.chapters[c].notes[i], e.chapters[c].lang);
         /* Never silent tofu: say which post needs a font. */
         if (unknown) {
             int post = e.chapters[c].post;
@@ -952,8 +997,10 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
 done:
     bk_buf_release(&out);
     pdf_boxes_release(&e);
-    for (size_t p = 0; p < e.npages; p++)
+    for (size_t p = 0; p < e.npages; p++) {
         free(e.pages[p].pieces);
+        free(e.pages[p].notes);
+    }
     free(e.pages);
     for (size_t i = 0; e.images && i < book->nassets; i++)
         bk_pdf_image_free(e.images[i]);

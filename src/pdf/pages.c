@@ -66,6 +66,68 @@ static double first_need(const pdf_block *b)
     }
 }
 
+/* ---- footnotes at the foot of the page ---- */
+
+#define NOTE_SEP 9.0 /* the rule above the notes and its space */
+#define NOTE_GAP 2.0 /* between two notes */
+
+static bool page_has_note(const pdf_page *pg, size_t note)
+{
+    for (size_t i = 0; i < pg->nnotes; i++)
+        if (pg->notes[i] == note)
+            return true;
+    return false;
+}
+
+static long ref_line(const pdf_text *t, const pdf_noteref *r)
+{
+    if (!t->layout)
+        return -1;
+    int line, x;
+    pango_layout_index_to_line_x(t->layout, r->index, FALSE, &line, &x);
+    return line;
+}
+
+/* Height the notes cited in lines [from, to) of t add to the page (those
+ * not there yet). */
+static double notes_need(const pager *p, const pdf_chapter *ch, const pdf_text *t, size_t from,
+                         size_t to)
+{
+    double h = 0;
+    bool first = p->page->nnotes == 0;
+    for (size_t k = 0; k < t->nrefs; k++) {
+        const pdf_noteref *r = &t->refs[k];
+        long line = ref_line(t, r);
+        if (r->note < 0 || line < (long)from || line >= (long)to || page_has_note(p->page, (size_t)r->note))
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < k; j++)
+            dup = dup || (t->refs[j].note == r->note && ref_line(t, &t->refs[j]) >= (long)from &&
+                          ref_line(t, &t->refs[j]) < (long)to);
+        if (dup)
+            continue;
+        const pdf_text *nt = &ch->notes[r->note].t;
+        h += lines_height(nt, 0, nt->nlines) + NOTE_GAP + (first ? NOTE_SEP : 0);
+        first = false;
+    }
+    return h;
+}
+
+static void add_notes(pager *p, const pdf_chapter *ch, const pdf_text *t, size_t from, size_t to)
+{
+    for (size_t k = 0; k < t->nrefs; k++) {
+        const pdf_noteref *r = &t->refs[k];
+        long line = ref_line(t, r);
+        if (r->note < 0 || line < (long)from || line >= (long)to || page_has_note(p->page, (size_t)r->note))
+            continue;
+        pdf_page *pg = p->page;
+        const pdf_text *nt = &ch->notes[r->note].t;
+        pg->notes_height += lines_height(nt, 0, nt->nlines) + NOTE_GAP + (pg->nnotes ? 0 : NOTE_SEP);
+        BK_GROW(pg->notes, pg->capnotes, pg->nnotes + 1);
+        pg->notes[pg->nnotes++] = (size_t)r->note;
+    }
+}
+
 static double block_height(const pdf_block *b)
 {
     switch (b->kind) {
@@ -112,7 +174,7 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
                     break;
             }
         }
-        if (p.y > 0 && p.y + space + need > H && need <= H) {
+        if (p.y > 0 && p.y + space + need > H - p.page->notes_height && need <= H) {
             new_page(&p, false);
             space = 0;
         }
@@ -123,9 +185,11 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
             while (from < n) {
                 /* How many lines fit? */
                 size_t k = from;
-                while (k < n && p.y + lines_height(&b->t, from, k + 1) <= H + 0.01)
+                while (k < n && p.y + lines_height(&b->t, from, k + 1) <=
+                                    H - p.page->notes_height - notes_need(&p, ch, &b->t, from, k + 1) + 0.01)
                     k++;
                 if (k == n) {
+                    add_notes(&p, ch, &b->t, from, n);
                     place(&p, i, from, n, lines_height(&b->t, from, n));
                     break;
                 }
@@ -140,6 +204,7 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
                 }
                 if (k <= from) /* a page's worth of one line, or three at most: place it */
                     k = from + 1;
+                add_notes(&p, ch, &b->t, from, k);
                 place(&p, i, from, k, lines_height(&b->t, from, k));
                 from = k;
                 new_page(&p, false);
@@ -147,7 +212,7 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
             break;
         }
         case PK_ROW:
-            if (p.y > 0 && p.y + block_height(b) > H + 0.01)
+            if (p.y > 0 && p.y + block_height(b) > H - p.page->notes_height + 0.01)
                 new_page(&p, false);
             if (p.page->npieces == 0 && !b->first_row) {
                 /* A table continued on a new page repeats its header row. */
@@ -161,7 +226,7 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
             break;
         case PK_IMAGE:
         case PK_RULE:
-            if (p.y > 0 && p.y + block_height(b) > H + 0.01)
+            if (p.y > 0 && p.y + block_height(b) > H - p.page->notes_height + 0.01)
                 new_page(&p, false);
             place(&p, i, 0, 1, block_height(b));
             break;

@@ -62,8 +62,16 @@ typedef struct pdf_line {
     double x, width;              /* logical extent, from the layout's left */
 } pdf_line;
 
+typedef struct pdf_noteref {
+    int index;              /* byte index of the reference in the text */
+    char *id;               /* the note's id (owned) */
+    long note;              /* index into the chapter's notes, -1 unknown */
+} pdf_noteref;
+
 typedef struct pdf_text {
     char *text;             /* UTF-8, soft hyphens inserted */
+    pdf_noteref *refs;      /* footnote references, in text order */
+    size_t nrefs, caprefs;
     PangoAttrList *attrs;
     pdf_link *links;
     size_t nlinks, caplinks;
@@ -113,6 +121,9 @@ typedef struct pdf_chapter {
     long part;              /* part this chapter opens, or -1 */
     char *running_title;
     const char *lang;       /* language of the text (pango picks fonts by it) */
+    pdf_block *notes;       /* footnotes, set at the foot of the page citing them */
+    size_t nnotes, capnotes;
+    char **note_ids;        /* id of each note (its aside) */
 } pdf_chapter;
 
 /* ---- placement ---- */
@@ -128,6 +139,9 @@ typedef struct pdf_page {
     size_t chapter;         /* index into the engine's chapters */
     pdf_piece *pieces;
     size_t npieces, cap;
+    size_t *notes;          /* footnotes at the foot, indexes into the chapter's notes */
+    size_t nnotes, capnotes;
+    double notes_height;    /* their height with the separator */
     bool first_of_chapter;
     bool blank;             /* left empty so the next starts on a right-hand page */
     bool front;             /* front matter: roman numbers, no running heads */

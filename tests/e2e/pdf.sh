@@ -83,7 +83,7 @@ for line in open(sys.argv[1]):
     if m:
         pages.append((int(m.group(1)), tuple(map(float, m.groups()[1:])), []))
         continue
-    m = re.match(r"  (\w+) (\S+) (b[\d.]+) lines (\d+)-(\d+)/(\d+) x ([-\d.]+) y ([-\d.]+) w ([-\d.]+) h ([-\d.]+)", line)
+    m = re.match(r"  (\w+) (\S+) ([bn][\d.]+) lines (\d+)-(\d+)/(\d+) x ([-\d.]+) y ([-\d.]+) w ([-\d.]+) h ([-\d.]+)", line)
     if m:
         kind, tag, block = m.group(1), m.group(2), m.group(3)
         a, z, n = int(m.group(4)), int(m.group(5)), int(m.group(6))
