@@ -482,8 +482,27 @@ static int draw_document(pdf_engine *e, bk_buf *out, int64_t epoch)
         free(label);
         double ox = left_margin(e, p), oy = t->margin_top;
         const pdf_chapter *ch = &e->chapters[pg->chapter];
-        for (size_t i = 0; i < pg->npieces; i++)
+        /* Runs of list items and of table rows get their L and Table
+         * structure elements around them. */
+        const char *open_group = NULL;
+        for (size_t i = 0; i < pg->npieces; i++) {
+            const char *tag = ch->blocks[pg->pieces[i].block].tag;
+            const char *group = strcmp(tag, "LI") == 0     ? "L"
+                                : strcmp(tag, "TR") == 0   ? "Table"
+                                : strcmp(tag, "TOCI") == 0 ? "TOC"
+                                                           : NULL;
+            if (open_group && (!group || strcmp(group, open_group) != 0)) {
+                cairo_tag_end(cr, open_group);
+                open_group = NULL;
+            }
+            if (group && !open_group) {
+                cairo_tag_begin(cr, group, NULL);
+                open_group = group;
+            }
             draw_piece(e, cr, p, ch, &pg->pieces[i], ox, oy);
+        }
+        if (open_group)
+            cairo_tag_end(cr, open_group);
         draw_notes(e, cr, pg, ox, oy);
         draw_furniture(e, cr, p);
         cairo_show_page(cr);
