@@ -70,7 +70,7 @@ static void add_attr(PangoAttrList *l, PangoAttribute *a, int start, int end)
 /* Append text to t in the run's style (attributes only where it differs
  * from the block's own style). Soft hyphens go between syllables. */
 static void text_append_run(pdf_engine *e, pdf_text *t, const char *s, size_t len,
-                            const pdf_style *base, const run *r, bool hyphenate)
+                            const pdf_style *base, const run *r, bool hyphenate, const char *lang)
 {
     bk_buf b = BK_BUF_INIT;
     size_t old = t->text ? strlen(t->text) : 0;
@@ -149,6 +149,8 @@ static void text_append_run(pdf_engine *e, pdf_text *t, const char *s, size_t le
     if (r->rise)
         add_attr(t->attrs, pango_attr_rise_new((int)(r->rise * r->size * 0.35 * PANGO_SCALE)), start,
                  end);
+    if (lang) /* an element's own language: pango picks fonts and breaks by it */
+        add_attr(t->attrs, pango_attr_language_new(pango_language_from_string(lang)), start, end);
     if (r->coloured)
         add_attr(t->attrs,
                  pango_attr_foreground_new((guint16)(r->colour.r * 65535), (guint16)(r->colour.g * 65535),
@@ -160,7 +162,7 @@ void pdf_text_append(pdf_engine *e, pdf_text *t, const char *s, size_t len, cons
                      const pdf_style *st, bool hyphenate)
 {
     run r = { st->font, st->size, st->bold, st->italic, false, false, 0, false, { 0, 0, 0 } };
-    text_append_run(e, t, s, len, base, &r, hyphenate);
+    text_append_run(e, t, s, len, base, &r, hyphenate, NULL);
 }
 
 static size_t text_len(const pdf_text *t)
@@ -188,6 +190,7 @@ typedef struct walk {
     bool space;           /* the last text put out ends with a space */
     xmlNodePtr src;       /* the block element being walked */
     bool in_notes;        /* building footnotes: blocks go to ch->notes */
+    const char *lang;     /* the language an element of the post gave, or NULL */
     bool no_indent;       /* the next paragraph starts flush (after a heading) */
     int list_depth;
 } walk;
@@ -294,7 +297,7 @@ static void put_text(walk *w, const char *s, size_t len)
     const pdf_style *base = target_base(w);
     bool hyph = !w->cell && w->para->style.hyphenate && w->r.font != PF_MONO;
     if (base->pre) {
-        text_append_run(w->e, t, s, len, base, &w->r, false);
+        text_append_run(w->e, t, s, len, base, &w->r, false, w->lang);
         return;
     }
     /* Collapse white space as HTML does. */
@@ -311,7 +314,7 @@ static void put_text(walk *w, const char *s, size_t len)
         }
     }
     if (b.len)
-        text_append_run(w->e, t, b.ptr, b.len, base, &w->r, hyph);
+        text_append_run(w->e, t, b.ptr, b.len, base, &w->r, hyph && !w->lang, w->lang);
     bk_buf_release(&b);
 }
 
@@ -744,7 +747,13 @@ static void walk_node(walk *w, xmlNodePtr n)
                      is(n, "dt") || is(n, "dd") || is(n, "figure") || is(n, "hr") ||
                      is(n, "img") || is(n, "blockquote") || is(n, "summary") || is(n, "div")))
         w->src = n;
+    const char *saved_lang = w->lang;
+    char *lang = bk_dom_attr(n, "lang");
+    if (lang && *lang)
+        w->lang = bk_arena_strdup(&w->e->arena, lang);
+    xmlFree(lang);
     walk_element(w, n, name, level);
+    w->lang = saved_lang;
     w->src = saved_src;
 }
 
