@@ -572,6 +572,7 @@ static void table(walk *w, xmlNodePtr n)
         pdf_block *b = new_block(w, PK_ROW, &s);
         b->tag = "TR";
         b->cells = g_new0(pdf_text, ncols);
+        b->cell_align = g_new0(pdf_align, ncols);
         b->ncells = ncols;
         b->col_x = col_x;
         b->col_w = col_w;
@@ -581,6 +582,12 @@ static void table(walk *w, xmlNodePtr n)
         for (xmlNodePtr td = rows[r]->children; td && c < ncols; td = td->next) {
             if (!is(td, "td") && !is(td, "th"))
                 continue;
+            char *st = bk_dom_attr(td, "style");
+            if (st && strstr(st, "text-align: center"))
+                b->cell_align[c] = PA_CENTER;
+            else if (st && strstr(st, "text-align: right"))
+                b->cell_align[c] = PA_END;
+            xmlFree(st);
             pdf_text *t = &b->cells[c++];
             t->attrs = pango_attr_list_new();
             pdf_style cs = s;
@@ -1051,6 +1058,7 @@ void pdf_boxes_release(pdf_engine *e)
             for (size_t k = 0; k < b->ncells; k++)
                 text_release(&b->cells[k]);
             g_free(b->cells);
+            g_free(b->cell_align);
             g_free(b->marker);
             g_free(b->outline_title);
             g_free(b->alt);

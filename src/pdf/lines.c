@@ -116,6 +116,7 @@ int pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang)
         for (size_t i = 0; i < b->ncells; i++) {
             pdf_style cs = b->style;
             cs.bold = b->header_row;
+            cs.align = b->cell_align ? b->cell_align[i] : PA_START;
             unknown += layout_text(e, &b->cells[i], &cs, b->col_w[i] - 8, false, lang, b->rtl);
             double ch = 0;
             if (b->cells[i].nlines) {

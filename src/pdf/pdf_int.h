@@ -101,6 +101,7 @@ typedef struct pdf_block {
     char *alt;
     /* PK_ROW */
     pdf_text *cells;
+    pdf_align *cell_align;  /* from the Markdown's alignment row */
     size_t ncells;
     bool header_row;
     double *col_x, *col_w;  /* borrowed from the table */
