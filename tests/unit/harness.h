@@ -55,4 +55,45 @@ static int bk_test_failures, bk_test_checks;
     (printf("%d checks, %d failed\n", bk_test_checks, bk_test_failures),                       \
      bk_test_failures ? 1 : 0)
 
+/* Substring checks that print the text searched. */
+#define HAS(text, needle)                                                                      \
+    do {                                                                                       \
+        bk_test_checks++;                                                                      \
+        if (!(text) || !strstr((text), (needle))) {                                            \
+            bk_test_failures++;                                                                \
+            fprintf(stderr, "%s:%d: missing %s\n---\n%s\n---\n", __FILE__, __LINE__, (needle),  \
+                    (text) ? (text) : "(null)");                                               \
+        }                                                                                      \
+    } while (0)
+#define HASNT(text, needle)                                                                    \
+    do {                                                                                       \
+        bk_test_checks++;                                                                      \
+        if ((text) && strstr((text), (needle))) {                                              \
+            bk_test_failures++;                                                                \
+            fprintf(stderr, "%s:%d: unexpected %s\n", __FILE__, __LINE__, (needle));           \
+        }                                                                                      \
+    } while (0)
+
+/* Write len bytes to root/rel, making the folders on the way; exits the
+ * test on failure. */
+#include <stdlib.h>
+#include <sys/stat.h>
+static inline void bk_test_write(const char *root, const char *rel, const void *data, size_t len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    for (char *p = path + strlen(root) + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(path, 0755);
+            *p = '/';
+        }
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, len, f) != len) {
+        perror(path);
+        exit(2);
+    }
+    fclose(f);
+}
+
 #endif

@@ -15,18 +15,7 @@ static bk_collect_opts opts;
 
 static void write_file(const char *rel, const void *data, size_t len)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    for (char *p = path + strlen(root) + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(path, 0755);
-            *p = '/';
-        }
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, len, f) != len)
-        exit(2);
-    fclose(f);
+    bk_test_write(root, rel, data, len);
 }
 
 static void start(bk_site_kind kind)
@@ -64,23 +53,6 @@ static void convert(void)
     bk_convert_book(book, &o, &d);
 }
 
-#define HAS(text, needle)                                                                      \
-    do {                                                                                       \
-        bk_test_checks++;                                                                      \
-        if (!strstr((text), (needle))) {                                                       \
-            bk_test_failures++;                                                                \
-            fprintf(stderr, "%s:%d: missing %s\n---\n%s\n---\n", __FILE__, __LINE__, (needle), \
-                    (text));                                                                   \
-        }                                                                                      \
-    } while (0)
-#define HASNT(text, needle)                                                                    \
-    do {                                                                                       \
-        bk_test_checks++;                                                                      \
-        if (strstr((text), (needle))) {                                                        \
-            bk_test_failures++;                                                                \
-            fprintf(stderr, "%s:%d: unexpected %s\n", __FILE__, __LINE__, (needle));           \
-        }                                                                                      \
-    } while (0)
 
 static bool diag_at(bk_severity sev, const char *file_suffix, int line, const char *needle)
 {

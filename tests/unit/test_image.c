@@ -126,16 +126,6 @@ static const unsigned char webp_lossless[] = {
 
 /* ---- helpers ---- */
 
-#define HAS(text, needle)                                                                          \
-    do {                                                                                           \
-        bk_test_checks++;                                                                          \
-        if (!(text) || !strstr((text), (needle))) {                                                \
-            bk_test_failures++;                                                                    \
-            fprintf(stderr, "%s:%d: \"%s\" lacks \"%s\"\n", __FILE__, __LINE__,                    \
-                    (text) ? (text) : "(null)", (needle));                                         \
-        }                                                                                          \
-    } while (0)
-
 #define NEAR(got, want, tol) CHECK(fabs((double)(got) - (double)(want)) <= (tol))
 
 static char *path_of(const char *name)
