@@ -76,7 +76,10 @@ static const char usage_text[] =
     "  -h, --help             show this help and exit\n"
     "  -V, --version          show the version and exit\n"
     "\n"
-    "Dates: posts dated after now (SOURCE_DATE_EPOCH when set) are left out.\n"
+    "Dates: posts dated after now (SOURCE_DATE_EPOCH when set) are left out;\n"
+    "SOURCE_DATE_EPOCH (else the newest post's date) also dates the books, so the\n"
+    "same input gives the same bytes. With both outputs, the EPUB's page list\n"
+    "gives the PDF's page numbers.\n"
     "Exit status: 0 success, 1 the book could not be built, 2 usage error.\n";
 
 enum long_only {

@@ -35,7 +35,8 @@ expect 0 "--help" -- "$bookify" --help
 has "$tmp/out" "Usage: bookify [OPTIONS] SITE" "--help"
 for opt in --epub --pdf --output-dir --list --config --title --subtitle --author --lang \
            --order --category --tag --since --until --drafts --future --quiet --verbose \
-           --strict --help --version; do
+           --strict --help --version --check --dump-xhtml --css --embed-fonts --toc-depth \
+           --theme --page-size --dump-layout --no-smart; do
     has "$tmp/out" "$opt" "--help mentions $opt"
 done
 empty "$tmp/err" "--help"
