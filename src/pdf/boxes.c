@@ -772,8 +772,18 @@ static void walk_element(walk *w, xmlNodePtr n, const char *name, int level)
         /* Inside a table cell everything is inline. */
         if (level || is(n, "p") || is(n, "div") || is(n, "li"))
             put_text(w, " ", 1);
-        if (is(n, "img"))
+        if (is(n, "img")) {
+            /* No pictures inside table cells: their description stands in. */
+            char *alt = bk_dom_attr(n, "alt");
+            if (alt && *alt) {
+                run saved = w->r;
+                w->r.italic = !w->r.italic;
+                put_text(w, alt, strlen(alt));
+                w->r = saved;
+            }
+            xmlFree(alt);
             return;
+        }
         inline_element(w, n);
         return;
     }
