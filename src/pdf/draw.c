@@ -270,13 +270,23 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
         for (size_t c = 0; c < b->ncells; c++) {
             cairo_tag_begin(cr, b->header_row ? "TH" : "TD", NULL);
             pdf_text *t = &b->cells[c];
-            draw_text_lines(e, cr, b, t, 0, t->nlines, x + b->col_x[c] + 4, y + 3, false);
+            /* The lines of this slice of the row (all of it, mostly). */
+            size_t f = 0, to = 0;
+            while (f < t->nlines && 3 + t->lines[f].top < pc->row_from - 0.01)
+                f++;
+            to = f;
+            while (to < t->nlines &&
+                   3 + t->lines[to].top + t->lines[to].height <= pc->row_to + 0.01)
+                to++;
+            if (to > f)
+                draw_text_lines(e, cr, b, t, f, to, x + b->col_x[c] + 4,
+                                y + 3 + t->lines[f].top - pc->row_from, false);
             cairo_tag_end(cr, b->header_row ? "TH" : "TD");
         }
         cairo_tag_end(cr, "TR");
         set_rgb(cr, e->theme.rule);
         cairo_set_line_width(cr, b->first_row || b->header_row || b->last_row ? 0.8 : 0.3);
-        if (b->first_row) {
+        if (b->first_row && pc->row_from == 0) {
             cairo_move_to(cr, x, y);
             cairo_line_to(cr, x + w, y);
         }

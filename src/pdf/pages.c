@@ -37,8 +37,38 @@ static void place(pager *p, size_t block, size_t from, size_t to, double h)
 {
     pdf_page *pg = p->page;
     BK_GROW(pg->pieces, pg->cap, pg->npieces + 1);
-    pg->pieces[pg->npieces++] = (pdf_piece){ block, from, to, p->y, h };
+    pg->pieces[pg->npieces++] = (pdf_piece){ block, from, to, 0, h, p->y, h };
     p->y += h;
+}
+
+/* Where to cut a table row taller than a page: the lowest y at most `to`
+ * where no cell has a line crossing it (cells' lines are offset by the
+ * row's 3 pt padding). */
+static double row_cut(const pdf_block *b, double from, double to)
+{
+    double cut = to;
+    for (bool moved = true; moved;) {
+        moved = false;
+        for (size_t c = 0; c < b->ncells; c++) {
+            const pdf_text *t = &b->cells[c];
+            for (size_t i = 0; i < t->nlines; i++) {
+                double top = 3 + t->lines[i].top, bottom = top + t->lines[i].height;
+                if (top < cut - 0.01 && bottom > cut + 0.01 && top > from + 0.01) {
+                    cut = top;
+                    moved = true;
+                }
+            }
+        }
+    }
+    return cut;
+}
+
+static void place_slice(pager *p, size_t block, double a, double b)
+{
+    pdf_page *pg = p->page;
+    BK_GROW(pg->pieces, pg->cap, pg->npieces + 1);
+    pg->pieces[pg->npieces++] = (pdf_piece){ block, 0, 1, a, b, p->y, b - a };
+    p->y += b - a;
 }
 
 /* Height of lines [from, to) of a text block. */
@@ -212,7 +242,9 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
             break;
         }
         case PK_ROW:
-            if (p.y > 0 && p.y + block_height(b) > H - p.page->notes_height + 0.01)
+            /* A row that fits a page moves whole; a taller one starts here. */
+            if (p.y > 0 && p.y + block_height(b) > H - p.page->notes_height + 0.01 &&
+                block_height(b) <= H)
                 new_page(&p, false);
             if (p.page->npieces == 0 && !b->first_row) {
                 /* A table continued on a new page repeats its header row. */
@@ -221,6 +253,29 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
                     h--;
                 if (h != i && ch->blocks[h].header_row)
                     place(&p, h, 0, 1, block_height(&ch->blocks[h]));
+            }
+            if (block_height(b) > H - p.page->notes_height - p.y + 0.01) {
+                /* Taller than a page: the row is cut between lines. */
+                double a = 0, h = block_height(b);
+                while (a < h - 0.01) {
+                    double avail = H - p.page->notes_height - p.y;
+                    if (h - a <= avail + 0.01) {
+                        place_slice(&p, i, a, h);
+                        break;
+                    }
+                    double cut = row_cut(b, a, a + avail);
+                    if (cut <= a + 0.01)
+                        cut = a + avail; /* one line taller than the page */
+                    place_slice(&p, i, a, cut);
+                    a = cut;
+                    new_page(&p, false);
+                    size_t hr = i;
+                    while (hr > 0 && !ch->blocks[hr].first_row && ch->blocks[hr - 1].kind == PK_ROW)
+                        hr--;
+                    if (hr != i && ch->blocks[hr].header_row)
+                        place(&p, hr, 0, 1, block_height(&ch->blocks[hr]));
+                }
+                break;
             }
             place(&p, i, 0, 1, block_height(b));
             break;

@@ -131,7 +131,8 @@ typedef struct pdf_chapter {
 
 typedef struct pdf_piece {
     size_t block;           /* index in its chapter */
-    size_t from, to;        /* lines [from, to) for text and rows */
+    size_t from, to;        /* lines [from, to) for text */
+    double row_from, row_to; /* a table row's slice [row_from, row_to) when it spans pages */
     double y;               /* top on the page, from the text block's top (pt) */
     double height;
 } pdf_piece;

@@ -161,6 +161,40 @@ static void test_table_header_repeats(void)
     expect("0:0-3 1:0-1 2:0-1 3:0-1|1:0-1 4:0-1 5:0-1");
 }
 
+static void test_tall_row_split(void)
+{
+    reset(100);
+    pdf_chapter *ch = chapter();
+    row(ch, true, true);
+    pdf_block *tall = row(ch, false, false);
+    /* one cell of 25 lines of 10 pt: 250 pt, more than two pages */
+    tall->ncells = 1;
+    tall->cells = calloc(1, sizeof(pdf_text));
+    tall->cells[0].lines = calloc(25, sizeof(pdf_line));
+    for (size_t i = 0; i < 25; i++)
+        tall->cells[0].lines[i] = (pdf_line){ (double)i * 10, 10, 8, 0, 100 };
+    tall->cells[0].nlines = 25;
+    tall->row_height = 256;
+    pdf_pages_chapter(&e, 0);
+    CHECK_INT(e.npages, 4);
+    /* cut between lines, never through one; the header again on each page */
+    for (size_t p = 0; p < e.npages; p++) {
+        pdf_page *pg = &e.pages[p];
+        CHECK_INT(pg->pieces[0].block, 0);
+        for (size_t k = 0; k < pg->npieces; k++) {
+            pdf_piece *pc = &pg->pieces[k];
+            if (pc->block != 1)
+                continue;
+            double f = pc->row_from - 3, t = pc->row_to - 3;
+            CHECK(f < 0.01 || (int)(f * 100 + 0.5) % 1000 == 0);
+            CHECK(t > 245 || (int)(t * 100 + 0.5) % 1000 == 0);
+            CHECK(pc->y + pc->height <= 100.01);
+        }
+    }
+    free(tall->cells[0].lines);
+    free(tall->cells);
+}
+
 static void test_chapter_starts_page(void)
 {
     reset(100);
@@ -186,6 +220,7 @@ int main(void)
     RUN(test_image_never_split);
     RUN(test_chapter_starts_page);
     RUN(test_table_header_repeats);
+    RUN(test_tall_row_split);
     reset(0);
     return TEST_DONE();
 }
