@@ -973,6 +973,33 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
             unknown += pdf_lines_block(&e, &e.chapters[c].blocks[i], e.chapters[c].lang);
         for (size_t i = 0; i < e.chapters[c].nnotes; i++)
             unknown += pdf_lines_block(&e, &e.chapters[c].notes[i], e.chapters[c].lang);
+        /* A note taller than half a page cannot sit at a page's foot:
+         * it goes to the end of its chapter, after a rule. */
+        pdf_chapter *chn = &e.chapters[c];
+        bool ruled = false;
+        for (size_t i = 0; i < chn->nnotes; i++) {
+            pdf_block *nb = &chn->notes[i];
+            double h = nb->t.nlines ? nb->t.lines[nb->t.nlines - 1].top +
+                                          nb->t.lines[nb->t.nlines - 1].height
+                                    : 0;
+            if (h <= e.text_height * 0.5)
+                continue;
+            if (!ruled) {
+                pdf_style rs;
+                pdf_style_base(&e, &rs);
+                rs.space_before = rs.space_after = e.theme.body_size * 0.8;
+                pdf_block *r = pdf_block_add(chn, PK_RULE, &rs);
+                r->tag = "Artifact";
+                ruled = true;
+            }
+            BK_GROW(chn->blocks, chn->cap, chn->nblocks + 1);
+            chn->blocks[chn->nblocks++] = *nb;
+            memset(nb, 0, sizeof(*nb)); /* moved: released with the blocks */
+            for (size_t k = 0; k < chn->nblocks; k++)
+                for (size_t r = 0; r < chn->blocks[k].t.nrefs; r++)
+                    if (chn->blocks[k].t.refs[r].note == (long)i)
+                        chn->blocks[k].t.refs[r].note = -1;
+        }
         /* Never silent tofu: say which post needs a font. */
         if (unknown) {
             int post = e.chapters[c].post;
