@@ -122,3 +122,31 @@ const bk_field *bk_post_field(const bk_post *post, const char *key)
             return &post->fields[i];
     return NULL;
 }
+
+void bk_book_dates(const bk_book *book, int64_t epoch, bk_date *date, int64_t *out_epoch)
+{
+    bk_date newest = { 0 };
+    for (size_t i = 0; i < book->nposts; i++) {
+        const bk_date *dt = &book->posts[i]->date;
+        if (dt->valid && (!newest.valid || bk_date_cmp(dt, &newest) > 0))
+            newest = *dt;
+    }
+    *date = newest;
+    if (book->meta.date)
+        bk_date_parse(book->meta.date, strlen(book->meta.date), date);
+    *out_epoch = epoch >= 0 ? epoch : newest.valid ? bk_date_epoch(&newest) : 0;
+}
+
+bool bk_lang_is_rtl(const char *lang)
+{
+    static const char *const rtl[] = { "ar", "fa", "he", "iw", "ur", "ps", "sd", "ug",
+                                       "yi", "dv", "ckb", "syr", "ku-Arab" };
+    if (!lang)
+        return false;
+    for (size_t i = 0; i < BK_ARRAY_LEN(rtl); i++) {
+        size_t n = strlen(rtl[i]);
+        if (strncmp(lang, rtl[i], n) == 0 && (lang[n] == '\0' || lang[n] == '-'))
+            return true;
+    }
+    return false;
+}

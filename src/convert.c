@@ -168,20 +168,6 @@ static void adopt_children(conv *c, xmlNodePtr src, xmlNodePtr parent)
 
 /* ==================== the header ==================== */
 
-static bool is_rtl_lang(const char *lang)
-{
-    static const char *const rtl[] = { "ar", "fa", "he", "iw", "ur", "ps", "sd", "ug",
-                                       "yi", "dv", "ckb", "syr", "ku-Arab" };
-    if (!lang)
-        return false;
-    for (size_t i = 0; i < BK_ARRAY_LEN(rtl); i++) {
-        size_t n = strlen(rtl[i]);
-        if (strncmp(lang, rtl[i], n) == 0 && (lang[n] == '\0' || lang[n] == '-'))
-            return true;
-    }
-    return false;
-}
-
 /* Does the text hold more right-to-left letters than left-to-right ones? */
 static bool mostly_rtl(const char *text, size_t len)
 {
@@ -1028,7 +1014,7 @@ static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, b
         bk_warn(d, (bk_loc){ post->display, post->fm_line, 0 },
                 "'%s' is not a language tag; the book's language is used", post->lang);
     post->doc_lang = lang ? lang : book->meta.lang;
-    post->rtl = is_rtl_lang(post->doc_lang) ||
+    post->rtl = bk_lang_is_rtl(post->doc_lang) ||
                 (!post->lang && mostly_rtl(post->body, post->body_len));
 
     c.doc = xmlNewDoc(BAD_CAST "1.0");

@@ -333,16 +333,13 @@ static int64_t source_date_epoch(void)
  * posts: the books themselves never read the clock. */
 static int64_t now_epoch(bk_diags *d)
 {
+    int64_t v = source_date_epoch();
+    if (v >= 0)
+        return v;
     const char *s = getenv("SOURCE_DATE_EPOCH");
-    if (s && *s) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (!errno && !*end && v >= 0)
-            return v;
+    if (s && *s)
         bk_warn(d, (bk_loc){ NULL, 0, 0 },
                 "SOURCE_DATE_EPOCH='%s' is not a number of seconds; using the clock", s);
-    }
     return (int64_t)time(NULL);
 }
 

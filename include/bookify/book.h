@@ -155,6 +155,13 @@ const char *bk_book_display_path(bk_book *book, const char *rel);
 /* Base name (no extension) for output files: slug of the title, else the
  * site folder's name. Arena string. */
 const char *bk_book_file_stem(bk_book *book);
+/* The book's dates: *date is bookify.yml's `date`, else the newest post's;
+ * *epoch (the instant the files are dated) is epoch when >= 0
+ * (SOURCE_DATE_EPOCH), else the newest post's instant, else 0. Never the
+ * clock. Cannot fail. */
+void bk_book_dates(const bk_book *book, int64_t epoch, bk_date *date, int64_t *out_epoch);
+/* Is lang (a BCP 47 tag) written right to left? */
+bool bk_lang_is_rtl(const char *lang);
 /* Value of front-matter key in post, or NULL. */
 const bk_field *bk_post_field(const bk_post *post, const char *key);
 

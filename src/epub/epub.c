@@ -168,28 +168,14 @@ static void metadata(ep_ctx *c)
     else
         c->identifier = uuid5(title_ns, m->title);
 
-    bk_date newest = { 0 };
-    for (size_t i = 0; i < book->nposts; i++) {
-        const bk_date *dt = &book->posts[i]->date;
-        if (dt->valid && (!newest.valid || bk_date_cmp(dt, &newest) > 0))
-            newest = *dt;
-    }
-    if (m->date)
-        bk_date_parse(m->date, strlen(m->date), &c->date);
-    else
-        c->date = newest;
-    int64_t t = c->opts->epoch >= 0 ? c->opts->epoch : newest.valid ? bk_date_epoch(&newest) : 0;
+    int64_t t;
+    bk_book_dates(book, c->opts->epoch, &c->date, &t);
     c->epoch = t;
     bk_date u = bk_date_from_epoch(t);
     snprintf(c->modified, sizeof c->modified, "%04d-%02d-%02dT%02d:%02d:%02dZ", u.year, u.month,
              u.day, u.hour, u.minute, u.second);
     c->lang = m->lang;
-    static const char *const rtl[] = { "ar", "fa", "he", "ur", "ps", "yi", "dv", "ckb" };
-    for (size_t i = 0; i < BK_ARRAY_LEN(rtl); i++) {
-        size_t n = strlen(rtl[i]);
-        if (strncmp(c->lang, rtl[i], n) == 0 && (c->lang[n] == '\0' || c->lang[n] == '-'))
-            c->rtl = true;
-    }
+    c->rtl = bk_lang_is_rtl(c->lang);
 }
 
 /* ==================== style sheets and fonts ==================== */

@@ -929,15 +929,9 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     e.images = bk_xcalloc(book->nassets ? book->nassets : 1, sizeof(*e.images));
 
     /* The book's date and identifier, as in the EPUB. */
-    bk_date newest = { 0 };
-    for (size_t i = 0; i < book->nposts; i++)
-        if (book->posts[i]->date.valid &&
-            (!newest.valid || bk_date_cmp(&book->posts[i]->date, &newest) > 0))
-            newest = book->posts[i]->date;
-    bk_date date = newest;
-    if (book->meta.date)
-        bk_date_parse(book->meta.date, strlen(book->meta.date), &date);
-    int64_t epoch = o->epoch >= 0 ? o->epoch : newest.valid ? bk_date_epoch(&newest) : 0;
+    bk_date date;
+    int64_t epoch;
+    bk_book_dates(book, o->epoch, &date, &epoch);
 
     title_page(&e);
     if (book->meta.rights || book->meta.publisher)
