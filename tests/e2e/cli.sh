@@ -93,6 +93,29 @@ exists "$tmp/named.epub" "--epub=FILE"
 expect 0 "--pdf=FILE" -- "$bookify" -q --pdf="$tmp/x.pdf" "$samples/field-notes"
 exists "$tmp/x.pdf" "--pdf=FILE"
 
+# EPUB options leave their mark in the book.
+printf 'p { color: #123456; }\n' >"$tmp/extra.css"
+expect 0 "--css --embed-fonts --toc-depth" -- "$bookify" -q --epub="$tmp/opts.epub" --css="$tmp/extra.css" \
+    --embed-fonts --toc-depth=1 "$samples/handbook"
+unzip -l "$tmp/opts.epub" >"$tmp/out"
+has "$tmp/out" "EPUB/css/style-1.css" "--css adds a style sheet"
+has "$tmp/out" "EPUB/fonts/GentiumBookPlus-Regular.ttf" "--embed-fonts embeds the text font"
+unzip -p "$tmp/opts.epub" EPUB/css/style-1.css >"$tmp/out"
+has "$tmp/out" "#123456" "--css content"
+unzip -p "$tmp/opts.epub" EPUB/bk-nav.xhtml >"$tmp/out"
+checks=$((checks + 1))
+grep -q 'welcome.xhtml#' "$tmp/out" && { echo "FAIL: --toc-depth=1 still lists headings"; fails=$((fails + 1)); }
+# PDF options: page size from --page-size and from a theme.
+expect 0 "--page-size=A5" -- "$bookify" -q --pdf="$tmp/a5.pdf" --page-size=A5 "$samples/field-notes"
+pdfinfo "$tmp/a5.pdf" >"$tmp/out"
+has "$tmp/out" "419.528 x 595.276 pts" "--page-size=A5"
+printf 'page:\n  size: Letter\n' >"$tmp/theme.yml"
+expect 0 "--theme" -- "$bookify" -q --pdf="$tmp/letter.pdf" --theme="$tmp/theme.yml" "$samples/field-notes"
+pdfinfo "$tmp/letter.pdf" >"$tmp/out"
+has "$tmp/out" "612 x 792 pts" "--theme page size"
+expect 1 "bad --page-size" -- "$bookify" -q --pdf="$tmp/bad.pdf" --page-size=huge "$samples/field-notes"
+has "$tmp/err" "unknown page size 'huge'" "bad --page-size"
+
 # Command line beats bookify.yml beats _config.yml: --config on top.
 printf 'title: From Config\norder: title\n' >"$tmp/extra.yml"
 (cd "$work" && "$bookify" -q --epub --config="$tmp/extra.yml" "$samples/handbook")
