@@ -958,6 +958,104 @@ static void tidy(conv *c, xmlNodePtr content_start)
     }
 }
 
+/* ==================== East Asian line breaks ==================== */
+
+/* Chinese and Japanese put no space between words, so a line break in
+ * the source between two such characters is no space at all (CSS Text 3
+ * segment break rules; pandoc's east_asian_line_breaks). Korean keeps its
+ * spaces. */
+static bool ea_wide(gunichar ch)
+{
+    if (!ch || !g_unichar_iswide(ch))
+        return false;
+    GUnicodeScript sc = g_unichar_get_script(ch);
+    return sc != G_UNICODE_SCRIPT_HANGUL;
+}
+
+static bool keeps_spacing(xmlNodePtr n)
+{
+    static const char *const keep[] = { "pre", "code", "kbd", "samp", "script", "style", "math" };
+    for (size_t i = 0; i < BK_ARRAY_LEN(keep); i++)
+        if (bk_dom_is(n, keep[i]))
+            return true;
+    return false;
+}
+
+static gunichar last_char(const xmlChar *s)
+{
+    size_t n = strlen((const char *)s);
+    if (!n)
+        return 0;
+    const char *p = g_utf8_find_prev_char((const char *)s, (const char *)s + n);
+    return p ? g_utf8_get_char_validated(p, -1) : 0;
+}
+
+static void cjk_soft_breaks(conv *c, xmlNodePtr content_start)
+{
+    xmlNodePtr *texts = NULL;
+    size_t n = 0, cap = 0;
+    for (xmlNodePtr x = content_start; x;) {
+        if (x->type == XML_ELEMENT_NODE && keeps_spacing(x)) {
+            BK_GROW(texts, cap, n + 1);
+            texts[n++] = NULL; /* code breaks the chain of text */
+            x = bk_dom_next(x, c->section, true);
+            continue;
+        }
+        if (x->type == XML_TEXT_NODE && x->content && *x->content) {
+            BK_GROW(texts, cap, n + 1);
+            texts[n++] = x;
+        } else if (is_block(x)) {
+            BK_GROW(texts, cap, n + 1);
+            texts[n++] = NULL;
+        }
+        x = bk_dom_next(x, c->section, false);
+    }
+    gunichar before = 0; /* the last character of the text before, kept as read */
+    for (size_t i = 0; i < n; i++) {
+        if (!texts[i]) {
+            before = 0;
+            continue;
+        }
+        const char *s = (const char *)texts[i]->content;
+        gunichar next_first = i + 1 < n && texts[i + 1] ? g_utf8_get_char_validated(
+                                                              (const char *)texts[i + 1]->content, -1)
+                                                        : 0;
+        gunichar own_last = last_char(texts[i]->content);
+        bk_buf out = BK_BUF_INIT;
+        bool changed = false;
+        gunichar prev = before;
+        for (const char *p = s; *p;) {
+            if (*p == ' ' || *p == '\t' || *p == '\n') {
+                const char *q = p;
+                bool nl = false;
+                for (; *q == ' ' || *q == '\t' || *q == '\n'; q++)
+                    if (*q == '\n')
+                        nl = true;
+                gunichar after = *q ? g_utf8_get_char_validated(q, -1) : next_first;
+                if (nl && ea_wide(prev) && ea_wide(after)) {
+                    changed = true;
+                } else {
+                    bk_buf_add(&out, p, (size_t)(q - p));
+                }
+                prev = ' ';
+                p = q;
+                continue;
+            }
+            const char *q = g_utf8_next_char(p);
+            prev = g_utf8_get_char_validated(p, q - p);
+            bk_buf_add(&out, p, (size_t)(q - p));
+            p = q;
+        }
+        before = own_last;
+        if (changed) {
+            bk_buf_addc(&out, '\0');
+            xmlNodeSetContent(texts[i], BAD_CAST out.ptr);
+        }
+        bk_buf_release(&out);
+    }
+    free(texts);
+}
+
 /* Every element in the XHTML namespace; libxml2's HTML parser made them
  * namespace-less. */
 static void set_namespace(conv *c)
@@ -1082,6 +1180,7 @@ static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, b
         footnotes(&c);
         task_lists(&c);
         tidy(&c, last_header->next);
+        cjk_soft_breaks(&c, last_header->next);
     }
     xmlFreeDoc(post->doc); /* converting again replaces the chapter */
     post->doc = c.doc;

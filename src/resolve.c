@@ -634,7 +634,7 @@ static void resolve_image(res *r, size_t pi, xmlNodePtr img)
         xmlFree(src);
         return;
     }
-    const char *why;
+    const char *why = "not found";
     char *real = has_scheme(src) ? NULL : locate_image(r, p, src, &why);
     if (has_scheme(src))
         why = "not a file of the site";

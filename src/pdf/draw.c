@@ -831,6 +831,23 @@ static void blank_page(pdf_engine *e, size_t chapter, bool front)
     pg->front = front;
 }
 
+/* Lines of a justified block, in [from, to), that stop more than a point
+ * short of the measure though a line of the same paragraph follows. */
+static size_t ragged_lines(const pdf_block *b, size_t from, size_t to)
+{
+    size_t n = 0;
+    for (size_t k = from; k < to && k + 1 < b->t.nlines; k++) {
+        PangoLayoutLine *next = pango_layout_get_line_readonly(b->t.layout, (int)k + 1);
+        PangoLayoutLine *line = pango_layout_get_line_readonly(b->t.layout, (int)k);
+        if (!next || next->is_paragraph_start)
+            continue;
+        double indent = line->is_paragraph_start && k == 0 ? b->style.first_indent : 0;
+        if (b->t.lines[k].width < b->t.width - indent - 1.0)
+            n++;
+    }
+    return n;
+}
+
 static int dump_layout(pdf_engine *e, const char *path)
 {
     bk_buf b = BK_BUF_INIT;
@@ -865,9 +882,12 @@ static int dump_layout(pdf_engine *e, const char *path)
                 w = bl->img_w;
             }
             size_t total = bl->kind == PK_TEXT ? bl->t.nlines : 1;
-            bk_buf_addf(&b, "  %s %s b%zu.%zu lines %zu-%zu/%zu x %.1f y %.1f w %.1f h %.1f\n",
+            bk_buf_addf(&b, "  %s %s b%zu.%zu lines %zu-%zu/%zu x %.1f y %.1f w %.1f h %.1f",
                         kinds[bl->kind], bl->tag, pg->chapter, pc->block, pc->from, pc->to, total, x,
                         oy + pc->y, w, pc->height);
+            if (bl->kind == PK_TEXT && bl->style.align == PA_JUSTIFY)
+                bk_buf_addf(&b, " ragged %zu", ragged_lines(bl, pc->from, pc->to));
+            bk_buf_addc(&b, '\n');
         }
         double ny = oy + e->text_height - pg->notes_height + 9.0;
         for (size_t i = 0; i < pg->nnotes; i++) {

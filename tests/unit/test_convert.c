@@ -362,6 +362,23 @@ static void test_non_ascii_file(void)
     CHECK_STR(p->slug, "日本語");
 }
 
+/* A source line break between Chinese or Japanese characters is no
+ * space; across inline markup too; Korean, Latin and code keep it. */
+static void test_cjk_line_breaks(void)
+{
+    start(BK_SITE_JEKYLL);
+    bk_post *p = add("_posts/2024-01-08-zh.md",
+                     "---\ntitle: t\nlang: zh\n---\n中文\n排版，\n*强调*\n之后。\n\n"
+                     "한국어는\n띄어씁니다\n\nLatin\n中文 and `代\n码`\n");
+    convert();
+    char *x = chapter(p);
+    HAS(x, "<p>中文排版，<em>强调</em>之后。</p>");
+    HAS(x, "한국어는\n띄어씁니다");
+    HAS(x, "Latin\n中文");
+    HAS(x, "<code>代 码</code>");
+    free(x);
+}
+
 int main(void)
 {
     snprintf(root, sizeof root, "%s/bk-convert-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -379,6 +396,7 @@ int main(void)
     RUN(test_images);
     RUN(test_kramdown);
     RUN(test_rtl);
+    RUN(test_cjk_line_breaks);
     RUN(test_hugo);
     RUN(test_deep_nesting);
     RUN(test_non_ascii_file);
