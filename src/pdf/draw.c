@@ -301,6 +301,13 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
     (void)page;
 }
 
+static double note_piece_height(const pdf_block *b, const pdf_notepiece *np)
+{
+    if (np->to <= np->from || np->to > b->t.nlines)
+        return 0;
+    return b->t.lines[np->to - 1].top + b->t.lines[np->to - 1].height - b->t.lines[np->from].top;
+}
+
 /* Footnotes at the foot of the page, under a short rule. */
 static void draw_notes(pdf_engine *e, cairo_t *cr, const pdf_page *pg, double ox, double oy)
 {
@@ -311,18 +318,20 @@ static void draw_notes(pdf_engine *e, cairo_t *cr, const pdf_page *pg, double ox
     set_rgb(cr, e->theme.rule);
     cairo_set_line_width(cr, 0.5);
     cairo_move_to(cr, ox, y + 3);
-    cairo_line_to(cr, ox + e->text_width / 4, y + 3);
+    /* a note continued from the page before: the rule runs the full
+     * measure, as in TeX */
+    cairo_line_to(cr, ox + (pg->notes_continued ? e->text_width : e->text_width / 4), y + 3);
     cairo_stroke(cr);
     y += 9.0;
     for (size_t i = 0; i < pg->nnotes; i++) {
-        pdf_block *b = &ch->notes[pg->notes[i]];
-        if (b->dest)
+        const pdf_notepiece *np = &pg->notes[i];
+        pdf_block *b = &ch->notes[np->note];
+        if (b->dest && np->from == 0)
             dest_at(cr, b->dest, ox, y);
         cairo_tag_begin(cr, "Note", NULL);
-        draw_text_lines(e, cr, b, &b->t, 0, b->t.nlines, ox + b->left, y, false);
+        draw_text_lines(e, cr, b, &b->t, np->from, np->to, ox + b->left, y, false);
         cairo_tag_end(cr, "Note");
-        const pdf_line *last = b->t.nlines ? &b->t.lines[b->t.nlines - 1] : NULL;
-        y += (last ? last->top + last->height : 0) + 2.0;
+        y += note_piece_height(b, np) + 2.0;
     }
 }
 
@@ -801,8 +810,8 @@ static void map_dests(pdf_engine *e)
         pdf_page *pg = &e->pages[p];
         pdf_chapter *ch = &e->chapters[pg->chapter];
         for (size_t i = 0; i < pg->nnotes; i++) {
-            pdf_block *nb = &ch->notes[pg->notes[i]];
-            if (nb->dest && !bk_strmap_lookup(&e->dest_page, nb->dest))
+            pdf_block *nb = &ch->notes[pg->notes[i].note];
+            if (nb->dest && pg->notes[i].from == 0 && !bk_strmap_lookup(&e->dest_page, nb->dest))
                 bk_strmap_put(&e->dest_page, nb->dest, (long)p);
         }
         for (size_t i = 0; i < pg->npieces; i++) {
@@ -891,14 +900,15 @@ static int dump_layout(pdf_engine *e, const char *path)
         }
         double ny = oy + e->text_height - pg->notes_height + 9.0;
         for (size_t i = 0; i < pg->nnotes; i++) {
-            const pdf_block *nb = &ch->notes[pg->notes[i]];
+            const pdf_notepiece *np = &pg->notes[i];
+            const pdf_block *nb = &ch->notes[np->note];
             double maxr = 0;
-            for (size_t k = 0; k < nb->t.nlines; k++)
+            for (size_t k = np->from; k < np->to; k++)
                 if (nb->t.lines[k].x + nb->t.lines[k].width > maxr)
                     maxr = nb->t.lines[k].x + nb->t.lines[k].width;
-            double h = nb->t.nlines ? nb->t.lines[nb->t.nlines - 1].top + nb->t.lines[nb->t.nlines - 1].height : 0;
-            bk_buf_addf(&b, "  note Note n%zu.%zu lines 0-%zu/%zu x %.1f y %.1f w %.1f h %.1f\n",
-                        pg->chapter, pg->notes[i], nb->t.nlines, nb->t.nlines, ox + nb->left, ny, maxr, h);
+            double h = note_piece_height(nb, np);
+            bk_buf_addf(&b, "  note Note n%zu.%zu lines %zu-%zu/%zu x %.1f y %.1f w %.1f h %.1f\n",
+                        pg->chapter, np->note, np->from, np->to, nb->t.nlines, ox + nb->left, ny, maxr, h);
             ny += h + 2.0;
         }
     }
@@ -987,8 +997,9 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
             unknown += pdf_lines_block(&e, &e.chapters[c].blocks[i], e.chapters[c].lang);
         for (size_t i = 0; i < e.chapters[c].nnotes; i++)
             unknown += pdf_lines_block(&e, &e.chapters[c].notes[i], e.chapters[c].lang);
-        /* A note taller than half a page cannot sit at a page's foot:
-         * it goes to the end of its chapter, after a rule. */
+        /* A note taller than a whole page is no footnote: it goes to
+         * the end of its chapter, after a rule. Shorter ones that do not
+         * fit under their reference continue on the next page's foot. */
         pdf_chapter *chn = &e.chapters[c];
         bool ruled = false;
         for (size_t i = 0; i < chn->nnotes; i++) {
@@ -996,7 +1007,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
             double h = nb->t.nlines ? nb->t.lines[nb->t.nlines - 1].top +
                                           nb->t.lines[nb->t.nlines - 1].height
                                     : 0;
-            if (h <= e.text_height * 0.5)
+            if (h <= e.text_height)
                 continue;
             if (!ruled) {
                 pdf_style rs;

@@ -17,7 +17,12 @@ typedef struct pager {
     pdf_page *page;
     double y;             /* filled height on the page */
     double pending_space; /* space after the last block, not yet used */
+    pdf_notepiece carry;  /* the rest of a footnote, for the next page's foot */
+    bool carrying;
+    bool ending;          /* the chapter's text is all placed: notes may fill pages */
 } pager;
+
+static void place_carry(pager *p);
 
 static void new_page(pager *p, bool first)
 {
@@ -31,6 +36,8 @@ static void new_page(pager *p, bool first)
     p->page = pg;
     p->y = 0;
     p->pending_space = 0;
+    if (p->carrying)
+        place_carry(p);
 }
 
 static void place(pager *p, size_t block, size_t from, size_t to, double h)
@@ -104,7 +111,7 @@ static double first_need(const pdf_block *b)
 static bool page_has_note(const pdf_page *pg, size_t note)
 {
     for (size_t i = 0; i < pg->nnotes; i++)
-        if (pg->notes[i] == note)
+        if (pg->notes[i].note == note)
             return true;
     return false;
 }
@@ -118,44 +125,124 @@ static long ref_line(const pdf_text *t, const pdf_noteref *r)
     return line;
 }
 
+/* Is r the first reference to its note among lines [from, to)? */
+static bool first_ref_in(const pdf_text *t, size_t k, size_t from, size_t to)
+{
+    const pdf_noteref *r = &t->refs[k];
+    long line = ref_line(t, r);
+    if (r->note < 0 || line < (long)from || line >= (long)to)
+        return false;
+    for (size_t j = 0; j < k; j++) {
+        long lj = ref_line(t, &t->refs[j]);
+        if (t->refs[j].note == r->note && lj >= (long)from && lj < (long)to)
+            return false;
+    }
+    return true;
+}
+
 /* Height the notes cited in lines [from, to) of t add to the page (those
- * not there yet). */
-static double notes_need(const pager *p, const pdf_chapter *ch, const pdf_text *t, size_t from,
-                         size_t to)
+ * not there yet), all of each but the note `partial`, of which only
+ * `partial_lines` are counted. */
+static double notes_need_split(const pager *p, const pdf_chapter *ch, const pdf_text *t, size_t from,
+                               size_t to, long partial, size_t partial_lines)
 {
     double h = 0;
     bool first = p->page->nnotes == 0;
     for (size_t k = 0; k < t->nrefs; k++) {
         const pdf_noteref *r = &t->refs[k];
-        long line = ref_line(t, r);
-        if (r->note < 0 || line < (long)from || line >= (long)to || page_has_note(p->page, (size_t)r->note))
-            continue;
-        bool dup = false;
-        for (size_t j = 0; j < k; j++)
-            dup = dup || (t->refs[j].note == r->note && ref_line(t, &t->refs[j]) >= (long)from &&
-                          ref_line(t, &t->refs[j]) < (long)to);
-        if (dup)
+        if (!first_ref_in(t, k, from, to) || page_has_note(p->page, (size_t)r->note))
             continue;
         const pdf_text *nt = &ch->notes[r->note].t;
-        h += lines_height(nt, 0, nt->nlines) + NOTE_GAP + (first ? NOTE_SEP : 0);
+        size_t n = r->note == partial ? partial_lines : nt->nlines;
+        h += lines_height(nt, 0, n) + NOTE_GAP + (first ? NOTE_SEP : 0);
         first = false;
     }
     return h;
 }
 
-static void add_notes(pager *p, const pdf_chapter *ch, const pdf_text *t, size_t from, size_t to)
+static double notes_need(const pager *p, const pdf_chapter *ch, const pdf_text *t, size_t from,
+                         size_t to)
+{
+    return notes_need_split(p, ch, t, from, to, -1, 0);
+}
+
+static void add_note_piece(pdf_page *pg, const pdf_chapter *ch, size_t note, size_t from, size_t to)
+{
+    const pdf_text *nt = &ch->notes[note].t;
+    pg->notes_height += lines_height(nt, from, to) + NOTE_GAP + (pg->nnotes ? 0 : NOTE_SEP);
+    BK_GROW(pg->notes, pg->capnotes, pg->nnotes + 1);
+    pg->notes[pg->nnotes++] = (pdf_notepiece){ note, from, to };
+}
+
+/* The notes cited in lines [from, to) go to this page's foot; of the note
+ * `partial` only its first `partial_lines`, the rest carried over. */
+static void add_notes_split(pager *p, const pdf_chapter *ch, const pdf_text *t, size_t from, size_t to,
+                            long partial, size_t partial_lines)
 {
     for (size_t k = 0; k < t->nrefs; k++) {
         const pdf_noteref *r = &t->refs[k];
-        long line = ref_line(t, r);
-        if (r->note < 0 || line < (long)from || line >= (long)to || page_has_note(p->page, (size_t)r->note))
+        if (!first_ref_in(t, k, from, to) || page_has_note(p->page, (size_t)r->note))
             continue;
-        pdf_page *pg = p->page;
-        const pdf_text *nt = &ch->notes[r->note].t;
-        pg->notes_height += lines_height(nt, 0, nt->nlines) + NOTE_GAP + (pg->nnotes ? 0 : NOTE_SEP);
-        BK_GROW(pg->notes, pg->capnotes, pg->nnotes + 1);
-        pg->notes[pg->nnotes++] = (size_t)r->note;
+        size_t n = ch->notes[r->note].t.nlines;
+        if (r->note == partial && partial_lines < n) {
+            add_note_piece(p->page, ch, (size_t)r->note, 0, partial_lines);
+            p->carry = (pdf_notepiece){ (size_t)r->note, partial_lines, n };
+            p->carrying = true;
+        } else {
+            add_note_piece(p->page, ch, (size_t)r->note, 0, n);
+        }
     }
+}
+
+static void add_notes(pager *p, const pdf_chapter *ch, const pdf_text *t, size_t from, size_t to)
+{
+    add_notes_split(p, ch, t, from, to, -1, 0);
+}
+
+/* The rest of a note continued from the page before opens this page's
+ * foot, up to half the page; what does not fit goes on again. */
+static void place_carry(pager *p)
+{
+    const pdf_chapter *ch = &p->e->chapters[p->chapter];
+    pdf_notepiece c = p->carry;
+    const pdf_text *nt = &ch->notes[c.note].t;
+    double room = p->e->text_height * (p->ending ? 1.0 : 0.5) - NOTE_SEP - NOTE_GAP;
+    size_t k = c.from + 1; /* one line at least */
+    while (k < c.to && lines_height(nt, c.from, k + 1) <= room)
+        k++;
+    if (c.to - k == 1 && k - c.from > 2) /* no lone last line */
+        k--;
+    add_note_piece(p->page, ch, c.note, c.from, k);
+    p->page->notes_continued = true;
+    p->carrying = k < c.to;
+    p->carry.from = k;
+}
+
+/* Lines [from, k] do not fit with all their notes: do lines [from, last]
+ * (last >= k) fit when the last new note cited on lines k..last is cut
+ * after two lines or more? Returns the number of that note's lines that
+ * fit here, 0 when cutting does not help. */
+static size_t split_note_fit(const pager *p, const pdf_chapter *ch, const pdf_text *t, size_t from,
+                             size_t k, size_t last, long *which)
+{
+    long cut = -1;
+    for (size_t r = 0; r < t->nrefs; r++) {
+        long line = ref_line(t, &t->refs[r]);
+        if (line >= (long)k && line <= (long)last && first_ref_in(t, r, from, last + 1) &&
+            !page_has_note(p->page, (size_t)t->refs[r].note))
+            cut = t->refs[r].note;
+    }
+    if (cut < 0)
+        return 0;
+    const pdf_text *nt = &ch->notes[cut].t;
+    double avail = p->e->text_height - p->page->notes_height - p->y - lines_height(t, from, last + 1);
+    size_t m = 0;
+    while (m < nt->nlines && notes_need_split(p, ch, t, from, last + 1, cut, m + 1) <= avail + 0.01)
+        m++;
+    if (m < 2 || m >= nt->nlines)
+        return 0;
+    *which = cut;
+    return m;
 }
 
 static double block_height(const pdf_block *b)
@@ -177,7 +264,7 @@ static double block_height(const pdf_block *b)
 void pdf_pages_chapter(pdf_engine *e, size_t chapter)
 {
     pdf_chapter *ch = &e->chapters[chapter];
-    pager p = { e, chapter, NULL, 0, 0 };
+    pager p = { .e = e, .chapter = chapter };
     double H = e->text_height;
     new_page(&p, true);
     for (size_t i = 0; i < ch->nblocks; i++) {
@@ -222,6 +309,31 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
                     add_notes(&p, ch, &b->t, from, n);
                     place(&p, i, from, n, lines_height(&b->t, from, n));
                     break;
+                }
+                /* A line whose note is too long for the rest of the page
+                 * stays, with the note's start; the note goes on at the
+                 * foot of the next page. */
+                long note = -1;
+                size_t m = 0, upto = 0;
+                for (size_t last = k; last < n; last++) {
+                    long w = -1;
+                    size_t fit = split_note_fit(&p, ch, &b->t, from, k, last, &w);
+                    if (!fit)
+                        break;
+                    /* no orphan, no widow */
+                    if ((last + 1 - from >= 2 || last + 1 == n) && n - (last + 1) != 1) {
+                        note = w;
+                        m = fit;
+                        upto = last + 1;
+                    }
+                }
+                if (m) {
+                    k = upto;
+                    add_notes_split(&p, ch, &b->t, from, k, note, m);
+                    place(&p, i, from, k, lines_height(&b->t, from, k));
+                    from = k;
+                    new_page(&p, false);
+                    continue;
                 }
                 /* Widows: leave at least two lines for the next page. */
                 if (n - k < 2)
@@ -290,4 +402,7 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
         }
         p.pending_space = b->style.space_after;
     }
+    p.ending = true;
+    while (p.carrying) /* a note still going on: pages of notes alone */
+        new_page(&p, false);
 }

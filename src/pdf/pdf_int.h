@@ -137,13 +137,21 @@ typedef struct pdf_piece {
     double height;
 } pdf_piece;
 
+/* Lines [from, to) of a chapter's footnote at a page's foot: a note too
+ * long for the page that cites it continues at the foot of the next. */
+typedef struct pdf_notepiece {
+    size_t note;            /* index into the chapter's notes */
+    size_t from, to;
+} pdf_notepiece;
+
 typedef struct pdf_page {
     size_t chapter;         /* index into the engine's chapters */
     pdf_piece *pieces;
     size_t npieces, cap;
-    size_t *notes;          /* footnotes at the foot, indexes into the chapter's notes */
+    pdf_notepiece *notes;   /* footnotes (or their parts) at the foot, in order */
     size_t nnotes, capnotes;
     double notes_height;    /* their height with the separator */
+    bool notes_continued;   /* the first note piece continues one from the page before */
     bool first_of_chapter;
     bool blank;             /* left empty so the next starts on a right-hand page */
     bool front;             /* front matter: roman numbers, no running heads */
