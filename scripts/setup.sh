@@ -13,14 +13,14 @@ packages=(
     # build
     build-essential cmake pkg-config
     # the libraries of the design (DESIGN.md section 3)
-    libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev libyaml-dev libzip-dev
+    libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev libyaml-dev libzip-dev zlib1g-dev
     libcairo2-dev libpango1.0-dev libfontconfig-dev libfreetype-dev libharfbuzz-dev
     libhyphen-dev
     # hyphenation patterns for the book's language (others are not hyphenated)
     hyphen-en-us hyphen-en-gb hyphen-fr hyphen-de hyphen-es hyphen-it hyphen-pt-br hyphen-pt-pt
     hyphen-nl hyphen-ru hyphen-pl
     # the PDF's fonts (fonts/README.md) and fontconfig's system configuration
-    fontconfig fonts-sil-gentiumplus fonts-noto-core fonts-noto-cjk
+    fontconfig fonts-sil-gentiumplus fonts-noto-core fonts-noto-cjk fonts-symbola
     fonts-dejavu-core fonts-dejavu-extra
     # images in the PDF: GIF/WebP/CMYK-JPEG decoding and SVG (src/pdf/image.c)
     librsvg2-dev libgdk-pixbuf-2.0-dev webp-pixbuf-loader

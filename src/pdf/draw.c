@@ -73,12 +73,14 @@ static bool dest_exists(const pdf_engine *e, const char *name)
     return bk_strmap_lookup((bk_strmap *)&e->dest_page, name) != NULL;
 }
 
-static void link_rect(pdf_engine *e, cairo_t *cr, double x, double y, double w, double h,
-                      const char *href)
+/* Open a Link structure element with its annotation over the rectangle;
+ * false (nothing opened) for a link to nowhere, which is no link. */
+static bool link_begin(pdf_engine *e, cairo_t *cr, double x, double y, double w, double h,
+                       const char *href)
 {
     const char *dest = dest_of(href);
     if (dest && !dest_exists(e, dest))
-        return; /* a link to nowhere is no link */
+        return false;
     bk_buf a = BK_BUF_INIT;
     bk_buf_addf(&a, "rect=[%.2f %.2f %.2f %.2f] ", x, y, w, h);
     bk_buf_adds(&a, dest ? "dest=" : "uri=");
@@ -87,8 +89,15 @@ static void link_rect(pdf_engine *e, cairo_t *cr, double x, double y, double w, 
     else
         quote_attr(&a, href);
     cairo_tag_begin(cr, CAIRO_TAG_LINK, a.ptr);
-    cairo_tag_end(cr, CAIRO_TAG_LINK);
     bk_buf_release(&a);
+    return true;
+}
+
+static void link_rect(pdf_engine *e, cairo_t *cr, double x, double y, double w, double h,
+                      const char *href)
+{
+    if (link_begin(e, cr, x, y, w, h, href))
+        cairo_tag_end(cr, CAIRO_TAG_LINK);
 }
 
 static void dest_at(cairo_t *cr, const char *name, double x, double y)
@@ -138,7 +147,13 @@ static void draw_text_lines(pdf_engine *e, cairo_t *cr, pdf_block *b, pdf_text *
         double top = y + t->lines[i].top - y0;
         double base = top + t->lines[i].baseline - t->lines[i].top;
         cairo_move_to(cr, x + t->lines[i].x, base);
+        /* cairo 1.16 marks the content of leaf structure elements only:
+         * a block with links (children) has its lines in Spans. */
+        if (t->nlinks)
+            cairo_tag_begin(cr, "Span", NULL);
         pango_cairo_show_layout_line(cr, line);
+        if (t->nlinks)
+            cairo_tag_end(cr, "Span");
         if (code && i > 0 && line->start_index > 0 && t->text[line->start_index - 1] != '\n') {
             /* A wrapped line of code says so. */
             PangoLayout *m = small_layout(e, "\xE2\x86\xAA", PF_MONO, b->style.size * 0.8, false);
@@ -205,7 +220,17 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
             tx = x + 6 + b->style.size;
         }
         cairo_tag_begin(cr, b->tag, NULL);
+        /* A contents entry: its text, leaders and number are the link
+         * (TOCI > Link), the annotation over the whole entry. */
+        bool toc_link = false;
+        if (b->toc_target && bk_strmap_lookup(&e->dest_page, b->toc_target)) {
+            char *href = g_strconcat("#", b->toc_target, NULL);
+            toc_link = link_begin(e, cr, ox, y, e->text_width, pc->height, href);
+            g_free(href);
+        }
         if (b->marker && pc->from == 0 && b->t.nlines && *b->marker) {
+            if (b->t.nlinks) /* the item has children: its marker is one (Lbl) */
+                cairo_tag_begin(cr, "Lbl", NULL);
             PangoLayout *m = small_layout(e, b->marker, b->style.font, b->style.size, false);
             int mw, mh;
             pango_layout_get_size(m, &mw, &mh);
@@ -216,6 +241,8 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
             cairo_move_to(cr, mx, base - (double)pango_layout_get_baseline(m) / PANGO_SCALE);
             pango_cairo_show_layout(cr, m);
             g_object_unref(m);
+            if (b->t.nlinks)
+                cairo_tag_end(cr, "Lbl");
         }
         draw_text_lines(e, cr, b, &b->t, pc->from, pc->to, tx, y, code);
         if (b->toc_target && pc->to == b->t.nlines) {
@@ -243,17 +270,18 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
                     cairo_arc(cr, dx, base - 0.6, 0.45, 0, 2 * G_PI);
                     cairo_fill(cr);
                 }
-                char *href = g_strconcat("#", b->toc_target, NULL);
-                link_rect(e, cr, ox, y, e->text_width, pc->height, href);
-                g_free(href);
             }
         }
+        if (toc_link)
+            cairo_tag_end(cr, CAIRO_TAG_LINK);
         cairo_tag_end(cr, b->tag);
         break;
     }
     case PK_IMAGE: {
         double ix = x + (w - b->img_w) / 2;
         cairo_tag_begin(cr, "Figure", NULL);
+        BK_GROW(e->alts, e->capalts, e->nalts + 1);
+        e->alts[e->nalts++] = b->alt ? b->alt : "";
         bk_pdf_image_draw(b->image, cr, ix, y, b->img_w, b->img_h);
         cairo_tag_end(cr, "Figure");
         break;
@@ -534,6 +562,22 @@ static int draw_document(pdf_engine *e, bk_buf *out, int64_t epoch)
     if (st != CAIRO_STATUS_SUCCESS)
         return bk_error(e->diags, (bk_loc){ NULL, 0, 0 }, "cannot draw the PDF: %s",
                         cairo_status_to_string(st));
+    /* What cairo cannot say: artifacts, figures' alternative text, the
+     * document's language. */
+    bk_buf fin = BK_BUF_INIT;
+    pdf_finish_info info = { m->lang, e->alts, e->nalts };
+    if (pdf_finish(out, &info, &fin) == 0) {
+        bk_buf tmp = *out;
+        *out = fin;
+        fin = tmp;
+    } else {
+        bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
+                "the PDF is not fully tagged: cairo wrote it in a form bookify cannot finish");
+    }
+    bk_buf_release(&fin);
+    free(e->alts);
+    e->alts = NULL;
+    e->nalts = e->capalts = 0;
     return 0;
 }
 

@@ -175,6 +175,8 @@ typedef struct pdf_engine {
     bk_arena arena;
     bk_pdf_image **images;  /* one per book asset, loaded on first use */
     bk_strmap dest_page;    /* destination name -> page index (after pagination) */
+    const char **alts;      /* alternative text of each figure, in drawing order */
+    size_t nalts, capalts;
 } pdf_engine;
 
 /* style.c */
@@ -202,6 +204,18 @@ void pdf_table_columns(pdf_engine *e, pdf_block *rows, size_t nrows);
 /* libhyphen patterns for a language tag ("en", "fr-CA", "pt-BR"), from
  * /usr/share/hyphen; NULL when none is installed. Free with hnj_hyphen_free. */
 void *pdf_hyphen_load(const char *lang);
+
+/* finish.c */
+typedef struct pdf_finish_info {
+    const char *lang;       /* the book's language, for the catalog's /Lang */
+    const char *const *alts; /* /Alt of each Figure structure element, in order */
+    size_t nalts;
+} pdf_finish_info;
+/* Copy cairo's PDF `in` to `out` with what cairo 1.16 cannot write: the
+ * content outside structure elements marked as artifacts, figures' /Alt,
+ * the catalog's /Lang, /MarkInfo and /ViewerPreferences. -1 (and `out`
+ * to be discarded) when `in` is not laid out as cairo 1.16 writes. */
+int pdf_finish(const bk_buf *in, const pdf_finish_info *info, bk_buf *out);
 
 /* pages.c */
 void pdf_pages_chapter(pdf_engine *e, size_t chapter);

@@ -4,7 +4,8 @@
 #   (Korean keeps its spaces);
 # - justified paragraphs without spaces still reach the right margin on
 #   every line but the last (the layout dump's "ragged" count is 0);
-# - all the text comes back from the PDF.
+# - all the text comes back from the PDF, emoji too (set in outline, not
+#   as images).
 # usage: cjk.sh BOOKIFY
 set -u
 bookify=$1
@@ -24,6 +25,8 @@ open(d + "/2024-01-01-zh.md", "w").write(
     "---\ntitle: 中文排版\nlang: zh\n---\n\n" + wrap(zh * 7, 23) + "\n\n" + zh * 3 + "\n")
 open(d + "/2024-01-02-ja.md", "w").write(
     "---\ntitle: 日本語の組版\nlang: ja\n---\n\n" + wrap(ja * 6, 19) + "\n\n*強調*\nの後も空白なし。\n")
+open(d + "/2024-01-04-emoji.md", "w").write(
+    "---\ntitle: Emoji\n---\n\nParty 🎉 time 😀 and a heart ❤ in outline.\n")
 open(d + "/2024-01-03-ko.md", "w").write(
     "---\ntitle: 한국어\nlang: ko\n---\n\n한국어는 단어\n사이에 띄어쓰기를 합니다.\n")
 PY
@@ -67,7 +70,7 @@ for l in multi:
     elif m.group(1) != "0":
         fail("a CJK line stops short of the margin: " + l.strip())
 text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", open(tmp + "/o.txt").read()))
-for s in ("中文排版的基本要求是每一行的两端都要对齐", "全角字符之间不需要空格", "行を折り返す位置は文字と文字の間で決まります", "強調の後も空白なし"):
+for s in ("Party🎉time😀andaheart❤", "中文排版的基本要求是每一行的两端都要对齐", "全角字符之间不需要空格", "行を折り返す位置は文字と文字の間で決まります", "強調の後も空白なし"):
     if unicodedata.normalize("NFKC", s) not in text:
         fail("pdftotext lacks " + s)
 print("ok: CJK joined, justified and extracted" if not bad else f"{bad} failures")

@@ -7,9 +7,15 @@ usage: check_pdf.py PDF DUMP_DIR EPOCH
   when the chapters have any; in-book links exist;
 - the outline lists every chapter's title;
 - pages before the first post are labelled i, ii, iii...; the body 1, 2...;
-- the document has a structure tree, and its dates are EPOCH's.
+- the document has a structure tree, and its dates are EPOCH's;
+- the catalog says the book's language and that the PDF is tagged; every
+  Figure has alternative text, each image's alt of the chapters among them;
+- all content is tagged or an artifact: no text or drawing outside marked
+  content, and at most two artifact text objects a page (running head and
+  page number).
 Exit 0 when all is well, 1 with a report otherwise.
 """
+import base64
 import datetime
 import json
 import os
@@ -24,7 +30,8 @@ XHTML = "{http://www.w3.org/1999/xhtml}"
 def main():
     pdf, dump, epoch = sys.argv[1], sys.argv[2], int(sys.argv[3])
     data = json.loads(subprocess.run(["qpdf", "--json=2", "--json-key=qpdf", "--json-key=outlines",
-                                      "--json-key=pagelabels", pdf],
+                                      "--json-key=pagelabels", "--json-key=pages",
+                                      "--decode-level=generalized", "--json-stream-data=inline", pdf],
                                      capture_output=True, text=True, check=True).stdout)
     objs = data["qpdf"][1]
     val = lambda ref: objs.get("obj:" + ref, {}).get("value") if isinstance(ref, str) else ref
@@ -92,6 +99,7 @@ def main():
         problems.append("no decimal page labels for the body")
     if "/StructTreeRoot" not in catalog:
         problems.append("no structure tree")
+    problems += check_tagging(objs, val, catalog, data.get("pages", []), dump)
     info = subprocess.run(["pdfinfo", "-isodates", pdf], capture_output=True, text=True).stdout
     when = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     if when not in info:
@@ -101,6 +109,95 @@ def main():
     print(f"structure: {internal} internal and {external} web links, {len(names)} destinations, "
           f"{len(seen)} outline entries")
     return 1 if problems else 0
+
+
+TOKEN = re.compile(rb"""
+    \s+ | %[^\r\n]* |
+    (?P<str>\() | (?P<hex><[0-9A-Fa-f\s]*>) | (?P<dict><<|>>) | (?P<arr>[\[\]]) |
+    (?P<name>/[^\s/<>\[\]()%{}]*) | (?P<num>[-+]?[\d.]+) |
+    (?P<op>[^\s/<>\[\]()%{}]+)""", re.X)
+
+
+def operators(data):
+    """(operator, operands) of a content stream."""
+    i, args = 0, []
+    while i < len(data):
+        m = TOKEN.match(data, i)
+        if not m:
+            raise ValueError(f"cannot read the content at {i}: {data[i:i+20]!r}")
+        if m.group("str"):
+            depth, j = 0, i
+            while j < len(data):
+                c = data[j:j + 1]
+                if c == b"\\":
+                    j += 2
+                    continue
+                depth += c == b"("
+                depth -= c == b")"
+                j += 1
+                if depth == 0:
+                    break
+            args.append(data[i:j])
+            i = j
+            continue
+        i = m.end()
+        if m.group("op"):
+            yield m.group("op").decode("latin1"), args
+            args = []
+        elif m.group(0).strip():
+            args.append(m.group(0))
+
+
+def text_string(v):
+    if isinstance(v, str) and v.startswith("u:"):
+        return v[2:]
+    return v
+
+
+def check_tagging(objs, val, catalog, pages, dump):
+    problems = []
+    langs = set()
+    alts = []
+    for f in sorted(os.listdir(dump)):
+        if f.endswith(".xhtml"):
+            root = ET.parse(os.path.join(dump, f)).getroot()
+            langs.add(root.get("{http://www.w3.org/XML/1998/namespace}lang") or root.get("lang"))
+            alts += [img.get("alt") for img in root.iter(XHTML + "img") if img.get("alt")]
+    lang = text_string(catalog.get("/Lang"))
+    if not lang or lang not in langs:
+        problems.append(f"catalog /Lang {lang!r} is not a chapter's language {sorted(l for l in langs if l)}")
+    if (val(catalog.get("/MarkInfo")) or {}).get("/Marked") is not True:
+        problems.append("catalog lacks /MarkInfo << /Marked true >>")
+    figures = [v["value"] for v in objs.values() if isinstance(v, dict) and isinstance(v.get("value"), dict)
+               and v["value"].get("/S") == "/Figure"]
+    have = [text_string(f.get("/Alt")) for f in figures]
+    if any(a is None for a in have):
+        problems.append(f"{sum(a is None for a in have)} of {len(figures)} figures have no /Alt")
+    for a in alts:
+        if figures and a not in have:
+            problems.append(f"no figure has the alternative text {a!r}")
+    paint = {"Tj", "TJ", "'", '"', "Do", "sh", "S", "s", "f", "F", "f*", "B", "B*", "b", "b*"}
+    for n, page in enumerate(pages, 1):
+        data = b"".join(base64.b64decode(objs["obj:" + c]["stream"]["data"]) for c in page["contents"])
+        stack, artifact_text = [], 0
+        for op, args in operators(data):
+            if op in ("BDC", "BMC"):
+                stack.append(args[0] if args else b"?")
+            elif op == "EMC":
+                if not stack:
+                    problems.append(f"page {n}: EMC without BMC")
+                    break
+                stack.pop()
+            elif op in paint and not stack:
+                problems.append(f"page {n}: '{op}' outside marked content: neither tagged nor an artifact")
+                break
+            elif op == "BT" and stack and stack[-1] == b"/Artifact":
+                artifact_text += 1
+        if stack:
+            problems.append(f"page {n}: marked content left open")
+        if artifact_text > 2:
+            problems.append(f"page {n}: {artifact_text} text objects are artifacts (only the running head and number may be)")
+    return problems
 
 
 if __name__ == "__main__":

@@ -1,0 +1,480 @@
+/* finish.c -- what cairo 1.16 cannot say in a tagged PDF, added to its
+ * output (see pdf_int.h and docs/pdf.md, "Finishing").
+ *
+ * cairo writes a classic PDF: one cross-reference table, plain objects,
+ * one Flate stream per page. The file is copied object by object, with
+ * new offsets, and three kinds of object changed:
+ * - page content: whatever is drawn outside any structure element
+ *   (running heads, page numbers, rules, shading) is wrapped in
+ *   `/Artifact BMC ... EMC`, so that all content is either tagged or an
+ *   artifact (PDF/UA-1, 7.1);
+ * - Figure structure elements get their /Alt text;
+ * - the catalog gets /Lang, /MarkInfo and /ViewerPreferences.
+ * Anything unexpected leaves the file as cairo wrote it: the pass only
+ * ever adds, and a PDF it cannot read is still a good PDF. */
+#include <string.h>
+#include <zlib.h>
+
+#include "pdf_int.h"
+
+#include "bookify/banned.h"
+
+typedef struct pdf_src {
+    const char *d;
+    size_t len;
+    size_t *off;  /* offset of each object, 0 when free */
+    size_t nobj;
+} pdf_src;
+
+static const char *find_in(const char *h, size_t hlen, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n > hlen)
+        return NULL;
+    for (const char *p = h; p + n <= h + hlen; p++) {
+        p = memchr(p, needle[0], (size_t)(h + hlen - p));
+        if (!p || p + n > h + hlen)
+            return NULL;
+        if (memcmp(p, needle, n) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* Read the cross-reference table cairo writes: one section "0 N". */
+static bool read_xref(pdf_src *s)
+{
+    const char *sx = NULL;
+    for (size_t back = s->len < 64 ? s->len : 64; back >= 9 && !sx; back--)
+        if (memcmp(s->d + s->len - back, "startxref", 9) == 0)
+            sx = s->d + s->len - back;
+    if (!sx)
+        return false;
+    char *end;
+    unsigned long long xo = strtoull(sx + 9, &end, 10);
+    if (xo + 4 >= s->len || memcmp(s->d + xo, "xref", 4) != 0)
+        return false;
+    const char *p = s->d + xo + 4;
+    unsigned long first = strtoul(p, &end, 10);
+    unsigned long n = strtoul(end, &end, 10);
+    if (first != 0 || n == 0 || n > 10000000)
+        return false;
+    while (*end == ' ' || *end == '\r' || *end == '\n')
+        end++;
+    if ((size_t)(end - s->d) + n * 20 > s->len)
+        return false;
+    s->off = bk_xcalloc(n, sizeof(size_t));
+    s->nobj = n;
+    for (unsigned long i = 0; i < n; i++) {
+        const char *e = end + i * 20;
+        if (e[17] == 'n') {
+            s->off[i] = strtoull(e, NULL, 10);
+            if (s->off[i] >= xo)
+                return false;
+        }
+    }
+    return true;
+}
+
+/* The object's bytes from "N 0 obj" to just after "endobj\n". Streams are
+ * skipped by their length so that their data is never searched. */
+static bool object_span(const pdf_src *s, size_t n, size_t *a, size_t *b)
+{
+    if (n >= s->nobj || !s->off[n])
+        return false;
+    size_t o = s->off[n];
+    char head[32];
+    int hl = snprintf(head, sizeof head, "%zu 0 obj", n);
+    if (o + (size_t)hl > s->len || memcmp(s->d + o, head, (size_t)hl) != 0)
+        return false;
+    const char *p = s->d + o, *limit = s->d + s->len;
+    const char *st = find_in(p, (size_t)(limit - p), "stream\n");
+    const char *eo = find_in(p, (size_t)(limit - p), "endobj");
+    if (st && eo && st < eo) {
+        /* /Length N, direct or "N 0 R" */
+        const char *l = find_in(p, (size_t)(st - p), "/Length ");
+        if (!l)
+            return false;
+        char *e;
+        unsigned long long v = strtoull(l + 8, &e, 10);
+        if (strncmp(e, " 0 R", 4) == 0) {
+            size_t la, lb;
+            if (!object_span(s, (size_t)v, &la, &lb))
+                return false;
+            const char *q = s->d + la;
+            q = memchr(q, '\n', lb - la);
+            if (!q)
+                return false;
+            v = strtoull(q + 1, NULL, 10);
+        }
+        const char *data = st + 7;
+        if ((size_t)(limit - data) < v)
+            return false;
+        eo = find_in(data + v, (size_t)(limit - data - v), "endobj");
+        if (!eo)
+            return false;
+    }
+    if (!eo)
+        return false;
+    *a = o;
+    *b = (size_t)(eo - s->d) + 6;
+    if (*b < s->len && s->d[*b] == '\n')
+        (*b)++;
+    return true;
+}
+
+/* ==================== content streams ==================== */
+
+static bool inflate_all(const unsigned char *in, size_t len, bk_buf *out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit(&z) != Z_OK)
+        return false;
+    z.next_in = (unsigned char *)(uintptr_t)in;
+    z.avail_in = (uInt)len;
+    unsigned char chunk[65536];
+    int rc;
+    do {
+        z.next_out = chunk;
+        z.avail_out = sizeof chunk;
+        rc = inflate(&z, Z_NO_FLUSH);
+        if (rc != Z_OK && rc != Z_STREAM_END) {
+            inflateEnd(&z);
+            return false;
+        }
+        bk_buf_add(out, chunk, sizeof chunk - z.avail_out);
+    } while (rc != Z_STREAM_END);
+    inflateEnd(&z);
+    return true;
+}
+
+static bool deflate_all(const char *in, size_t len, bk_buf *out)
+{
+    uLongf n = compressBound((uLong)len);
+    unsigned char *tmp = bk_xmalloc(n);
+    bool ok = compress2(tmp, &n, (const unsigned char *)in, (uLong)len, 6) == Z_OK;
+    if (ok)
+        bk_buf_add(out, tmp, n);
+    free(tmp);
+    return ok;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\0';
+}
+
+static bool is_delim(char c)
+{
+    return strchr("()<>[]{}/%", c) != NULL;
+}
+
+/* The next token of a content stream from *p: its start and end; false at
+ * the end. Operands and operators alike; `op` says which it is. */
+static bool next_token(const char *d, size_t len, size_t *p, size_t *a, size_t *b, bool *op)
+{
+    size_t i = *p;
+    for (;;) {
+        while (i < len && is_space(d[i]))
+            i++;
+        if (i < len && d[i] == '%') {
+            while (i < len && d[i] != '\n' && d[i] != '\r')
+                i++;
+            continue;
+        }
+        break;
+    }
+    if (i >= len)
+        return false;
+    *a = i;
+    *op = false;
+    char c = d[i];
+    if (c == '(') {
+        int depth = 0;
+        for (; i < len; i++) {
+            if (d[i] == '\\') {
+                i++;
+                continue;
+            }
+            if (d[i] == '(')
+                depth++;
+            else if (d[i] == ')' && --depth == 0) {
+                i++;
+                break;
+            }
+        }
+    } else if (c == '<' && i + 1 < len && d[i + 1] == '<') {
+        i += 2;
+    } else if (c == '>' && i + 1 < len && d[i + 1] == '>') {
+        i += 2;
+    } else if (c == '<') {
+        while (i < len && d[i] != '>')
+            i++;
+        i++;
+    } else if (c == '[' || c == ']' || c == '{' || c == '}') {
+        i++;
+    } else if (c == '/') {
+        i++;
+        while (i < len && !is_space(d[i]) && !is_delim(d[i]))
+            i++;
+    } else {
+        while (i < len && !is_space(d[i]) && !is_delim(d[i]))
+            i++;
+        *op = !(c == '+' || c == '-' || c == '.' || (c >= '0' && c <= '9')) &&
+              !(i - *a == 4 && memcmp(d + *a, "true", 4) == 0) &&
+              !(i - *a == 5 && memcmp(d + *a, "false", 5) == 0) &&
+              !(i - *a == 4 && memcmp(d + *a, "null", 4) == 0);
+        if (i == *a) /* a stray delimiter */
+            i++;
+    }
+    if (i > len)
+        i = len;
+    *b = i;
+    *p = i;
+    return true;
+}
+
+static bool op_is(const char *d, size_t a, size_t b, const char *name)
+{
+    size_t n = strlen(name);
+    return b - a == n && memcmp(d + a, name, n) == 0;
+}
+
+static bool op_in(const char *d, size_t a, size_t b, const char *const *names)
+{
+    for (; *names; names++)
+        if (op_is(d, a, b, *names))
+            return true;
+    return false;
+}
+
+/* Wrap what is drawn outside marked content in /Artifact BMC ... EMC.
+ * An artifact opens at the start of a text object, a path or an XObject
+ * at the top level and closes before the next marked content or q/Q. */
+static bool mark_artifacts(const char *d, size_t len, bk_buf *out)
+{
+    static const char *const path_ops[] = { "m", "l", "c", "v", "y", "h", "re", NULL };
+    static const char *const paint_ops[] = { "S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "n", NULL };
+    size_t p = 0, a, b, group = 0, copied = 0;
+    bool op, in_text = false, in_path = false, open = false, started = false;
+    int depth = 0;
+    while (next_token(d, len, &p, &a, &b, &op)) {
+        if (!started) {
+            group = a;
+            started = true;
+        }
+        if (!op)
+            continue;
+        /* [group, b) is one operation: operands and operator */
+        if (op_is(d, a, b, "BDC") || op_is(d, a, b, "BMC") || op_is(d, a, b, "EMC") ||
+            op_is(d, a, b, "q") || op_is(d, a, b, "Q")) {
+            if (open) {
+                if (in_text || in_path || op_is(d, a, b, "EMC"))
+                    return false;
+                bk_buf_add(out, d + copied, group - copied);
+                bk_buf_adds(out, "EMC\n");
+                copied = group;
+                open = false;
+            }
+            if (op_is(d, a, b, "EMC") && --depth < 0)
+                return false;
+            if (!op_is(d, a, b, "EMC") && (op_is(d, a, b, "BDC") || op_is(d, a, b, "BMC")))
+                depth++;
+        } else if (op_is(d, a, b, "BI") || op_is(d, a, b, "ID")) {
+            return false; /* inline images: never written by cairo 1.16 */
+        } else {
+            bool starts = false;
+            if (op_is(d, a, b, "BT")) {
+                starts = !in_text && !in_path;
+                in_text = true;
+            } else if (op_is(d, a, b, "ET")) {
+                in_text = false;
+            } else if (op_in(d, a, b, path_ops)) {
+                starts = !in_path && !in_text;
+                in_path = true;
+            } else if (op_in(d, a, b, paint_ops)) {
+                in_path = false;
+            } else if (op_is(d, a, b, "Do") || op_is(d, a, b, "sh")) {
+                starts = !in_path && !in_text;
+            }
+            if (starts && depth == 0 && !open) {
+                bk_buf_add(out, d + copied, group - copied);
+                bk_buf_adds(out, "/Artifact BMC\n");
+                copied = group;
+                open = true;
+            }
+        }
+        started = false;
+    }
+    if (in_text || in_path || depth != 0)
+        return false;
+    bk_buf_add(out, d + copied, len - copied);
+    if (open)
+        bk_buf_adds(out, "\nEMC\n");
+    return true;
+}
+
+/* ==================== the pass ==================== */
+
+static void pdf_utf16_string(bk_buf *b, const char *s)
+{
+    bk_buf_adds(b, "<FEFF");
+    glong n = 0;
+    gunichar2 *u = g_utf8_to_utf16(s, -1, NULL, &n, NULL);
+    for (glong i = 0; u && i < n; i++)
+        bk_buf_addf(b, "%04X", (unsigned)u[i]);
+    g_free(u);
+    bk_buf_addc(b, '>');
+}
+
+static bool page_contents(const pdf_src *s, size_t a, size_t b, size_t *contents)
+{
+    const char *p = s->d + a;
+    const char *t = find_in(p, b - a, "/Type /Page ");
+    if (!t)
+        t = find_in(p, b - a, "/Type /Page\n");
+    if (!t)
+        return false;
+    const char *c = find_in(p, b - a, "/Contents ");
+    if (!c)
+        return false;
+    char *e;
+    unsigned long long v = strtoull(c + 10, &e, 10);
+    if (strncmp(e, " 0 R", 4) != 0)
+        return false;
+    *contents = (size_t)v;
+    return true;
+}
+
+static bool rewrite_content(const pdf_src *s, size_t a, size_t b, size_t n, bk_buf *out)
+{
+    const char *p = s->d + a;
+    const char *st = find_in(p, b - a, "stream\n");
+    const char *flt = st ? find_in(p, (size_t)(st - p), "/Filter /FlateDecode") : NULL;
+    const char *es = find_in(p, b - a, "endstream");
+    if (!st || !flt || !es)
+        return false;
+    /* zlib stops at the end of its stream: the end of line cairo puts
+     * before "endstream" is never read */
+    const char *data = st + 7;
+    bk_buf plain = BK_BUF_INIT, marked = BK_BUF_INIT, z = BK_BUF_INIT;
+    bool ok = inflate_all((const unsigned char *)data, (size_t)(es - data), &plain) &&
+              mark_artifacts(plain.ptr ? plain.ptr : "", plain.len, &marked) &&
+              deflate_all(marked.ptr ? marked.ptr : "", marked.len, &z);
+    if (ok) {
+        bk_buf_addf(out, "%zu 0 obj\n<< /Length %zu\n   /Filter /FlateDecode\n>>\nstream\n", n, z.len);
+        bk_buf_add(out, z.ptr, z.len);
+        bk_buf_adds(out, "\nendstream\nendobj\n");
+    }
+    bk_buf_release(&plain);
+    bk_buf_release(&marked);
+    bk_buf_release(&z);
+    return ok;
+}
+
+int pdf_finish(const bk_buf *in, const pdf_finish_info *info, bk_buf *out)
+{
+    pdf_src s = { in->ptr, in->len, NULL, 0 };
+    if (!s.d || !read_xref(&s)) {
+        free(s.off);
+        return -1;
+    }
+    /* which objects are page contents, in which order objects come */
+    bool *is_content = bk_xcalloc(s.nobj, sizeof(bool));
+    size_t *order = bk_xcalloc(s.nobj, sizeof(size_t));
+    size_t norder = 0, nfig = 0, root = 0;
+    for (size_t i = 1; i < s.nobj; i++) {
+        size_t a, b, c;
+        if (!s.off[i])
+            continue;
+        if (!object_span(&s, i, &a, &b))
+            goto fail;
+        order[norder++] = i;
+        if (page_contents(&s, a, b, &c) && c < s.nobj)
+            is_content[c] = true;
+        if (find_in(s.d + a, b - a, "/S /Figure\n"))
+            nfig++;
+    }
+    {
+        const char *tr = find_in(s.d, s.len, "\ntrailer\n");
+        const char *r = tr ? find_in(tr, s.len - (size_t)(tr - s.d), "/Root ") : NULL;
+        if (!r)
+            goto fail;
+        root = strtoul(r + 6, NULL, 10);
+        if (!root || root >= s.nobj || !s.off[root])
+            goto fail;
+    }
+    /* objects in file order (cairo's order: by offset) */
+    for (size_t i = 1; i < norder; i++)
+        for (size_t k = i; k > 0 && s.off[order[k - 1]] > s.off[order[k]]; k--) {
+            size_t t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+    size_t *noff = bk_xcalloc(s.nobj, sizeof(size_t));
+    size_t head = s.off[order[0]];
+    bk_buf_add(out, s.d, head);
+    size_t fig = 0;
+    for (size_t k = 0; k < norder; k++) {
+        size_t i = order[k], a, b;
+        object_span(&s, i, &a, &b);
+        noff[i] = out->len;
+        const char *o = s.d + a;
+        const char *f = find_in(o, b - a, "/S /Figure\n");
+        if (is_content[i] && rewrite_content(&s, a, b, i, out)) {
+            continue;
+        } else if (f && nfig == info->nalts) {
+            /* cairo writes structure elements in the order they were
+             * opened, which is the order bookify drew its figures */
+            const char *alt = info->alts[fig++];
+            size_t cut = (size_t)(f - o) + 11;
+            bk_buf_add(out, o, cut);
+            bk_buf_adds(out, "   /Alt ");
+            pdf_utf16_string(out, alt ? alt : "");
+            bk_buf_addc(out, '\n');
+            bk_buf_add(out, o + cut, b - a - cut);
+        } else if (i == root) {
+            const char *cat = find_in(o, b - a, "/Type /Catalog\n");
+            if (!cat) {
+                bk_buf_add(out, o, b - a);
+                continue;
+            }
+            size_t cut = (size_t)(cat - o) + 15;
+            bk_buf_add(out, o, cut);
+            if (info->lang && *info->lang && strspn(info->lang, "abcdefghijklmnopqrstuvwxyz"
+                                                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") ==
+                                                        strlen(info->lang))
+                bk_buf_addf(out, "   /Lang (%s)\n", info->lang);
+            if (!find_in(o, b - a, "/MarkInfo"))
+                bk_buf_adds(out, "   /MarkInfo << /Marked true >>\n");
+            bk_buf_adds(out, "   /ViewerPreferences << /DisplayDocTitle true >>\n");
+            bk_buf_add(out, o + cut, b - a - cut);
+        } else {
+            bk_buf_add(out, o, b - a);
+        }
+    }
+    /* the new cross-reference table and the trailer as cairo wrote it */
+    size_t xref = out->len;
+    bk_buf_addf(out, "xref\n0 %zu\n0000000000 65535 f \n", s.nobj);
+    for (size_t i = 1; i < s.nobj; i++) {
+        if (noff[i])
+            bk_buf_addf(out, "%010zu 00000 n \n", noff[i]);
+        else
+            bk_buf_adds(out, "0000000000 65535 f \n");
+    }
+    const char *tr = find_in(s.d, s.len, "\ntrailer\n");
+    const char *sx = find_in(tr, s.len - (size_t)(tr - s.d), "startxref");
+    bk_buf_add(out, tr + 1, (size_t)(sx - tr - 1));
+    bk_buf_addf(out, "startxref\n%zu\n%%%%EOF\n", xref);
+    free(noff);
+    free(is_content);
+    free(order);
+    free(s.off);
+    return 0;
+fail:
+    free(is_content);
+    free(order);
+    free(s.off);
+    return -1;
+}
