@@ -8,12 +8,30 @@
 #include <pango/pangofc-fontmap.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bookify/outfile.h"
 #include "bookify/pdf.h"
 #include "pdf_int.h"
 
 #include "bookify/banned.h"
+
+/* BOOKIFY_TIMES=1 prints the time each stage took (bench/, performance). */
+static void pdf_time(const char *stage)
+{
+    static int on = -1;
+    static double last;
+    if (on < 0)
+        on = getenv("BOOKIFY_TIMES") != NULL;
+    if (!on)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (last > 0 && stage)
+        fprintf(stderr, "pdf: %-20s %7.3f s\n", stage, t - last);
+    last = t;
+}
 
 /* ==================== geometry ==================== */
 
@@ -566,6 +584,7 @@ static int draw_document(pdf_engine *e, bk_buf *out, int64_t epoch)
      * document's language. */
     bk_buf fin = BK_BUF_INIT;
     pdf_finish_info info = { m->lang, e->alts, e->nalts };
+    pdf_time("cairo");
     if (pdf_finish(out, &info, &fin) == 0) {
         bk_buf tmp = *out;
         *out = fin;
@@ -963,6 +982,7 @@ static int dump_layout(pdf_engine *e, const char *path)
 
 int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags *d)
 {
+    pdf_time(NULL);
     size_t errors = d->nerrors;
     pdf_engine e;
     memset(&e, 0, sizeof e);
@@ -1000,6 +1020,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     e.hyphen = e.theme.hyphenate ? pdf_hyphen_load(book->meta.lang) : NULL;
     e.text_width = e.theme.page_width - e.theme.margin_inner - e.theme.margin_outer;
     e.text_height = e.theme.page_height - e.theme.margin_top - e.theme.margin_bottom;
+    pdf_time("set up");
     e.images = bk_xcalloc(book->nassets ? book->nassets : 1, sizeof(*e.images));
 
     /* The book's date and identifier, as in the EPUB. */
@@ -1022,6 +1043,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         pdf_boxes_chapter(&e, i);
     }
     int depth = o->toc_depth ? o->toc_depth : book->meta.toc_depth ? book->meta.toc_depth : 2;
+    pdf_time("boxes built");
     contents(&e, toc, depth);
     for (size_t c = 0; c < e.nchapters; c++) {
         pdf_chapter *ch = &e.chapters[c];
@@ -1079,6 +1101,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         }
     }
     bool body_started = false;
+    pdf_time("lines broken");
     for (size_t c = 0; c < e.nchapters; c++) {
         bool front = e.chapters[c].post == -1;
         /* Two-sided: the contents and the body start on a right-hand page,
@@ -1116,8 +1139,10 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         goto done;
     if (o->dump_layout && dump_layout(&e, o->dump_layout) < 0)
         goto done;
+    pdf_time("paginated");
     if (draw_document(&e, &out, epoch) < 0)
         goto done;
+    pdf_time("finished");
     rc = bk_outfile_write_all(path, out.ptr, out.len, d);
 done:
     bk_buf_release(&out);

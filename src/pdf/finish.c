@@ -23,8 +23,20 @@ typedef struct pdf_src {
     const char *d;
     size_t len;
     size_t *off;  /* offset of each object, 0 when free */
+    size_t *end;  /* where it ends: the next object's offset, or the xref's */
     size_t nobj;
+    size_t xref;
 } pdf_src;
+
+/* The last occurrence of needle in [h, h + hlen). */
+static const char *rfind_in(const char *h, size_t hlen, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = hlen; i >= n; i--)
+        if (h[i - n] == needle[0] && memcmp(h + i - n, needle, n) == 0)
+            return h + i - n;
+    return NULL;
+}
 
 static const char *find_in(const char *h, size_t hlen, const char *needle)
 {
@@ -54,6 +66,7 @@ static bool read_xref(pdf_src *s)
     unsigned long long xo = strtoull(sx + 9, &end, 10);
     if (xo + 4 >= s->len || memcmp(s->d + xo, "xref", 4) != 0)
         return false;
+    s->xref = (size_t)xo;
     const char *p = s->d + xo + 4;
     unsigned long first = strtoul(p, &end, 10);
     unsigned long n = strtoul(end, &end, 10);
@@ -76,51 +89,33 @@ static bool read_xref(pdf_src *s)
     return true;
 }
 
-/* The object's bytes from "N 0 obj" to just after "endobj\n". Streams are
- * skipped by their length so that their data is never searched. */
+/* The object's bytes from "N 0 obj" to just after "endobj\n": objects
+ * follow one another, so it ends where the next begins. */
 static bool object_span(const pdf_src *s, size_t n, size_t *a, size_t *b)
 {
     if (n >= s->nobj || !s->off[n])
         return false;
-    size_t o = s->off[n];
+    size_t o = s->off[n], e = s->end[n];
     char head[32];
     int hl = snprintf(head, sizeof head, "%zu 0 obj", n);
-    if (o + (size_t)hl > s->len || memcmp(s->d + o, head, (size_t)hl) != 0)
+    if (e <= o || o + (size_t)hl > e || memcmp(s->d + o, head, (size_t)hl) != 0)
         return false;
-    const char *p = s->d + o, *limit = s->d + s->len;
-    const char *st = find_in(p, (size_t)(limit - p), "stream\n");
-    const char *eo = find_in(p, (size_t)(limit - p), "endobj");
-    if (st && eo && st < eo) {
-        /* /Length N, direct or "N 0 R" */
-        const char *l = find_in(p, (size_t)(st - p), "/Length ");
-        if (!l)
-            return false;
-        char *e;
-        unsigned long long v = strtoull(l + 8, &e, 10);
-        if (strncmp(e, " 0 R", 4) == 0) {
-            size_t la, lb;
-            if (!object_span(s, (size_t)v, &la, &lb))
-                return false;
-            const char *q = s->d + la;
-            q = memchr(q, '\n', lb - la);
-            if (!q)
-                return false;
-            v = strtoull(q + 1, NULL, 10);
-        }
-        const char *data = st + 7;
-        if ((size_t)(limit - data) < v)
-            return false;
-        eo = find_in(data + v, (size_t)(limit - data - v), "endobj");
-        if (!eo)
-            return false;
-    }
+    const char *eo = rfind_in(s->d + o, e - o, "endobj");
     if (!eo)
         return false;
     *a = o;
     *b = (size_t)(eo - s->d) + 6;
-    if (*b < s->len && s->d[*b] == '\n')
+    if (*b < e && s->d[*b] == '\n')
         (*b)++;
     return true;
+}
+
+static const pdf_src *sort_src;
+
+static int by_offset(const void *x, const void *y)
+{
+    size_t a = sort_src->off[*(const size_t *)x], b = sort_src->off[*(const size_t *)y];
+    return a < b ? -1 : a > b;
 }
 
 /* ==================== content streams ==================== */
@@ -352,7 +347,7 @@ static bool rewrite_content(const pdf_src *s, size_t a, size_t b, size_t n, bk_b
     const char *p = s->d + a;
     const char *st = find_in(p, b - a, "stream\n");
     const char *flt = st ? find_in(p, (size_t)(st - p), "/Filter /FlateDecode") : NULL;
-    const char *es = find_in(p, b - a, "endstream");
+    const char *es = rfind_in(p, b - a, "endstream");
     if (!st || !flt || !es)
         return false;
     /* zlib stops at the end of its stream: the end of line cairo puts
@@ -375,29 +370,37 @@ static bool rewrite_content(const pdf_src *s, size_t a, size_t b, size_t n, bk_b
 
 int pdf_finish(const bk_buf *in, const pdf_finish_info *info, bk_buf *out)
 {
-    pdf_src s = { in->ptr, in->len, NULL, 0 };
+    pdf_src s = { in->ptr, in->len, NULL, NULL, 0, 0 };
     if (!s.d || !read_xref(&s)) {
         free(s.off);
         return -1;
     }
-    /* which objects are page contents, in which order objects come */
+    /* objects in file order (cairo's: by offset), each ending where the
+     * next begins */
     bool *is_content = bk_xcalloc(s.nobj, sizeof(bool));
     size_t *order = bk_xcalloc(s.nobj, sizeof(size_t));
+    s.end = bk_xcalloc(s.nobj, sizeof(size_t));
     size_t norder = 0, nfig = 0, root = 0;
-    for (size_t i = 1; i < s.nobj; i++) {
-        size_t a, b, c;
-        if (!s.off[i])
-            continue;
+    for (size_t i = 1; i < s.nobj; i++)
+        if (s.off[i])
+            order[norder++] = i;
+    if (!norder)
+        goto fail;
+    sort_src = &s;
+    qsort(order, norder, sizeof(size_t), by_offset);
+    for (size_t k = 0; k < norder; k++)
+        s.end[order[k]] = k + 1 < norder ? s.off[order[k + 1]] : s.xref;
+    for (size_t k = 0; k < norder; k++) {
+        size_t i = order[k], a, b, c;
         if (!object_span(&s, i, &a, &b))
             goto fail;
-        order[norder++] = i;
         if (page_contents(&s, a, b, &c) && c < s.nobj)
             is_content[c] = true;
         if (find_in(s.d + a, b - a, "/S /Figure\n"))
             nfig++;
     }
     {
-        const char *tr = find_in(s.d, s.len, "\ntrailer\n");
+        const char *tr = find_in(s.d + s.xref, s.len - s.xref, "\ntrailer\n");
         const char *r = tr ? find_in(tr, s.len - (size_t)(tr - s.d), "/Root ") : NULL;
         if (!r)
             goto fail;
@@ -405,13 +408,6 @@ int pdf_finish(const bk_buf *in, const pdf_finish_info *info, bk_buf *out)
         if (!root || root >= s.nobj || !s.off[root])
             goto fail;
     }
-    /* objects in file order (cairo's order: by offset) */
-    for (size_t i = 1; i < norder; i++)
-        for (size_t k = i; k > 0 && s.off[order[k - 1]] > s.off[order[k]]; k--) {
-            size_t t = order[k];
-            order[k] = order[k - 1];
-            order[k - 1] = t;
-        }
     size_t *noff = bk_xcalloc(s.nobj, sizeof(size_t));
     size_t head = s.off[order[0]];
     bk_buf_add(out, s.d, head);
@@ -463,7 +459,7 @@ int pdf_finish(const bk_buf *in, const pdf_finish_info *info, bk_buf *out)
         else
             bk_buf_adds(out, "0000000000 65535 f \n");
     }
-    const char *tr = find_in(s.d, s.len, "\ntrailer\n");
+    const char *tr = find_in(s.d + s.xref, s.len - s.xref, "\ntrailer\n");
     const char *sx = find_in(tr, s.len - (size_t)(tr - s.d), "startxref");
     bk_buf_add(out, tr + 1, (size_t)(sx - tr - 1));
     bk_buf_addf(out, "startxref\n%zu\n%%%%EOF\n", xref);
@@ -471,10 +467,12 @@ int pdf_finish(const bk_buf *in, const pdf_finish_info *info, bk_buf *out)
     free(is_content);
     free(order);
     free(s.off);
+    free(s.end);
     return 0;
 fail:
     free(is_content);
     free(order);
     free(s.off);
+    free(s.end);
     return -1;
 }

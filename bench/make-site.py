@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Make a synthetic Jekyll site of N posts for the benchmarks.
+
+usage: bench/make-site.py N OUT_DIR
+
+The posts are the handbook sample's (samples/handbook/_posts) repeated in
+turn, so the mix of prose, lists, tables, code, footnotes, images, maths
+and scripts is the sample's; each copy gets its own title, date and file
+name. The site's config, includes and images are copied beside them.
+"""
+import os
+import re
+import shutil
+import sys
+
+
+def main():
+    n, out = int(sys.argv[1]), sys.argv[2]
+    here = os.path.dirname(os.path.abspath(__file__))
+    sample = os.path.join(here, "..", "samples", "handbook")
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    shutil.copytree(sample, out, ignore=shutil.ignore_patterns("_posts", "_drafts"))
+    src = sorted(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(sample, "_posts"))
+                 for f in fs if f.endswith((".md", ".markdown")))
+    texts = []
+    for f in src:
+        with open(f, encoding="utf-8-sig") as fh:
+            t = fh.read().replace("\r\n", "\n")
+        if re.search(r"(?m)^published:\s*false", t):
+            continue
+        texts.append(t)
+    posts = os.path.join(out, "_posts")
+    os.makedirs(posts)
+    for i in range(n):
+        t = texts[i % len(texts)]
+        day, month, year = i % 28 + 1, i // 28 % 12 + 1, 2000 + i // 336
+        t = re.sub(r"(?m)^title:\s*(.*)$",
+                   lambda m: f"title: \"{m.group(1).strip(chr(34) + chr(39))} ({i + 1})\"", t, count=1)
+        t = re.sub(r"(?m)^date:.*\n", "", t, count=1)
+        t = re.sub(r"(?m)^permalink:.*\n", "", t)
+        name = f"{year:04d}-{month:02d}-{day:02d}-post-{i:05d}.md"
+        with open(os.path.join(posts, name), "w", encoding="utf-8") as fh:
+            fh.write(t)
+
+
+if __name__ == "__main__":
+    main()
