@@ -6,10 +6,13 @@
 #include <glib.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/xmlsave.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bookify/config.h"
+#include "bookify/par.h"
+#include "bookify/progress.h"
 #include "bookify/premd.h"
 #include "bookify/resolve.h"
 #include "bookify/sanitize.h"
@@ -71,10 +74,18 @@ static void mark_raw_html_lines(cmark_node *doc)
     cmark_iter_free(it);
 }
 
+/* cmark-gfm is not thread-safe: attaching an extension to a parser and
+ * freeing the parser change a process-wide table of special characters
+ * (inlines.c), so a parser freed on one thread stops '~' or ':' from
+ * being seen on another. Parsing is a few percent of conversion; it runs
+ * under this lock. */
+static pthread_mutex_t cmark_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* Render Markdown (already free of template leftovers) to an HTML tree. */
 static htmlDocPtr markdown_to_html(const char *md, size_t len, bool smart, bool sourcepos)
 {
     int options = CMARK_OPT_FOOTNOTES | CMARK_OPT_UNSAFE | (smart ? CMARK_OPT_SMART : 0);
+    pthread_mutex_lock(&cmark_lock);
     cmark_parser *parser = new_parser(options);
     cmark_parser_feed(parser, md, len);
     cmark_node *doc = cmark_parser_finish(parser);
@@ -84,6 +95,9 @@ static htmlDocPtr markdown_to_html(const char *md, size_t len, bool smart, bool 
                                    options | CMARK_OPT_TABLE_PREFER_STYLE_ATTRIBUTES |
                                        (sourcepos ? CMARK_OPT_SOURCEPOS : 0),
                                    cmark_parser_get_syntax_extensions(parser));
+    cmark_node_free(doc);
+    cmark_parser_free(parser);
+    pthread_mutex_unlock(&cmark_lock);
     /* A doctype and a body keep the HTML parser from guessing. */
     bk_buf b = BK_BUF_INIT;
     bk_buf_adds(&b, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>");
@@ -93,8 +107,6 @@ static htmlDocPtr markdown_to_html(const char *md, size_t len, bool smart, bool 
                                   HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
     bk_buf_release(&b);
     cmark_get_default_mem_allocator()->free(html);
-    cmark_node_free(doc);
-    cmark_parser_free(parser);
     return h;
 }
 
@@ -1106,12 +1118,6 @@ static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, b
         }
     }
 
-    /* Language and direction. */
-    const char *lang = post->lang ? bk_config_lang(&book->arena, post->lang) : NULL;
-    if (post->lang && !lang)
-        bk_warn(d, (bk_loc){ post->display, post->fm_line, 0 },
-                "'%s' is not a language tag; the book's language is used", post->lang);
-    post->doc_lang = lang ? lang : book->meta.lang;
     post->rtl = bk_lang_is_rtl(post->doc_lang) ||
                 (!post->lang && mostly_rtl(post->body, post->body_len));
 
@@ -1133,12 +1139,6 @@ static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, b
     xmlNodePtr body = bk_dom_new(html, c.ns, "body");
     c.section = bk_dom_new(body, c.ns, "section");
     post->id = post->slug;
-    /* File names inside the book stay ASCII: some readers mishandle others. */
-    bool ascii = true;
-    for (const char *q = post->slug; *q; q++)
-        ascii = ascii && (unsigned char)*q < 0x80;
-    post->file = ascii ? bk_arena_printf(&book->arena, "%s.xhtml", post->slug)
-                       : bk_arena_printf(&book->arena, "chapter-%zu.xhtml", post_index(book, post) + 1);
     xmlSetProp(c.section, BAD_CAST "id", BAD_CAST post->id);
     xmlSetProp(c.section, BAD_CAST "class", BAD_CAST "chapter");
     xmlNewNsProp(c.section, c.epub, BAD_CAST "type", BAD_CAST "chapter");
@@ -1188,8 +1188,26 @@ static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, b
     return 0;
 }
 
+/* What conversion takes from the book's shared arena, done before the
+ * posts are converted in parallel: the chapter's language and file name. */
+static void prepare_post(bk_book *book, bk_post *post, size_t index, bk_diags *d)
+{
+    const char *lang = post->lang ? bk_config_lang(&book->arena, post->lang) : NULL;
+    if (post->lang && !lang)
+        bk_warn(d, (bk_loc){ post->display, post->fm_line, 0 },
+                "'%s' is not a language tag; the book's language is used", post->lang);
+    post->doc_lang = lang ? lang : book->meta.lang;
+    /* File names inside the book stay ASCII: some readers mishandle others. */
+    bool ascii = true;
+    for (const char *q = post->slug; *q; q++)
+        ascii = ascii && (unsigned char)*q < 0x80;
+    post->file = ascii ? bk_arena_printf(&book->arena, "%s.xhtml", post->slug)
+                       : bk_arena_printf(&book->arena, "chapter-%zu.xhtml", index + 1);
+}
+
 int bk_convert_post(bk_book *book, bk_post *post, const bk_convert_opts *o, bk_diags *d)
 {
+    prepare_post(book, post, post_index(book, post), d);
     return convert_one(book, post, o, d, NULL);
 }
 
@@ -1243,12 +1261,51 @@ static void report_dropped(dropped_acc *acc, bk_diags *d)
     bk_strmap_release(&seen);
 }
 
+typedef struct convert_run {
+    bk_book *book;
+    const bk_convert_opts *o;
+    bk_diags *diags;     /* one list per post, merged in order */
+    dropped_acc *accs;   /* likewise */
+} convert_run;
+
+static void convert_job(void *ctx, size_t i, int worker)
+{
+    convert_run *r = ctx;
+    (void)worker;
+    convert_one(r->book, r->book->posts[i], r->o, &r->diags[i], &r->accs[i]);
+    bk_progress_step(1);
+}
+
 int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
 {
     size_t errors = d->nerrors;
+    size_t n = book->nposts;
+    for (size_t i = 0; i < n; i++)
+        prepare_post(book, book->posts[i], i, d);
+    /* Posts are converted in parallel, each into its own document and
+     * its own diagnostics; those are merged in the book's order. */
+    convert_run r = { book, o, bk_xcalloc(n ? n : 1, sizeof(bk_diags)),
+                      bk_xcalloc(n ? n : 1, sizeof(dropped_acc)) };
+    for (size_t i = 0; i < n; i++)
+        r.diags[i].strict = d->strict;
+    bk_progress_start("converting posts", n);
+    bk_par_for(n, convert_job, &r);
+    bk_progress_end();
     dropped_acc acc = { 0 };
-    for (size_t i = 0; i < book->nposts; i++)
-        convert_one(book, book->posts[i], o, d, &acc);
+    for (size_t i = 0; i < n; i++) {
+        bk_diags_merge(d, &r.diags[i]);
+        dropped_acc *a = &r.accs[i];
+        for (size_t k = 0; k < a->len; k++) {
+            BK_GROW(acc.items, acc.cap, acc.len + 1);
+            BK_GROW(acc.files, acc.capf, acc.len + 1);
+            acc.items[acc.len] = a->items[k];
+            acc.files[acc.len++] = a->files[k];
+        }
+        free(a->items);
+        free(a->files);
+    }
+    free(r.diags);
+    free(r.accs);
     report_dropped(&acc, d);
     free(acc.items);
     free(acc.files);

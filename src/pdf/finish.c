@@ -17,6 +17,8 @@
 
 #include "pdf_int.h"
 
+#include "bookify/par.h"
+
 #include "bookify/banned.h"
 
 typedef struct pdf_src {
@@ -342,6 +344,23 @@ static bool page_contents(const pdf_src *s, size_t a, size_t b, size_t *contents
     return true;
 }
 
+typedef struct content_run {
+    const pdf_src *s;
+    const size_t *objs;  /* the content streams' object numbers */
+    bk_buf *bufs;        /* each one's new bytes, empty when unchanged */
+} content_run;
+
+static bool rewrite_content(const pdf_src *s, size_t a, size_t b, size_t n, bk_buf *out);
+
+static void content_job(void *ctx, size_t k, int worker)
+{
+    content_run *r = ctx;
+    size_t a, b;
+    (void)worker;
+    if (object_span(r->s, r->objs[k], &a, &b) && !rewrite_content(r->s, a, b, r->objs[k], &r->bufs[k]))
+        bk_buf_release(&r->bufs[k]);
+}
+
 static bool rewrite_content(const pdf_src *s, size_t a, size_t b, size_t n, bk_buf *out)
 {
     const char *p = s->d + a;
@@ -408,6 +427,16 @@ int pdf_finish(const bk_buf *in, const pdf_finish_info *info, bk_buf *out)
         if (!root || root >= s.nobj || !s.off[root])
             goto fail;
     }
+    /* Page contents are inflated, marked and deflated in parallel. */
+    size_t *objs = bk_xcalloc(s.nobj, sizeof(size_t)), *slot = bk_xcalloc(s.nobj, sizeof(size_t));
+    size_t ncontent = 0;
+    for (size_t k = 0; k < norder; k++)
+        if (is_content[order[k]]) {
+            slot[order[k]] = ncontent;
+            objs[ncontent++] = order[k];
+        }
+    content_run cr = { &s, objs, bk_xcalloc(ncontent ? ncontent : 1, sizeof(bk_buf)) };
+    bk_par_for(ncontent, content_job, &cr);
     size_t *noff = bk_xcalloc(s.nobj, sizeof(size_t));
     size_t head = s.off[order[0]];
     bk_buf_add(out, s.d, head);
@@ -418,7 +447,9 @@ int pdf_finish(const bk_buf *in, const pdf_finish_info *info, bk_buf *out)
         noff[i] = out->len;
         const char *o = s.d + a;
         const char *f = find_in(o, b - a, "/S /Figure\n");
-        if (is_content[i] && rewrite_content(&s, a, b, i, out)) {
+        if (is_content[i] && cr.bufs[slot[i]].len) {
+            bk_buf_add(out, cr.bufs[slot[i]].ptr, cr.bufs[slot[i]].len);
+            bk_buf_release(&cr.bufs[slot[i]]);
             continue;
         } else if (f && nfig == info->nalts) {
             /* cairo writes structure elements in the order they were
@@ -464,6 +495,9 @@ int pdf_finish(const bk_buf *in, const pdf_finish_info *info, bk_buf *out)
     bk_buf_add(out, tr + 1, (size_t)(sx - tr - 1));
     bk_buf_addf(out, "startxref\n%zu\n%%%%EOF\n", xref);
     free(noff);
+    free(objs);
+    free(slot);
+    free(cr.bufs);
     free(is_content);
     free(order);
     free(s.off);

@@ -1,0 +1,19 @@
+/* par.h -- a minimal worker pool: run fn(ctx, i) for i in [0, n) on the
+ * book's worker threads (-j). Work is handed out one index at a time, so
+ * the order in which items finish varies; callers write each result to
+ * its own slot and combine them in index order afterwards, which keeps
+ * the output the same whatever the number of threads. */
+#ifndef BOOKIFY_PAR_H
+#define BOOKIFY_PAR_H
+
+#include <stddef.h>
+
+/* Threads to use: n >= 1, or 0 for the number of online processors. */
+void bk_par_set_jobs(int n);
+int bk_par_jobs(void);
+
+/* Runs fn for every index; with one job, in order on this thread. The
+ * worker of index i is worker(i) in [0, bk_par_jobs()) for per-thread state. */
+void bk_par_for(size_t n, void (*fn)(void *ctx, size_t i, int worker), void *ctx);
+
+#endif

@@ -1,0 +1,76 @@
+/* progress.c -- the progress bar (see progress.h). */
+#include "bookify/progress.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "bookify/banned.h"
+
+static bool enabled;
+static const char *label;
+static size_t total;
+static atomic_size_t done;
+static double started, drawn, delay = 0.25;
+static bool shown;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void bk_progress_enable(bool on)
+{
+    enabled = on;
+    /* BOOKIFY_PROGRESS_DELAY: seconds before the bar shows (tests use 0) */
+    const char *d = getenv("BOOKIFY_PROGRESS_DELAY");
+    if (d && *d)
+        delay = strtod(d, NULL);
+}
+
+void bk_progress_start(const char *what, size_t n)
+{
+    if (!enabled)
+        return;
+    label = what;
+    total = n;
+    atomic_store(&done, 0);
+    started = now();
+    drawn = 0;
+    shown = false;
+}
+
+void bk_progress_step(size_t n)
+{
+    if (!enabled)
+        return;
+    size_t d = atomic_fetch_add(&done, n) + n;
+    double t = now();
+    if (t - started < delay || t - drawn < 0.1 || pthread_mutex_trylock(&lock) != 0)
+        return;
+    drawn = t;
+    int width = 30, fill = total ? (int)((double)d * width / (double)total) : 0;
+    if (fill > width)
+        fill = width;
+    fprintf(stderr, "\r[%.*s%*s] %s %zu/%zu", fill, "##############################", width - fill, "",
+            label, d, total);
+    fflush(stderr);
+    shown = true;
+    pthread_mutex_unlock(&lock);
+}
+
+void bk_progress_end(void)
+{
+    if (!enabled)
+        return;
+    pthread_mutex_lock(&lock);
+    if (shown)
+        fputs("\r\033[K", stderr);
+    shown = false;
+    pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# End-to-end: the books are byte-identical whatever the number of worker
+# threads (-j), over a synthetic site of 150 posts (bench/make-site.py),
+# built three times with -j 2 against -j 1.
+# usage: jobs.sh BOOKIFY SOURCE_DIR
+set -u
+bookify=$1 src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+python3 "$src/bench/make-site.py" 150 "$tmp/site" || { echo "FAIL: make-site"; exit 1; }
+export SOURCE_DATE_EPOCH=1764000000
+"$bookify" -q -j 1 --epub="$tmp/one.epub" --pdf="$tmp/one.pdf" "$tmp/site" || { echo "FAIL: -j 1"; exit 1; }
+fail=0
+for run in 1 2 3; do
+    "$bookify" -q -j 2 --epub="$tmp/two.epub" --pdf="$tmp/two.pdf" "$tmp/site" || { echo "FAIL: -j 2"; exit 1; }
+    cmp -s "$tmp/one.epub" "$tmp/two.epub" || { echo "FAIL: run $run: the EPUB differs between -j 1 and -j 2"; fail=1; }
+    cmp -s "$tmp/one.pdf" "$tmp/two.pdf" || { echo "FAIL: run $run: the PDF differs between -j 1 and -j 2"; fail=1; }
+done
+if "$bookify" -q -j 0 --epub="$tmp/x.epub" "$tmp/site" 2>/dev/null; then
+    echo "FAIL: -j 0 accepted"; fail=1
+fi
+# On a terminal a progress bar shows on stderr (and is erased); not with -q
+# and never when stderr is not a terminal (above: nothing on stderr).
+if command -v script >/dev/null; then
+    export BOOKIFY_PROGRESS_DELAY=0
+    script -qec "'$bookify' -j 1 --pdf='$tmp/t.pdf' '$tmp/site'" /dev/null >"$tmp/tty.txt" 2>&1
+    grep -q "breaking lines" "$tmp/tty.txt" || { echo "FAIL: no progress bar on a terminal"; fail=1; }
+    script -qec "'$bookify' -q -j 1 --pdf='$tmp/t.pdf' '$tmp/site'" /dev/null >"$tmp/tty.txt" 2>&1
+    ! grep -q "breaking lines" "$tmp/tty.txt" || { echo "FAIL: a progress bar despite -q"; fail=1; }
+fi
+"$bookify" -j 2 --epub="$tmp/x.epub" "$tmp/site" 2>"$tmp/err.txt"
+! grep -q "converting" "$tmp/err.txt" || { echo "FAIL: a progress bar when stderr is a file"; fail=1; }
+[ $fail -eq 0 ] && echo "ok: -j 1 and -j 2 give the same bytes"
+exit $fail
