@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Benchmark bookify against the tools a user could pick instead, on
+# synthetic sites made from samples/ (bench/make-site.py).
+#
+# usage: bench/run.sh [N...]        (default: 100 1000 10000)
+#   BOOKIFY=path   the binary (default build/bookify)
+#   RUNS=k         runs per measurement, median taken (default 3)
+#   SKIP_OTHERS=1  bookify only
+#
+# For each size: bookify EPUB, PDF and both; cmark-gfm + gzip over the same
+# Markdown (the work no EPUB writer can avoid); and when installed pandoc
+# (EPUB), pandoc + WeasyPrint and pandoc + xelatex (PDF), and
+# `mutool convert` (bookify's EPUB to PDF). It prints wall time (median),
+# peak RSS, output size, pages, and bookify's speed-up. Run by hand on a
+# quiet machine; not a test. Results go in docs/performance.md.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bookify=${BOOKIFY:-build/bookify}
+runs=${RUNS:-3}
+[ -x "$bookify" ] || { echo "build first: scripts/setup.sh" >&2; exit 1; }
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(100 1000 10000)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export SOURCE_DATE_EPOCH=1764000000
+
+# measure NAME OUTPUT CMD...: median wall time and the peak RSS of that run
+measure() {
+    local name=$1 out=$2; shift 2
+    local times=() rss=()
+    for ((r = 0; r < runs; r++)); do
+        rm -f "$out"
+        /usr/bin/time -f '%e %M' -o "$tmp/t" "$@" >/dev/null 2>"$tmp/err" || {
+            printf '%-22s failed: %s\n' "$name" "$(tail -1 "$tmp/err")"; return 1; }
+        read -r t m <"$tmp/t"
+        times+=("$t") rss+=("$m")
+    done
+    local med idx
+    med=$(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(( (runs + 1) / 2 ))p")
+    for idx in "${!times[@]}"; do [ "${times[$idx]}" = "$med" ] && break; done
+    local size="-" pages="-"
+    [ -f "$out" ] && size=$(du -k "$out" | cut -f1)
+    case "$out" in *.pdf) pages=$(pdfinfo "$out" 2>/dev/null | awk '/^Pages/ {print $2}') ;; esac
+    printf '%-22s %9.2f s %8.0f MiB %8s KiB %7s pages' "$name" "$med" "$(echo "${rss[$idx]} / 1024" | bc -l)" "$size" "${pages:--}"
+    echo "$name $med $pages" >>"$tmp/results"
+    echo
+}
+
+speedup() { # speedup BASE OTHER: OTHER's time / BASE's time
+    awk -v a="$1" -v b="$2" '$1 == a {ta = $2} $1 == b {tb = $2} END {
+        if (ta > 0 && tb > 0) printf "  bookify %s is %.1fx faster than %s\n", a, tb / ta, b }' "$tmp/results"
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)"
+echo "bookify: $("$bookify" --version)"
+for n in "${sizes[@]}"; do
+    site="$tmp/site-$n"
+    python3 bench/make-site.py "$n" "$site"
+    : >"$tmp/results"
+    echo
+    echo "== $n posts, $(du -sb "$site/_posts" | awk '{printf "%.1f MB", $1 / 1e6}') of Markdown =="
+    measure "bookify --epub" "$tmp/b.epub" "$bookify" -q --epub="$tmp/b.epub" "$site"
+    measure "bookify --pdf" "$tmp/b.pdf" "$bookify" -q --pdf="$tmp/b.pdf" "$site"
+    measure "bookify (both)" "$tmp/b.pdf" "$bookify" -q --epub="$tmp/b.epub" --pdf="$tmp/b.pdf" "$site"
+    "$bookify" -q --epub="$tmp/keep.epub" "$site"
+    measure "cmark-gfm + gzip" "$tmp/md.gz" sh -c "cat '$site'/_posts/*.md | cmark-gfm -e table -e strikethrough -e autolink | gzip > '$tmp/md.gz'"
+    [ "${SKIP_OTHERS:-}" ] && continue
+    if command -v mutool >/dev/null; then
+        measure "mutool convert" "$tmp/m.pdf" mutool convert -o "$tmp/m.pdf" "$tmp/keep.epub"
+        awk '$1 == "bookify" && $2 == "--pdf" {b = $3; bp = $4} $1 == "mutool" {m = $3; mp = $4} END {
+            if (b > 0 && m > 0) printf "  pages per second: bookify %.0f, mutool %.0f (%.2fx)\n", bp / b, mp / m, (bp / b) / (mp / m) }' \
+            <(sed 's/^bookify --pdf/bookify --pdf/' "$tmp/results")
+    fi
+    if command -v pandoc >/dev/null; then
+        files=("$site"/_posts/*.md)
+        measure "pandoc (EPUB)" "$tmp/p.epub" pandoc -f markdown -o "$tmp/p.epub" "${files[@]}"
+        speedup "bookify --epub" "pandoc (EPUB)" | sed 's/bookify bookify/bookify/'
+        if command -v weasyprint >/dev/null; then
+            measure "pandoc + WeasyPrint" "$tmp/w.pdf" pandoc -f markdown --pdf-engine=weasyprint -o "$tmp/w.pdf" "${files[@]}"
+        fi
+        if command -v xelatex >/dev/null; then
+            measure "pandoc + xelatex" "$tmp/x.pdf" pandoc -f markdown --pdf-engine=xelatex -o "$tmp/x.pdf" "${files[@]}"
+        fi
+    fi
+done
