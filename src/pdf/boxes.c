@@ -711,7 +711,7 @@ static void inline_element(walk *w, xmlNodePtr n)
         if (!w->in_notes && bk_dom_is(n->parent, "sup") && bk_dom_has_class(n->parent, "footnote-ref") &&
             w->href[0] == '#') {
             BK_GROW(t->refs, t->caprefs, t->nrefs + 1);
-            t->refs[t->nrefs++] = (pdf_noteref){ start, g_strdup(w->href + 1), -1 };
+            t->refs[t->nrefs++] = (pdf_noteref){ start, g_strdup(w->href + 1), -1, -1 };
         }
     }
     w->href = href_saved;

@@ -105,6 +105,13 @@ static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double wi
                                             (double)logical.width / PANGO_SCALE };
     } while (pango_layout_iter_next_line(it) && t->nlines < (size_t)n);
     pango_layout_iter_free(it);
+    /* The line of each footnote reference, asked for again and again
+     * while pages are filled. */
+    for (size_t k = 0; k < t->nrefs; k++) {
+        int line, x;
+        pango_layout_index_to_line_x(l, t->refs[k].index, FALSE, &line, &x);
+        t->refs[k].line = line;
+    }
     return pango_layout_get_unknown_glyphs_count(l);
 }
 

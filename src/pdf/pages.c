@@ -118,11 +118,7 @@ static bool page_has_note(const pdf_page *pg, size_t note)
 
 static long ref_line(const pdf_text *t, const pdf_noteref *r)
 {
-    if (!t->layout)
-        return -1;
-    int line, x;
-    pango_layout_index_to_line_x(t->layout, r->index, FALSE, &line, &x);
-    return line;
+    return t->layout ? r->line : -1;
 }
 
 /* Is r the first reference to its note among lines [from, to)? */

@@ -66,6 +66,7 @@ typedef struct pdf_noteref {
     int index;              /* byte index of the reference in the text */
     char *id;               /* the note's id (owned) */
     long note;              /* index into the chapter's notes, -1 unknown */
+    long line;              /* the line it falls on, once laid out */
 } pdf_noteref;
 
 typedef struct pdf_text {
