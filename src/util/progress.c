@@ -50,9 +50,13 @@ void bk_progress_step(size_t n)
     if (!enabled)
         return;
     size_t d = atomic_fetch_add(&done, n) + n;
+    if (pthread_mutex_trylock(&lock) != 0)
+        return; /* another thread is drawing */
     double t = now();
-    if (t - started < delay || t - drawn < 0.1 || pthread_mutex_trylock(&lock) != 0)
+    if (t - started < delay || t - drawn < 0.1) {
+        pthread_mutex_unlock(&lock);
         return;
+    }
     drawn = t;
     int width = 30, fill = total ? (int)((double)d * width / (double)total) : 0;
     if (fill > width)
