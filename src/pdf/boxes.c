@@ -185,6 +185,8 @@ typedef struct walk {
     int quote_depth;
     char *marker;         /* list marker for the next block (owned) */
     char *pending_dest;   /* id for the next block (owned) */
+    char **pending_more;  /* more ids before any text: anchors at its start (owned) */
+    size_t npending_more, cappending_more;
     const char *href;     /* the open link */
     int link_start;
     bool space;           /* the last text put out ends with a space */
@@ -247,6 +249,13 @@ static pdf_block *new_block(walk *w, pdf_kind kind, const pdf_style *s)
         b->dest = w->pending_dest;
         w->pending_dest = NULL;
     }
+    /* an image or a table row holds one name: the others wait for text */
+    for (size_t i = 0; kind == PK_TEXT && i < w->npending_more; i++) {
+        BK_GROW(b->t.anchors, b->t.capanchors, b->t.nanchors + 1);
+        b->t.anchors[b->t.nanchors++] = (pdf_anchor){ 0, w->pending_more[i] };
+    }
+    if (kind == PK_TEXT)
+        w->npending_more = 0;
     return b;
 }
 
@@ -454,6 +463,14 @@ static const char *bullet_for(int depth)
     return bullets[depth % 3];
 }
 
+/* How far a nested list, quotation or definition moves in: its indent,
+ * until the text would be narrower than 40 percent of the measure (a
+ * list nested thirty deep stays on the page). */
+static double nest_indent(const walk *w, double want)
+{
+    return w->left + w->right + want * 1.5 <= w->e->text_width * 0.6 ? want : 0;
+}
+
 static void list(walk *w, xmlNodePtr n, bool ordered)
 {
     close_para(w);
@@ -465,7 +482,7 @@ static void list(walk *w, xmlNodePtr n, bool ordered)
             num = v;
         xmlFree(start);
     }
-    double indent = w->e->theme.body_size * 1.6;
+    double indent = nest_indent(w, w->e->theme.body_size * 1.6);
     w->left += indent;
     w->list_depth++;
     pdf_style saved = w->block;
@@ -539,10 +556,11 @@ static void table(walk *w, xmlNodePtr n)
 {
     close_para(w);
     pdf_engine *e = w->e;
-    xmlNodePtr rows[4096];
-    size_t nrows = 0, ncols = 0;
-    for (xmlNodePtr x = n; x && nrows < 4096; x = bk_dom_next(x, n, false)) {
+    xmlNodePtr *rows = NULL;
+    size_t nrows = 0, caprows = 0, ncols = 0;
+    for (xmlNodePtr x = n; x; x = bk_dom_next(x, n, false)) {
         if (is(x, "tr")) {
+            BK_GROW(rows, caprows, nrows + 1);
             rows[nrows++] = x;
             size_t c = 0;
             for (xmlNodePtr td = x->children; td; td = td->next)
@@ -552,8 +570,10 @@ static void table(walk *w, xmlNodePtr n)
                 ncols = c;
         }
     }
-    if (!nrows || !ncols)
+    if (!nrows || !ncols) {
+        free(rows);
         return;
+    }
     double width = e->text_width - w->left - w->right;
     double *col_x = bk_arena_alloc(&e->arena, ncols * sizeof(double));
     double *col_w = bk_arena_alloc(&e->arena, ncols * sizeof(double));
@@ -608,6 +628,7 @@ static void table(walk *w, xmlNodePtr n)
     w->ch->blocks[w->ch->nblocks - nrows].style.space_before = e->theme.body_size * 0.6;
     w->ch->blocks[w->ch->nblocks - 1].style.space_after = e->theme.body_size * 0.8;
     w->no_indent = true;
+    free(rows);
 }
 
 static void small_block(walk *w, xmlNodePtr n, bool muted, bool bold, double space_after)
@@ -731,10 +752,10 @@ static void anchor(walk *w, xmlNodePtr n)
     } else if (!w->pending_dest) {
         w->pending_dest = g_strdup(id);
     } else {
-        /* two ids before any text: the second one becomes the block's
-         * first anchor once it exists */
-        g_free(w->pending_dest);
-        w->pending_dest = g_strdup(id);
+        /* two ids before any text: the second one becomes an anchor at
+         * the start of the block once it exists */
+        BK_GROW(w->pending_more, w->cappending_more, w->npending_more + 1);
+        w->pending_more[w->npending_more++] = g_strdup(id);
     }
     xmlFree(id);
 }
@@ -858,7 +879,7 @@ static void walk_element(walk *w, xmlNodePtr n, const char *name, int level)
         table(w, n);
     } else if (is(n, "blockquote") || (is(n, "aside") && !bk_dom_has_class(n, "footnote"))) {
         close_para(w);
-        double indent = w->e->theme.body_size * 1.5;
+        double indent = nest_indent(w, w->e->theme.body_size * 1.5);
         size_t first = w->ch->nblocks;
         w->left += indent;
         w->right += indent * 0.5;
@@ -892,7 +913,7 @@ static void walk_element(walk *w, xmlNodePtr n, const char *name, int level)
         w->no_indent = true;
     } else if (is(n, "dd")) {
         close_para(w);
-        double indent = w->e->theme.body_size * 1.5;
+        double indent = nest_indent(w, w->e->theme.body_size * 1.5);
         w->left += indent;
         pdf_style saved = w->block;
         w->block.first_indent = 0;
@@ -1004,14 +1025,26 @@ void pdf_boxes_chapter(pdf_engine *e, size_t post)
     close_para(&w);
     g_free(w.marker);
     g_free(w.pending_dest);
-    /* Footnote references to their notes. */
+    for (size_t i = 0; i < w.npending_more; i++)
+        g_free(w.pending_more[i]);
+    free(w.pending_more);
+    /* Footnote references to their notes, in paragraphs and table cells. */
+    bk_strmap ids = BK_STRMAP_INIT;
+    for (size_t m = ch->nnotes; m-- > 0;)
+        if (ch->note_ids[m])
+            bk_strmap_put(&ids, ch->note_ids[m], (long)m);
     for (size_t i = 0; i < ch->nblocks; i++) {
-        pdf_text *t = &ch->blocks[i].t;
-        for (size_t k = 0; k < t->nrefs; k++)
-            for (size_t m = 0; m < ch->nnotes; m++)
-                if (ch->note_ids[m] && strcmp(ch->note_ids[m], t->refs[k].id) == 0)
-                    t->refs[k].note = (long)m;
+        pdf_block *b = &ch->blocks[i];
+        for (size_t c = 0; c <= b->ncells; c++) {
+            pdf_text *t = c < b->ncells ? &b->cells[c] : &b->t;
+            for (size_t k = 0; k < t->nrefs; k++) {
+                long *m = bk_strmap_lookup(&ids, t->refs[k].id);
+                if (m)
+                    t->refs[k].note = *m;
+            }
+        }
     }
+    bk_strmap_release(&ids);
     /* Right to left: indents, list markers and quote bars are mirrored. */
     if (p->rtl) {
         for (size_t i = 0; i < ch->nblocks; i++) {

@@ -120,8 +120,13 @@ static void link_rect(pdf_engine *e, cairo_t *cr, double x, double y, double w, 
         cairo_tag_end(cr, CAIRO_TAG_LINK);
 }
 
-static void dest_at(cairo_t *cr, const char *name, double x, double y)
+/* A named destination, at its first place only (a heading's id is both
+ * the block's and an anchor in it; a name twice is an invalid name tree). */
+static void dest_at(pdf_engine *e, cairo_t *cr, const char *name, double x, double y)
 {
+    if (bk_strmap_lookup(&e->dests_drawn, name))
+        return;
+    bk_strmap_put(&e->dests_drawn, name, 1);
     bk_buf a = BK_BUF_INIT;
     bk_buf_adds(&a, "name=");
     quote_dest(&a, name);
@@ -204,12 +209,26 @@ static void draw_text_lines(pdf_engine *e, cairo_t *cr, pdf_block *b, pdf_text *
             int li, xpos;
             pango_layout_index_to_line_x(t->layout, t->anchors[k].index, FALSE, &li, &xpos);
             if ((size_t)li == i)
-                dest_at(cr, t->anchors[k].id, x + (double)xpos / PANGO_SCALE, top);
+                dest_at(e, cr, t->anchors[k].id, x + (double)xpos / PANGO_SCALE, top);
         }
     }
 }
 
 /* ==================== pieces ==================== */
+
+/* A list item's bullet or number, in the start margin, on `base`. */
+static void draw_marker(pdf_engine *e, cairo_t *cr, const pdf_block *b, double x, double w, double base)
+{
+    PangoLayout *m = small_layout(e, b->marker, b->style.font, b->style.size, false);
+    int mw, mh;
+    pango_layout_get_size(m, &mw, &mh);
+    set_rgb(cr, b->style.colour);
+    double mx = b->rtl ? x + w + e->theme.body_size * 0.4
+                       : x - e->theme.body_size * 0.4 - (double)mw / PANGO_SCALE;
+    cairo_move_to(cr, mx, base - (double)pango_layout_get_baseline(m) / PANGO_SCALE);
+    pango_cairo_show_layout(cr, m);
+    g_object_unref(m);
+}
 
 static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapter *ch,
                        const pdf_piece *pc, double ox, double oy)
@@ -218,7 +237,7 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
     double x = ox + b->left, y = oy + pc->y;
     double w = e->text_width - b->left - b->right;
     if (b->dest && pc->from == 0)
-        dest_at(cr, b->dest, ox, y);
+        dest_at(e, cr, b->dest, ox, y);
     /* Quote bars in the start margin: the right one for right-to-left. */
     for (int q = 0; q < b->quote_depth; q++) {
         double off = e->theme.body_size * 0.9 + q * e->theme.body_size * 1.5;
@@ -251,16 +270,7 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
         if (b->marker && pc->from == 0 && b->t.nlines && *b->marker) {
             if (b->t.nlinks) /* the item has children: its marker is one (Lbl) */
                 cairo_tag_begin(cr, "Lbl", NULL);
-            PangoLayout *m = small_layout(e, b->marker, b->style.font, b->style.size, false);
-            int mw, mh;
-            pango_layout_get_size(m, &mw, &mh);
-            set_rgb(cr, b->style.colour);
-            double base = y + b->t.lines[0].baseline - b->t.lines[0].top;
-            double mx = b->rtl ? x + w + e->theme.body_size * 0.4
-                               : x - e->theme.body_size * 0.4 - (double)mw / PANGO_SCALE;
-            cairo_move_to(cr, mx, base - (double)pango_layout_get_baseline(m) / PANGO_SCALE);
-            pango_cairo_show_layout(cr, m);
-            g_object_unref(m);
+            draw_marker(e, cr, b, x, w, y + b->t.lines[0].baseline - b->t.lines[0].top);
             if (b->t.nlinks)
                 cairo_tag_end(cr, "Lbl");
         }
@@ -299,6 +309,11 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
     }
     case PK_IMAGE: {
         double ix = x + (w - b->img_w) / 2;
+        if (b->marker && *b->marker) { /* a list item that opens with a picture */
+            cairo_tag_begin(cr, "Lbl", NULL);
+            draw_marker(e, cr, b, x, w, y + b->style.size);
+            cairo_tag_end(cr, "Lbl");
+        }
         cairo_tag_begin(cr, "Figure", NULL);
         BK_GROW(e->alts, e->capalts, e->nalts + 1);
         e->alts[e->nalts++] = b->alt ? b->alt : "";
@@ -375,7 +390,7 @@ static void draw_notes(pdf_engine *e, cairo_t *cr, const pdf_page *pg, double ox
         const pdf_notepiece *np = &pg->notes[i];
         pdf_block *b = &ch->notes[np->note];
         if (b->dest && np->from == 0)
-            dest_at(cr, b->dest, ox, y);
+            dest_at(e, cr, b->dest, ox, y);
         cairo_tag_begin(cr, "Note", NULL);
         draw_text_lines(e, cr, b, &b->t, np->from, np->to, ox + b->left, y, false);
         cairo_tag_end(cr, "Note");
@@ -1076,6 +1091,12 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     if (size && !bk_theme_page_size(&e.theme, size))
         bk_error(d, (bk_loc){ NULL, 0, 0 },
                  "unknown page size '%s': use A4, A5, Letter, 6x9in, 148x210mm...", size);
+    else if (e.theme.page_width - e.theme.margin_inner - e.theme.margin_outer < 72 ||
+             e.theme.page_height - e.theme.margin_top - e.theme.margin_bottom < 72)
+        bk_error(d, (bk_loc){ NULL, 0, 0 },
+                 "the page (%.0f x %.0f pt) leaves less than an inch for text inside the theme's "
+                 "margins: choose a larger page size or smaller margins",
+                 e.theme.page_width, e.theme.page_height);
     int rc = -1;
     bk_buf out = BK_BUF_INIT;
     if (d->nerrors > errors)
@@ -1228,6 +1249,7 @@ done:
     bk_fonts_release(e.fc_config);
     bk_strmap_release(&e.dests);
     bk_strmap_release(&e.dest_page);
+    bk_strmap_release(&e.dests_drawn);
     bk_arena_release(&e.arena);
     bk_theme_release(&e.theme);
     return rc;

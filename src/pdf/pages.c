@@ -17,8 +17,9 @@ typedef struct pager {
     pdf_page *page;
     double y;             /* filled height on the page */
     double pending_space; /* space after the last block, not yet used */
-    pdf_notepiece carry;  /* the rest of a footnote, for the next page's foot */
-    bool carrying;
+    pdf_notepiece *carry; /* the rest of footnotes, for the next pages' feet, in order */
+    size_t ncarry, capcarry;
+    bool *placed;         /* each of the chapter's notes: set at a page's foot already */
     bool ending;          /* the chapter's text is all placed: notes may fill pages */
 } pager;
 
@@ -36,7 +37,7 @@ static void new_page(pager *p, bool first)
     p->page = pg;
     p->y = 0;
     p->pending_space = 0;
-    if (p->carrying)
+    if (p->ncarry)
         place_carry(p);
 }
 
@@ -108,12 +109,10 @@ static double first_need(const pdf_block *b)
 #define NOTE_SEP 9.0 /* the rule above the notes and its space */
 #define NOTE_GAP 2.0 /* between two notes */
 
-static bool page_has_note(const pdf_page *pg, size_t note)
+/* A note goes to the foot of the page of its first reference only. */
+static bool note_placed(const pager *p, size_t note)
 {
-    for (size_t i = 0; i < pg->nnotes; i++)
-        if (pg->notes[i].note == note)
-            return true;
-    return false;
+    return p->placed[note];
 }
 
 static long ref_line(const pdf_text *t, const pdf_noteref *r)
@@ -146,7 +145,7 @@ static double notes_need_split(const pager *p, const pdf_chapter *ch, const pdf_
     bool first = p->page->nnotes == 0;
     for (size_t k = 0; k < t->nrefs; k++) {
         const pdf_noteref *r = &t->refs[k];
-        if (!first_ref_in(t, k, from, to) || page_has_note(p->page, (size_t)r->note))
+        if (!first_ref_in(t, k, from, to) || note_placed(p, (size_t)r->note))
             continue;
         const pdf_text *nt = &ch->notes[r->note].t;
         size_t n = r->note == partial ? partial_lines : nt->nlines;
@@ -170,6 +169,18 @@ static void add_note_piece(pdf_page *pg, const pdf_chapter *ch, size_t note, siz
     pg->notes[pg->nnotes++] = (pdf_notepiece){ note, from, to };
 }
 
+static void carry_push(pager *p, pdf_notepiece c, bool front)
+{
+    BK_GROW(p->carry, p->capcarry, p->ncarry + 1);
+    if (front) {
+        memmove(p->carry + 1, p->carry, p->ncarry * sizeof(*p->carry));
+        p->carry[0] = c;
+    } else {
+        p->carry[p->ncarry] = c;
+    }
+    p->ncarry++;
+}
+
 /* The notes cited in lines [from, to) go to this page's foot; of the note
  * `partial` only its first `partial_lines`, the rest carried over. */
 static void add_notes_split(pager *p, const pdf_chapter *ch, const pdf_text *t, size_t from, size_t to,
@@ -177,13 +188,13 @@ static void add_notes_split(pager *p, const pdf_chapter *ch, const pdf_text *t, 
 {
     for (size_t k = 0; k < t->nrefs; k++) {
         const pdf_noteref *r = &t->refs[k];
-        if (!first_ref_in(t, k, from, to) || page_has_note(p->page, (size_t)r->note))
+        if (!first_ref_in(t, k, from, to) || note_placed(p, (size_t)r->note))
             continue;
         size_t n = ch->notes[r->note].t.nlines;
+        p->placed[r->note] = true;
         if (r->note == partial && partial_lines < n) {
             add_note_piece(p->page, ch, (size_t)r->note, 0, partial_lines);
-            p->carry = (pdf_notepiece){ (size_t)r->note, partial_lines, n };
-            p->carrying = true;
+            carry_push(p, (pdf_notepiece){ (size_t)r->note, partial_lines, n }, false);
         } else {
             add_note_piece(p->page, ch, (size_t)r->note, 0, n);
         }
@@ -195,23 +206,100 @@ static void add_notes(pager *p, const pdf_chapter *ch, const pdf_text *t, size_t
     add_notes_split(p, ch, t, from, to, -1, 0);
 }
 
-/* The rest of a note continued from the page before opens this page's
- * foot, up to half the page; what does not fit goes on again. */
+/* Height of the notes first cited in a table row's cells, and setting
+ * them at the page's foot. */
+static double row_notes(pager *p, const pdf_chapter *ch, const pdf_block *b, bool add)
+{
+    double h = 0;
+    bool first = p->page->nnotes == 0;
+    for (size_t c = 0; c < b->ncells; c++) {
+        const pdf_text *t = &b->cells[c];
+        for (size_t k = 0; k < t->nrefs; k++) {
+            long note = t->refs[k].note;
+            if (note < 0 || note_placed(p, (size_t)note))
+                continue;
+            bool seen = false; /* cited earlier in this row */
+            for (size_t c2 = 0; c2 <= c && !seen; c2++)
+                for (size_t k2 = 0; k2 < (c2 == c ? k : b->cells[c2].nrefs) && !seen; k2++)
+                    seen = b->cells[c2].refs[k2].note == note;
+            if (seen)
+                continue;
+            const pdf_text *nt = &ch->notes[note].t;
+            h += lines_height(nt, 0, nt->nlines) + NOTE_GAP + (first ? NOTE_SEP : 0);
+            first = false;
+            if (add) {
+                p->placed[note] = true;
+                add_note_piece(p->page, ch, (size_t)note, 0, nt->nlines);
+            }
+        }
+    }
+    return h;
+}
+
+/* The rest of notes continued from the page before open this page's
+ * foot, up to half the page (a whole page once the chapter's text is
+ * placed); what does not fit goes on again. */
 static void place_carry(pager *p)
 {
     const pdf_chapter *ch = &p->e->chapters[p->chapter];
-    pdf_notepiece c = p->carry;
-    const pdf_text *nt = &ch->notes[c.note].t;
-    double room = p->e->text_height * (p->ending ? 1.0 : 0.5) - NOTE_SEP - NOTE_GAP;
-    size_t k = c.from + 1; /* one line at least */
-    while (k < c.to && lines_height(nt, c.from, k + 1) <= room)
-        k++;
-    if (c.to - k == 1 && k - c.from > 2) /* no lone last line */
-        k--;
-    add_note_piece(p->page, ch, c.note, c.from, k);
-    p->page->notes_continued = true;
-    p->carrying = k < c.to;
-    p->carry.from = k;
+    double cap = p->e->text_height * (p->ending ? 1.0 : 0.5); /* the notes' area at most */
+    size_t done = 0;
+    while (done < p->ncarry) {
+        pdf_notepiece *c = &p->carry[done];
+        const pdf_text *nt = &ch->notes[c->note].t;
+        double left = cap - p->page->notes_height - NOTE_GAP - (p->page->nnotes ? 0 : NOTE_SEP);
+        size_t k = c->from;
+        while (k < c->to && lines_height(nt, c->from, k + 1) <= left)
+            k++;
+        if (k == c->from && p->page->nnotes == 0)
+            k++; /* one line at least, or nothing moves */
+        if (k < c->to && c->to - k == 1 && k - c->from > 2) /* no lone last line */
+            k--;
+        if (k == c->from)
+            break;
+        add_note_piece(p->page, ch, c->note, c->from, k);
+        p->page->notes_continued = true;
+        if (k < c->to) {
+            c->from = k;
+            break;
+        }
+        done++;
+    }
+    memmove(p->carry, p->carry + done, (p->ncarry - done) * sizeof(*p->carry));
+    p->ncarry -= done;
+}
+
+/* A page that holds only carried notes gives them back when the block
+ * that opens it needs the room (an image, a table row): they go on at the
+ * next page's foot. */
+static void uncarry(pager *p)
+{
+    pdf_page *pg = p->page;
+    if (pg->npieces || !pg->notes_continued)
+        return;
+    for (size_t i = pg->nnotes; i-- > 0;) {
+        pdf_notepiece piece = pg->notes[i];
+        if (p->ncarry && p->carry[0].note == piece.note && p->carry[0].from == piece.to)
+            p->carry[0].from = piece.from;
+        else
+            carry_push(p, piece, true);
+    }
+    pg->nnotes = 0;
+    pg->notes_height = 0;
+    pg->notes_continued = false;
+}
+
+/* A table continued on a new page repeats its header row, when the header
+ * leaves room for the row (a header taller than half a page is not
+ * repeated). */
+static void repeat_header(pager *p, const pdf_chapter *ch, size_t i)
+{
+    size_t h = i;
+    while (h > 0 && !ch->blocks[h].first_row && ch->blocks[h - 1].kind == PK_ROW)
+        h--;
+    double avail = p->e->text_height - p->page->notes_height - p->y;
+    if (h != i && ch->blocks[h].header_row && ch->blocks[h].row_height <= avail / 2)
+        place(p, h, 0, 1, ch->blocks[h].row_height);
 }
 
 /* Lines [from, k] do not fit with all their notes: do lines [from, last]
@@ -225,7 +313,7 @@ static size_t split_note_fit(const pager *p, const pdf_chapter *ch, const pdf_te
     for (size_t r = 0; r < t->nrefs; r++) {
         long line = ref_line(t, &t->refs[r]);
         if (line >= (long)k && line <= (long)last && first_ref_in(t, r, from, last + 1) &&
-            !page_has_note(p->page, (size_t)t->refs[r].note))
+            !note_placed(p, (size_t)t->refs[r].note))
             cut = t->refs[r].note;
     }
     if (cut < 0)
@@ -261,6 +349,7 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
 {
     pdf_chapter *ch = &e->chapters[chapter];
     pager p = { .e = e, .chapter = chapter };
+    p.placed = bk_xcalloc(ch->nnotes ? ch->nnotes : 1, sizeof(bool));
     double H = e->text_height;
     new_page(&p, true);
     for (size_t i = 0; i < ch->nblocks; i++) {
@@ -349,27 +438,31 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
             }
             break;
         }
-        case PK_ROW:
-            /* A row that fits a page moves whole; a taller one starts here. */
-            if (p.y > 0 && p.y + block_height(b) > H - p.page->notes_height + 0.01 &&
-                block_height(b) <= H)
+        case PK_ROW: {
+            /* A row that fits a page moves whole, with the notes its
+             * cells cite; a taller one starts here. */
+            double rh = block_height(b);
+            if (p.y > 0 && p.y + rh + row_notes(&p, ch, b, false) > H - p.page->notes_height + 0.01 &&
+                rh <= H)
                 new_page(&p, false);
-            if (p.page->npieces == 0 && !b->first_row) {
-                /* A table continued on a new page repeats its header row. */
-                size_t h = i;
-                while (h > 0 && !ch->blocks[h].first_row && ch->blocks[h - 1].kind == PK_ROW)
-                    h--;
-                if (h != i && ch->blocks[h].header_row)
-                    place(&p, h, 0, 1, block_height(&ch->blocks[h]));
-            }
-            if (block_height(b) > H - p.page->notes_height - p.y + 0.01) {
-                /* Taller than a page: the row is cut between lines. */
-                double a = 0, h = block_height(b);
-                while (a < h - 0.01) {
+            if (p.y == 0 && rh + row_notes(&p, ch, b, false) > H - p.page->notes_height + 0.01)
+                uncarry(&p);
+            if (p.page->npieces == 0 && !b->first_row)
+                repeat_header(&p, ch, i);
+            row_notes(&p, ch, b, true);
+            if (rh > H - p.page->notes_height - p.y + 0.01) {
+                /* Taller than the page's room: the row is cut between lines. */
+                double a = 0;
+                while (a < rh - 0.01) {
                     double avail = H - p.page->notes_height - p.y;
-                    if (h - a <= avail + 0.01) {
-                        place_slice(&p, i, a, h);
+                    if (rh - a <= avail + 0.01) {
+                        place_slice(&p, i, a, rh);
                         break;
+                    }
+                    if (avail < 1) { /* no room at all here */
+                        new_page(&p, false);
+                        uncarry(&p);
+                        continue;
                     }
                     double cut = row_cut(b, a, a + avail);
                     if (cut <= a + 0.01)
@@ -377,20 +470,19 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
                     place_slice(&p, i, a, cut);
                     a = cut;
                     new_page(&p, false);
-                    size_t hr = i;
-                    while (hr > 0 && !ch->blocks[hr].first_row && ch->blocks[hr - 1].kind == PK_ROW)
-                        hr--;
-                    if (hr != i && ch->blocks[hr].header_row)
-                        place(&p, hr, 0, 1, block_height(&ch->blocks[hr]));
+                    repeat_header(&p, ch, i);
                 }
                 break;
             }
-            place(&p, i, 0, 1, block_height(b));
+            place(&p, i, 0, 1, rh);
             break;
+        }
         case PK_IMAGE:
         case PK_RULE:
             if (p.y > 0 && p.y + block_height(b) > H - p.page->notes_height + 0.01)
                 new_page(&p, false);
+            if (p.y == 0 && block_height(b) > H - p.page->notes_height + 0.01)
+                uncarry(&p);
             place(&p, i, 0, 1, block_height(b));
             break;
         case PK_BREAK:
@@ -399,6 +491,8 @@ void pdf_pages_chapter(pdf_engine *e, size_t chapter)
         p.pending_space = b->style.space_after;
     }
     p.ending = true;
-    while (p.carrying) /* a note still going on: pages of notes alone */
+    while (p.ncarry) /* notes still going on: pages of notes alone */
         new_page(&p, false);
+    free(p.carry);
+    free(p.placed);
 }

@@ -173,6 +173,7 @@ typedef struct pdf_engine {
     size_t npages, cappages;
     double text_width, text_height;
     bk_strmap dests;        /* destination names that exist */
+    bk_strmap dests_drawn;  /* destination names already in the PDF */
     bk_arena arena;
     bk_pdf_image **images;  /* one per book asset, loaded on first use */
     bk_strmap dest_page;    /* destination name -> page index (after pagination) */

@@ -74,41 +74,7 @@ if missing:
     sys.exit(1)
 PY
 
-python3 - "$tmp/layout.txt" <<'PY' || fail=1
-import re, sys
-bad = 0
-pages = []
-for line in open(sys.argv[1]):
-    m = re.match(r"page (\d+) .* text-block ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)", line)
-    if m:
-        pages.append((int(m.group(1)), tuple(map(float, m.groups()[1:])), []))
-        continue
-    m = re.match(r"  (\w+) (\S+) ([bn][\d.]+) lines (\d+)-(\d+)/(\d+) x ([-\d.]+) y ([-\d.]+) w ([-\d.]+) h ([-\d.]+)", line)
-    if m:
-        kind, tag, block = m.group(1), m.group(2), m.group(3)
-        a, z, n = int(m.group(4)), int(m.group(5)), int(m.group(6))
-        x, y, w, h = map(float, m.groups()[6:])
-        pages[-1][2].append((kind, tag, block, a, z, n, x, y, w, h))
-def fail(msg):
-    global bad
-    print("FAIL:", msg)
-    bad += 1
-for page, (l, t, r, b), boxes in pages:
-    prev = None
-    for kind, tag, block, a, z, n, x, y, w, h in boxes:
-        if x < l - 0.5 or x + w > r + 0.5 or y < t - 0.5 or y + h > b + 0.5:
-            fail(f"page {page}: {kind} {tag} leaves the text block: x {x} y {y} w {w} h {h}")
-        if prev is not None and y < prev - 0.5:
-            fail(f"page {page}: {kind} {tag} at y {y} overlaps the box above (ends {prev})")
-        prev = y + h
-        # no orphan, no widow: a broken block keeps two lines on each side
-        if kind == "text" and (a > 0 or z < n) and z - a < 2 and n >= 2:
-            fail(f"page {page}: {tag} {block} has a lone line ({a}-{z} of {n}) at a page break")
-    # no heading at the foot of a page
-    if len(boxes) > 1 and boxes[-1][1] in ("H1", "H2", "H3", "H4", "H5", "H6"):
-        fail(f"page {page}: the page ends with a heading ({boxes[-1][2]})")
-sys.exit(1 if bad else 0)
-PY
+python3 "$(dirname "$0")/../tools/check_layout.py" "$tmp/layout.txt" || fail=1
 
 python3 "$(dirname "$0")/../tools/check_pdf.py" "$tmp/a.pdf" "$tmp/x" "$SOURCE_DATE_EPOCH" || fail=1
 

@@ -46,7 +46,10 @@ def main():
         if not isinstance(node, dict):
             return
         arr = node.get("/Names", [])
-        names.update(arr[0::2])
+        for n in arr[0::2]:
+            if n in names:
+                problems.append(f"destination {n} named twice")
+            names.add(n)
         for kid in node.get("/Kids", []):
             walk_names(kid)
     dests_root = val(catalog.get("/Names")) or {}
