@@ -600,12 +600,21 @@ static int draw_document(pdf_engine *e, bk_buf *out, int64_t epoch)
     /* What cairo cannot say: artifacts, figures' alternative text, the
      * document's language. */
     bk_buf fin = BK_BUF_INIT;
-    pdf_finish_info info = { m->lang, e->alts, e->nalts };
+    pdf_finish_info info = { m->lang, e->alts, e->nalts, 0, false };
     pdf_time("cairo");
     if (pdf_finish(out, &info, &fin) == 0) {
         bk_buf tmp = *out;
         *out = fin;
         fin = tmp;
+        if (info.unmarked)
+            bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
+                    "%zu page%s of the PDF could not have their running heads marked as artifacts",
+                    info.unmarked, info.unmarked == 1 ? "" : "s");
+        if (info.alts_unmatched)
+            bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
+                    "the PDF's figures carry no alternative text: bookify drew %zu, cairo wrote a "
+                    "different number",
+                    e->nalts);
     } else {
         bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
                 "the PDF is not fully tagged: cairo wrote it in a form bookify cannot finish");

@@ -249,7 +249,7 @@ static bool op_in(const char *d, size_t a, size_t b, const char *const *names)
 /* Wrap what is drawn outside marked content in /Artifact BMC ... EMC.
  * An artifact opens at the start of a text object, a path or an XObject
  * at the top level and closes before the next marked content or q/Q. */
-static bool mark_artifacts(const char *d, size_t len, bk_buf *out)
+bool pdf_mark_artifacts(const char *d, size_t len, bk_buf *out)
 {
     static const char *const path_ops[] = { "m", "l", "c", "v", "y", "h", "re", NULL };
     static const char *const paint_ops[] = { "S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "n", NULL };
@@ -374,7 +374,7 @@ static bool rewrite_content(const pdf_src *s, size_t a, size_t b, size_t n, bk_b
     const char *data = st + 7;
     bk_buf plain = BK_BUF_INIT, marked = BK_BUF_INIT, z = BK_BUF_INIT;
     bool ok = inflate_all((const unsigned char *)data, (size_t)(es - data), &plain) &&
-              mark_artifacts(plain.ptr ? plain.ptr : "", plain.len, &marked) &&
+              pdf_mark_artifacts(plain.ptr ? plain.ptr : "", plain.len, &marked) &&
               deflate_all(marked.ptr ? marked.ptr : "", marked.len, &z);
     if (ok) {
         bk_buf_addf(out, "%zu 0 obj\n<< /Length %zu\n   /Filter /FlateDecode\n>>\nstream\n", n, z.len);
@@ -387,7 +387,7 @@ static bool rewrite_content(const pdf_src *s, size_t a, size_t b, size_t n, bk_b
     return ok;
 }
 
-int pdf_finish(const bk_buf *in, const pdf_finish_info *info, bk_buf *out)
+int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out)
 {
     pdf_src s = { in->ptr, in->len, NULL, NULL, 0, 0 };
     if (!s.d || !read_xref(&s)) {
@@ -437,6 +437,10 @@ int pdf_finish(const bk_buf *in, const pdf_finish_info *info, bk_buf *out)
         }
     content_run cr = { &s, objs, bk_xcalloc(ncontent ? ncontent : 1, sizeof(bk_buf)) };
     bk_par_for(ncontent, content_job, &cr);
+    info->unmarked = 0;
+    for (size_t k = 0; k < ncontent; k++)
+        info->unmarked += cr.bufs[k].len == 0;
+    info->alts_unmatched = nfig != info->nalts;
     size_t *noff = bk_xcalloc(s.nobj, sizeof(size_t));
     size_t head = s.off[order[0]];
     bk_buf_add(out, s.d, head);

@@ -218,12 +218,19 @@ typedef struct pdf_finish_info {
     const char *lang;       /* the book's language, for the catalog's /Lang */
     const char *const *alts; /* /Alt of each Figure structure element, in order */
     size_t nalts;
+    /* what could not be done (the caller warns) */
+    size_t unmarked;        /* pages whose content could not be marked */
+    bool alts_unmatched;    /* Figure elements and alternative texts differ in number */
 } pdf_finish_info;
 /* Copy cairo's PDF `in` to `out` with what cairo 1.16 cannot write: the
  * content outside structure elements marked as artifacts, figures' /Alt,
  * the catalog's /Lang, /MarkInfo and /ViewerPreferences. -1 (and `out`
  * to be discarded) when `in` is not laid out as cairo 1.16 writes. */
-int pdf_finish(const bk_buf *in, const pdf_finish_info *info, bk_buf *out);
+int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out);
+/* One page's content with what is drawn outside marked content wrapped in
+ * /Artifact BMC ... EMC; false (out to be discarded) when the content is
+ * not as expected (inline images, unbalanced marked content). */
+bool pdf_mark_artifacts(const char *d, size_t len, bk_buf *out);
 
 /* pages.c */
 void pdf_pages_chapter(pdf_engine *e, size_t chapter);

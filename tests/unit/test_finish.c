@@ -1,0 +1,164 @@
+/* Unit tests: the PDF finishing pass (finish.c): artifacts around content
+ * drawn outside marked content, nothing else touched; bad content refused;
+ * a whole file with /Alt, /Lang and /MarkInfo added and a valid xref. */
+#define _GNU_SOURCE /* memmem */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "pdf/pdf_int.h"
+
+#include <zlib.h>
+
+static char *mark(const char *content, bool *ok)
+{
+    bk_buf out = BK_BUF_INIT;
+    *ok = pdf_mark_artifacts(content, strlen(content), &out);
+    bk_buf_addc(&out, '\0');
+    return bk_buf_detach(&out);
+}
+
+static void test_artifacts(void)
+{
+    bool ok;
+    /* a page number after a tagged paragraph; the q/Q pair stays outside */
+    char *s = mark("1 0 0 -1 0 842 cm\nq\n/P << /MCID 0 >> BDC\nBT (Text) Tj ET\nEMC\n"
+                   "0.4 g BT 8 0 0 -8 500 800 Tm (17)Tj ET\nQ\n",
+                   &ok);
+    CHECK(ok);
+    HAS(s, "/P << /MCID 0 >> BDC\nBT (Text) Tj ET\nEMC\n0.4 g /Artifact BMC\nBT 8 0 0 -8 500 800 Tm (17)Tj ET\nEMC\nQ");
+    free(s);
+    /* paths: the artifact opens at the path's first operator, and closes
+     * before the next marked content */
+    s = mark("0.5 w 10 10 m 20 20 l S\n/Figure << /MCID 1 >> BDC q /x1 Do Q EMC\n", &ok);
+    CHECK(ok);
+    HAS(s, "0.5 w /Artifact BMC\n10 10 m 20 20 l S\nEMC\n/Figure");
+    free(s);
+    /* operators inside strings, hex strings and dictionaries are not operators */
+    s = mark("BT (a \\) EMC BDC \\( q) Tj <454d43> Tj ET\n/Span << /ActualText (x\\)) >> BDC EMC\n", &ok);
+    CHECK(ok);
+    HAS(s, "/Artifact BMC\nBT (a \\) EMC BDC \\( q) Tj <454d43> Tj ET\nEMC\n/Span");
+    free(s);
+    /* content all tagged: unchanged */
+    const char *tagged = "/P << /MCID 0 >> BDC BT (x) Tj ET EMC";
+    s = mark(tagged, &ok);
+    CHECK(ok);
+    CHECK_STR(s, tagged);
+    free(s);
+}
+
+static void test_refused(void)
+{
+    bool ok;
+    char *s = mark("BI /W 1 /H 1 ID x EI", &ok);
+    CHECK(!ok); /* inline images */
+    free(s);
+    s = mark("/P << /MCID 0 >> BDC BT (x) Tj ET", &ok);
+    CHECK(!ok); /* marked content left open */
+    free(s);
+    s = mark("EMC", &ok);
+    CHECK(!ok); /* closed but never opened */
+    free(s);
+}
+
+/* The file holds Flate data with NUL bytes: search it whole. */
+static bool in_buf(const bk_buf *b, const char *s)
+{
+    return memmem(b->ptr, b->len, s, strlen(s)) != NULL;
+}
+
+/* A small PDF laid out as cairo 1.16 writes one. */
+static void add_obj(bk_buf *b, size_t *off, int n, const char *body)
+{
+    off[n] = b->len;
+    bk_buf_addf(b, "%d 0 obj\n%s\nendobj\n", n, body);
+}
+
+static void test_file(void)
+{
+    bk_buf b = BK_BUF_INIT;
+    size_t off[8] = { 0 };
+    bk_buf_adds(&b, "%PDF-1.5\n%\xb5\xed\xae\xfb\n");
+    add_obj(&b, off, 1, "<< /Type /Pages /Kids [ 2 0 R ] /Count 1 >>");
+    add_obj(&b, off, 2, "<< /Type /Page % 1\n   /Parent 1 0 R\n   /Contents 3 0 R\n>>");
+    const char *content = "BT (17) Tj ET";
+    uLongf zn = compressBound(strlen(content));
+    unsigned char *z = malloc(zn);
+    compress2(z, &zn, (const unsigned char *)content, strlen(content), 6);
+    off[3] = b.len;
+    bk_buf_addf(&b, "3 0 obj\n<< /Length 4 0 R\n   /Filter /FlateDecode\n>>\nstream\n");
+    bk_buf_add(&b, z, zn);
+    bk_buf_adds(&b, "\nendstream\nendobj\n");
+    free(z);
+    char len[32];
+    snprintf(len, sizeof len, "   %lu", (unsigned long)zn);
+    add_obj(&b, off, 4, len);
+    add_obj(&b, off, 5, "<< /Type /StructElem\n   /S /Figure\n   /P 6 0 R\n   /K 0\n>>");
+    add_obj(&b, off, 6, "<< /Type /StructTreeRoot /K [ 5 0 R ] >>");
+    add_obj(&b, off, 7, "<< /Type /Catalog\n   /Pages 1 0 R\n   /StructTreeRoot 6 0 R\n>>");
+    size_t xref = b.len;
+    bk_buf_adds(&b, "xref\n0 8\n0000000000 65535 f \n");
+    for (int i = 1; i < 8; i++)
+        bk_buf_addf(&b, "%010zu 00000 n \n", off[i]);
+    bk_buf_addf(&b, "trailer\n<< /Size 8\n   /Root 7 0 R\n>>\nstartxref\n%zu\n%%%%EOF\n", xref);
+
+    const char *alts[] = { "A lamp \xC3\xA9" };
+    pdf_finish_info info = { "fr-CA", alts, 1, 0, false };
+    bk_buf out = BK_BUF_INIT;
+    CHECK_INT(pdf_finish(&b, &info, &out), 0);
+    CHECK_INT((long)info.unmarked, 0);
+    CHECK(!info.alts_unmatched);
+    bk_buf_addc(&out, '\0');
+    CHECK(in_buf(&out, "/S /Figure\n   /Alt <FEFF0041"));
+    CHECK(in_buf(&out, "00E9>"));
+    CHECK(in_buf(&out, "/Lang (fr-CA)"));
+    CHECK(in_buf(&out, "/MarkInfo << /Marked true >>"));
+    /* the page's content was marked: object 3, inflated */
+    char *o3 = memmem(out.ptr, out.len, "3 0 obj\n<< /Length ", 19);
+    CHECK(o3 != NULL);
+    if (o3) {
+        unsigned long zl = strtoul(o3 + 19, NULL, 10);
+        char *data = strstr(o3, "stream\n") + 7;
+        char plain[256] = "";
+        uLongf pl = sizeof plain - 1;
+        CHECK_INT(uncompress((unsigned char *)plain, &pl, (unsigned char *)data, zl), Z_OK);
+        plain[pl] = '\0';
+        CHECK_STR(plain, "/Artifact BMC\nBT (17) Tj ET\nEMC\n");
+    }
+    /* every xref entry points at its object */
+    char *x = memmem(out.ptr, out.len, "\nxref\n0 8\n", 10); /* the streams hold NUL bytes */
+    CHECK(x != NULL);
+    for (int i = 1; x && i < 8; i++) {
+        size_t o = strtoull(x + 10 + 20 * (size_t)i, NULL, 10);
+        char head[16];
+        snprintf(head, sizeof head, "%d 0 obj", i);
+        CHECK(o < out.len && strncmp(out.ptr + o, head, strlen(head)) == 0);
+    }
+    char *sxp = memmem(out.ptr, out.len, "startxref\n", 10);
+    CHECK(sxp != NULL);
+    size_t sx = sxp ? strtoull(sxp + 10, NULL, 10) : 0;
+    CHECK(strncmp(out.ptr + sx, "xref", 4) == 0);
+    bk_buf_release(&out);
+
+    /* more figures than texts: no /Alt, and said */
+    info = (pdf_finish_info){ "en", alts, 0, 0, false };
+    CHECK_INT(pdf_finish(&b, &info, &out), 0);
+    CHECK(info.alts_unmatched);
+    bk_buf_release(&out);
+
+    /* not a file cairo writes: refused, nothing claimed */
+    bk_buf bad = BK_BUF_INIT;
+    bk_buf_adds(&bad, "%PDF-1.5\ngarbage\nstartxref\n12345\n%%EOF\n");
+    CHECK_INT(pdf_finish(&bad, &info, &out), -1);
+    bk_buf_release(&out);
+    bk_buf_release(&bad);
+    bk_buf_release(&b);
+}
+
+int main(void)
+{
+    RUN(test_artifacts);
+    RUN(test_refused);
+    RUN(test_file);
+    return TEST_DONE();
+}
