@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "bookify/outfile.h"
-#include "bookify/par.h"
 #include "bookify/progress.h"
 #include "bookify/pdf.h"
 #include "pdf_int.h"
@@ -1008,33 +1007,10 @@ static int dump_layout(pdf_engine *e, const char *path)
 
 /* ==================== line breaking, in parallel ==================== */
 
-static void new_context(const pdf_engine *e, PangoFontMap **map, PangoContext **ctx)
+/* One chapter's tables measured and blocks broken into lines; returns the
+ * number of characters no font could show. */
+static int lines_chapter(pdf_engine *e, size_t c)
 {
-    *map = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
-    pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(*map), e->fc_config);
-    *ctx = pango_font_map_create_context(*map);
-    cairo_font_options_t *fo = cairo_font_options_create();
-    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
-    cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
-    pango_cairo_context_set_font_options(*ctx, fo);
-    cairo_font_options_destroy(fo);
-    pango_cairo_context_set_resolution(*ctx, 72);
-    pango_context_set_round_glyph_positions(*ctx, FALSE);
-    pango_context_set_language(*ctx, pango_language_from_string(e->book->meta.lang));
-}
-
-typedef struct lines_run {
-    pdf_engine *e;
-    int *unknown;          /* per chapter: characters no font has */
-    PangoContext **ctx;    /* per worker */
-    PangoFontMap **maps;
-} lines_run;
-
-static void lines_job(void *arg, size_t c, int worker)
-{
-    lines_run *lr = arg;
-    pdf_engine *e = lr->e;
-    pdf_set_thread_context(lr->ctx[worker]);
     pdf_chapter *ch = &e->chapters[c];
     for (size_t i = 0; i < ch->nblocks; i++) {
         if (ch->blocks[i].kind != PK_ROW || !ch->blocks[i].first_row)
@@ -1076,9 +1052,8 @@ static void lines_job(void *arg, size_t c, int worker)
                 if (ch->blocks[k].t.refs[r].note == (long)i)
                     ch->blocks[k].t.refs[r].note = -1;
     }
-    lr->unknown[c] = unknown;
-    pdf_set_thread_context(NULL);
     bk_progress_step(1);
+    return unknown;
 }
 
 int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags *d)
@@ -1153,41 +1128,24 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     pdf_time("boxes built");
     contents(&e, toc, depth);
     /* Chapters are broken into lines one after the other. Done in
-     * parallel (each worker with its own pango context and font map),
-     * the breaks came out different from run to run now and then: pango
-     * 1.50 and cairo 1.16 share state behind the font maps (the cairo
-     * scaled fonts are process-wide) that is not safe to use from two
-     * threads. Byte-identical output comes first (docs/performance.md);
-     * the code stays ready for a pango that is. */
-    {
-        int jobs = 1;
-        lines_run lr = { &e, bk_xcalloc(e.nchapters ? e.nchapters : 1, sizeof(int)),
-                         bk_xcalloc((size_t)jobs, sizeof(PangoContext *)),
-                         bk_xcalloc((size_t)jobs, sizeof(PangoFontMap *)) };
-        lr.ctx[0] = e.pango;
-        for (int w = 1; w < jobs; w++)
-            new_context(&e, &lr.maps[w], &lr.ctx[w]);
-        bk_progress_start("breaking lines", e.nchapters);
-        for (size_t c = 0; c < e.nchapters; c++)
-            lines_job(&lr, c, 0);
-        bk_progress_end();
-        for (size_t c = 0; c < e.nchapters; c++) {
-            int unknown = lr.unknown[c];
-            /* Never silent tofu: say which post needs a font. */
-            if (unknown) {
-                int post = e.chapters[c].post;
-                bk_warn(d, (bk_loc){ post >= 0 ? book->posts[post]->display : NULL, 0, 0 },
-                        "%d character%s no installed font can show (drawn as boxes in the PDF); "
-                        "install fonts for that script (Debian's fonts-noto-* packages)",
-                        unknown, unknown == 1 ? "" : "s");
-            }
+     * parallel (each worker with its own pango font map and context), the
+     * breaks came out different from run to run now and then: pango 1.50
+     * and cairo 1.16 share font state (cairo's scaled fonts are
+     * process-wide) that two threads must not use at once, and the books
+     * must be byte-identical (docs/performance.md). */
+    bk_progress_start("breaking lines", e.nchapters);
+    for (size_t c = 0; c < e.nchapters; c++) {
+        int unknown = lines_chapter(&e, c);
+        /* Never silent tofu: say which post needs a font. */
+        if (unknown) {
+            int post = e.chapters[c].post;
+            bk_warn(d, (bk_loc){ post >= 0 ? book->posts[post]->display : NULL, 0, 0 },
+                    "%d character%s no installed font can show (drawn as boxes in the PDF); "
+                    "install fonts for that script (Debian's fonts-noto-* packages)",
+                    unknown, unknown == 1 ? "" : "s");
         }
-        free(lr.unknown);
-        /* the workers' contexts live as long as their layouts */
-        e.worker_ctx = lr.ctx;
-        e.worker_maps = lr.maps;
-        e.nworkers = jobs;
     }
+    bk_progress_end();
     bool body_started = false;
     pdf_time("lines broken");
     for (size_t c = 0; c < e.nchapters; c++) {
@@ -1247,12 +1205,6 @@ done:
         hnj_hyphen_free(e.hyphen);
     if (e.pango)
         g_object_unref(e.pango);
-    for (int w = 1; w < e.nworkers; w++) {
-        g_object_unref(e.worker_ctx[w]);
-        g_object_unref(e.worker_maps[w]);
-    }
-    free(e.worker_ctx);
-    free(e.worker_maps);
     if (e.fontmap)
         g_object_unref(e.fontmap);
     bk_fonts_release(e.fc_config);

@@ -5,18 +5,6 @@
 
 #include "bookify/banned.h"
 
-static _Thread_local PangoContext *thread_context;
-
-void pdf_set_thread_context(PangoContext *ctx)
-{
-    thread_context = ctx;
-}
-
-static PangoContext *context_of(const pdf_engine *e)
-{
-    return thread_context ? thread_context : e->pango;
-}
-
 /* Width kept at a code block's start for the continuation mark. */
 #define CODE_PAD 6.0
 
@@ -55,7 +43,7 @@ static bool starts_rtl(const char *s)
 static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double width, bool first_line,
                        const char *lang, bool rtl)
 {
-    PangoLayout *l = pango_layout_new(context_of(e));
+    PangoLayout *l = pango_layout_new(e->pango);
     PangoFontDescription *fd = pdf_font_desc(e, s);
     pango_layout_set_font_description(l, fd);
     pango_font_description_free(fd);
@@ -174,7 +162,7 @@ int pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang)
 /* Width of text laid out at `wrap` (or unwrapped when wrap < 0). */
 static double measure(pdf_engine *e, const pdf_text *t, const pdf_style *s, double wrap)
 {
-    PangoLayout *l = pango_layout_new(context_of(e));
+    PangoLayout *l = pango_layout_new(e->pango);
     PangoFontDescription *fd = pdf_font_desc(e, s);
     pango_layout_set_font_description(l, fd);
     pango_font_description_free(fd);

@@ -177,9 +177,6 @@ typedef struct pdf_engine {
     bk_arena arena;
     bk_pdf_image **images;  /* one per book asset, loaded on first use */
     bk_strmap dest_page;    /* destination name -> page index (after pagination) */
-    PangoContext **worker_ctx; /* line-breaking workers' contexts (0 is `pango`) */
-    PangoFontMap **worker_maps;
-    int nworkers;
     const char **alts;      /* alternative text of each figure, in drawing order */
     size_t nalts, capalts;
 } pdf_engine;
@@ -197,9 +194,6 @@ void pdf_boxes_chapter(pdf_engine *e, size_t post);
 void pdf_boxes_release(pdf_engine *e);
 
 /* lines.c */
-/* The pango context layouts are made in on this thread (a worker's), or
- * NULL for the engine's own. */
-void pdf_set_thread_context(PangoContext *ctx);
 /* Lay out one block; returns the number of characters no font could show. */
 int pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang);
 PangoFontDescription *pdf_font_desc(const pdf_engine *e, const pdf_style *s);
