@@ -67,17 +67,32 @@ static void add_attr(PangoAttrList *l, PangoAttribute *a, int start, int end)
     pango_attr_list_insert(l, a);
 }
 
+/* Bytes added at the end of a block's text, in place (a paragraph is
+ * built from many runs; copying it for each was quadratic). */
+static void text_add(pdf_text *t, const char *s, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 64;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        t->text = g_realloc(t->text, cap);
+        t->cap = cap;
+    }
+    memcpy(t->text + t->len, s, n);
+    t->len += n;
+    t->text[t->len] = '\0';
+}
+
 /* Append text to t in the run's style (attributes only where it differs
  * from the block's own style). Soft hyphens go between syllables. */
 static void text_append_run(pdf_engine *e, pdf_text *t, const char *s, size_t len,
                             const pdf_style *base, const run *r, bool hyphenate, const char *lang)
 {
-    bk_buf b = BK_BUF_INIT;
-    size_t old = t->text ? strlen(t->text) : 0;
-    bk_buf_add(&b, t->text ? t->text : "", old);
+    pdf_text *b = t; /* appended to in place */
+    size_t old = t->len;
     HyphenDict *dict = hyphenate ? e->hyphen : NULL;
     if (!dict) {
-        bk_buf_add(&b, s, len);
+        text_add(b, s, len);
     } else {
         /* Word by word; words of letters only, five or more bytes. */
         size_t i = 0;
@@ -88,7 +103,7 @@ static void text_append_run(pdf_engine *e, pdf_text *t, const char *s, size_t le
             }
             if (j == i) {
                 j = (size_t)(g_utf8_next_char(s + i) - s);
-                bk_buf_add(&b, s + i, j - i);
+                text_add(b, s + i, j - i);
                 i = j;
                 continue;
             }
@@ -101,15 +116,15 @@ static void text_append_run(pdf_engine *e, pdf_text *t, const char *s, size_t le
                 memset(hyph, 0, sizeof hyph);
                 if (hnj_hyphen_hyphenate2(dict, lower, (int)wl, hyph, NULL, &rep, &pos, &cut) == 0) {
                     for (size_t k = 0; k < wl; k++) {
-                        bk_buf_addc(&b, s[i + k]);
+                        text_add(b, s + i + k, 1);
                         /* libhyphen marks a break after byte k with an odd
                          * value; keep two letters at either end. */
                         if ((hyph[k] & 1) && k >= 1 && k + 3 < wl &&
                             ((unsigned char)s[i + k + 1] & 0xC0) != 0x80)
-                            bk_buf_adds(&b, "\xC2\xAD");
+                            text_add(b, "\xC2\xAD", 2);
                     }
                 } else {
-                    bk_buf_add(&b, s + i, wl);
+                    text_add(b, s + i, wl);
                 }
                 if (rep) {
                     for (size_t k = 0; k < wl; k++)
@@ -119,16 +134,13 @@ static void text_append_run(pdf_engine *e, pdf_text *t, const char *s, size_t le
                 free(pos);
                 free(cut);
             } else {
-                bk_buf_add(&b, s + i, wl);
+                text_add(b, s + i, wl);
             }
             g_free(lower);
             i = j;
         }
     }
-    int start = (int)old, end = (int)b.len;
-    g_free(t->text);
-    t->text = g_strndup(b.ptr, b.len);
-    bk_buf_release(&b);
+    int start = (int)old, end = (int)t->len;
     if (end == start)
         return;
     if (r->font != base->font)
@@ -167,7 +179,7 @@ void pdf_text_append(pdf_engine *e, pdf_text *t, const char *s, size_t len, cons
 
 static size_t text_len(const pdf_text *t)
 {
-    return t->text ? strlen(t->text) : 0;
+    return t->len;
 }
 
 /* ==================== the walk ==================== */
@@ -252,7 +264,7 @@ static pdf_block *new_block(walk *w, pdf_kind kind, const pdf_style *s)
     /* an image or a table row holds one name: the others wait for text */
     for (size_t i = 0; kind == PK_TEXT && i < w->npending_more; i++) {
         BK_GROW(b->t.anchors, b->t.capanchors, b->t.nanchors + 1);
-        b->t.anchors[b->t.nanchors++] = (pdf_anchor){ 0, w->pending_more[i] };
+        b->t.anchors[b->t.nanchors++] = (pdf_anchor){ 0, w->pending_more[i], 0, 0 };
     }
     if (kind == PK_TEXT)
         w->npending_more = 0;
@@ -265,9 +277,8 @@ static void close_para(walk *w)
         return;
     pdf_text *t = &w->para->t;
     /* Trailing blanks would make an empty last line. */
-    size_t n = text_len(t);
-    while (n && t->text[n - 1] == ' ')
-        t->text[--n] = '\0';
+    while (t->len && t->text[t->len - 1] == ' ')
+        t->text[--t->len] = '\0';
     if (w->href && w->para) {
         /* a link left open across a block: close it here */
         w->href = NULL;
@@ -367,7 +378,7 @@ static void heading(walk *w, xmlNodePtr n, int level, bool chapter_title)
             b->dest = g_strdup(id);
         else {
             BK_GROW(b->t.anchors, b->t.capanchors, b->t.nanchors + 1);
-            b->t.anchors[b->t.nanchors++] = (pdf_anchor){ 0, g_strdup(id) };
+            b->t.anchors[b->t.nanchors++] = (pdf_anchor){ 0, g_strdup(id), 0, 0 };
         }
     }
     xmlFree(id);
@@ -748,7 +759,7 @@ static void anchor(walk *w, xmlNodePtr n)
     pdf_text *t = target(w);
     if (t) {
         BK_GROW(t->anchors, t->capanchors, t->nanchors + 1);
-        t->anchors[t->nanchors++] = (pdf_anchor){ (int)text_len(t), g_strdup(id) };
+        t->anchors[t->nanchors++] = (pdf_anchor){ (int)text_len(t), g_strdup(id), 0, 0 };
     } else if (!w->pending_dest) {
         w->pending_dest = g_strdup(id);
     } else {

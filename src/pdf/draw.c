@@ -167,7 +167,7 @@ static void draw_text_lines(pdf_engine *e, cairo_t *cr, pdf_block *b, pdf_text *
     double y0 = t->lines[from].top;
     set_rgb(cr, b->style.colour);
     for (size_t i = from; i < to && i < t->nlines; i++) {
-        PangoLayoutLine *line = pango_layout_get_line_readonly(t->layout, (int)i);
+        PangoLayoutLine *line = t->lines[i].pl;
         double top = y + t->lines[i].top - y0;
         double base = top + t->lines[i].baseline - t->lines[i].top;
         cairo_move_to(cr, x + t->lines[i].x, base);
@@ -204,12 +204,9 @@ static void draw_text_lines(pdf_engine *e, cairo_t *cr, pdf_block *b, pdf_text *
             g_free(ranges);
         }
         /* Destinations inside this line. */
-        for (size_t k = 0; k < t->nanchors; k++) {
-            int li, xpos;
-            pango_layout_index_to_line_x(t->layout, t->anchors[k].index, FALSE, &li, &xpos);
-            if ((size_t)li == i)
-                dest_at(e, cr, t->anchors[k].id, x + (double)xpos / PANGO_SCALE, top);
-        }
+        for (size_t k = 0; k < t->nanchors; k++)
+            if ((size_t)t->anchors[k].line == i)
+                dest_at(e, cr, t->anchors[k].id, x + (double)t->anchors[k].x / PANGO_SCALE, top);
     }
 }
 
@@ -908,9 +905,8 @@ static void map_dests(pdf_engine *e)
             if (b->dest && pc->from == 0 && !bk_strmap_lookup(&e->dest_page, b->dest))
                 bk_strmap_put(&e->dest_page, b->dest, (long)p);
             for (size_t k = 0; b->kind == PK_TEXT && k < b->t.nanchors; k++) {
-                int li, x;
-                pango_layout_index_to_line_x(b->t.layout, b->t.anchors[k].index, FALSE, &li, &x);
-                if ((size_t)li >= pc->from && (size_t)li < pc->to &&
+                size_t li = (size_t)b->t.anchors[k].line;
+                if (li >= pc->from && li < pc->to &&
                     !bk_strmap_lookup(&e->dest_page, b->t.anchors[k].id))
                     bk_strmap_put(&e->dest_page, b->t.anchors[k].id, (long)p);
             }
@@ -934,8 +930,7 @@ static size_t ragged_lines(const pdf_block *b, size_t from, size_t to)
 {
     size_t n = 0;
     for (size_t k = from; k < to && k + 1 < b->t.nlines; k++) {
-        PangoLayoutLine *next = pango_layout_get_line_readonly(b->t.layout, (int)k + 1);
-        PangoLayoutLine *line = pango_layout_get_line_readonly(b->t.layout, (int)k);
+        PangoLayoutLine *next = b->t.lines[k + 1].pl, *line = b->t.lines[k].pl;
         if (!next || next->is_paragraph_start)
             continue;
         double indent = line->is_paragraph_start && k == 0 ? b->style.first_indent : 0;

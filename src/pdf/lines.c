@@ -90,7 +90,8 @@ static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double wi
         t->lines[t->nlines++] = (pdf_line){ (double)y0 / PANGO_SCALE, (double)(y1 - y0) / PANGO_SCALE,
                                             (double)base / PANGO_SCALE,
                                             (double)logical.x / PANGO_SCALE,
-                                            (double)logical.width / PANGO_SCALE };
+                                            (double)logical.width / PANGO_SCALE,
+                                            pango_layout_iter_get_line_readonly(it) };
     } while (pango_layout_iter_next_line(it) && t->nlines < (size_t)n);
     pango_layout_iter_free(it);
     /* The line of each footnote reference, asked for again and again
@@ -100,6 +101,8 @@ static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double wi
         pango_layout_index_to_line_x(l, t->refs[k].index, FALSE, &line, &x);
         t->refs[k].line = line;
     }
+    for (size_t k = 0; k < t->nanchors; k++)
+        pango_layout_index_to_line_x(l, t->anchors[k].index, FALSE, &t->anchors[k].line, &t->anchors[k].x);
     return pango_layout_get_unknown_glyphs_count(l);
 }
 

@@ -55,11 +55,14 @@ typedef struct pdf_link {
 typedef struct pdf_anchor {
     int index;              /* byte index in the text */
     char *id;               /* destination name */
+    int line;               /* where it falls, once laid out: line, and x (pango units) */
+    int x;
 } pdf_anchor;
 
 typedef struct pdf_line {
     double top, height, baseline; /* pt, from the block's top */
     double x, width;              /* logical extent, from the layout's left */
+    PangoLayoutLine *pl;          /* pango's line (the layout owns it) */
 } pdf_line;
 
 typedef struct pdf_noteref {
@@ -70,7 +73,8 @@ typedef struct pdf_noteref {
 } pdf_noteref;
 
 typedef struct pdf_text {
-    char *text;             /* UTF-8, soft hyphens inserted */
+    char *text;             /* UTF-8, soft hyphens inserted (g_malloc'd) */
+    size_t len, cap;        /* its length and room, for appending in place */
     pdf_noteref *refs;      /* footnote references, in text order */
     size_t nrefs, caprefs;
     PangoAttrList *attrs;

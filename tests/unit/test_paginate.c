@@ -32,7 +32,7 @@ static pdf_block *text(pdf_chapter *ch, size_t n, bool keep)
     b->style.keep_with_next = keep;
     b->t.lines = calloc(n, sizeof(*b->t.lines));
     for (size_t i = 0; i < n; i++)
-        b->t.lines[i] = (pdf_line){ (double)i * 10, 10, 8, 0, 100 };
+        b->t.lines[i] = (pdf_line){ (double)i * 10, 10, 8, 0, 100, NULL };
     b->t.nlines = n;
     return b;
 }
@@ -172,7 +172,7 @@ static void test_tall_row_split(void)
     tall->cells = calloc(1, sizeof(pdf_text));
     tall->cells[0].lines = calloc(25, sizeof(pdf_line));
     for (size_t i = 0; i < 25; i++)
-        tall->cells[0].lines[i] = (pdf_line){ (double)i * 10, 10, 8, 0, 100 };
+        tall->cells[0].lines[i] = (pdf_line){ (double)i * 10, 10, 8, 0, 100, NULL };
     tall->cells[0].nlines = 25;
     tall->row_height = 256;
     pdf_pages_chapter(&e, 0);
