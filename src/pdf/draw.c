@@ -360,13 +360,6 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
     (void)page;
 }
 
-static double note_piece_height(const pdf_block *b, const pdf_notepiece *np)
-{
-    if (np->to <= np->from || np->to > b->t.nlines)
-        return 0;
-    return b->t.lines[np->to - 1].top + b->t.lines[np->to - 1].height - b->t.lines[np->from].top;
-}
-
 /* Footnotes at the foot of the page, under a short rule. */
 static void draw_notes(pdf_engine *e, cairo_t *cr, const pdf_page *pg, double ox, double oy)
 {
@@ -381,7 +374,7 @@ static void draw_notes(pdf_engine *e, cairo_t *cr, const pdf_page *pg, double ox
      * measure, as in TeX */
     cairo_line_to(cr, ox + (pg->notes_continued ? e->text_width : e->text_width / 4), y + 3);
     cairo_stroke(cr);
-    y += 9.0;
+    y += NOTE_SEP;
     for (size_t i = 0; i < pg->nnotes; i++) {
         const pdf_notepiece *np = &pg->notes[i];
         pdf_block *b = &ch->notes[np->note];
@@ -390,7 +383,7 @@ static void draw_notes(pdf_engine *e, cairo_t *cr, const pdf_page *pg, double ox
         cairo_tag_begin(cr, "Note", NULL);
         draw_text_lines(e, cr, b, &b->t, np->from, np->to, ox + b->left, y, false);
         cairo_tag_end(cr, "Note");
-        y += note_piece_height(b, np) + 2.0;
+        y += pdf_lines_height(&b->t, np->from, np->to) + NOTE_GAP;
     }
 }
 
@@ -981,7 +974,7 @@ static int dump_layout(pdf_engine *e, const char *path)
                 bk_buf_addf(&b, " ragged %zu", ragged_lines(bl, pc->from, pc->to));
             bk_buf_addc(&b, '\n');
         }
-        double ny = oy + e->text_height - pg->notes_height + 9.0;
+        double ny = oy + e->text_height - pg->notes_height + NOTE_SEP;
         for (size_t i = 0; i < pg->nnotes; i++) {
             const pdf_notepiece *np = &pg->notes[i];
             const pdf_block *nb = &ch->notes[np->note];
@@ -989,10 +982,10 @@ static int dump_layout(pdf_engine *e, const char *path)
             for (size_t k = np->from; k < np->to; k++)
                 if (nb->t.lines[k].x + nb->t.lines[k].width > maxr)
                     maxr = nb->t.lines[k].x + nb->t.lines[k].width;
-            double h = note_piece_height(nb, np);
+            double h = pdf_lines_height(&nb->t, np->from, np->to);
             bk_buf_addf(&b, "  note Note n%zu.%zu lines %zu-%zu/%zu x %.1f y %.1f w %.1f h %.1f\n",
                         pg->chapter, np->note, np->from, np->to, nb->t.nlines, ox + nb->left, ny, maxr, h);
-            ny += h + 2.0;
+            ny += h + NOTE_GAP;
         }
     }
     int rc = bk_outfile_write_all(path, b.ptr, b.len, e->diags);

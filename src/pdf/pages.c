@@ -79,12 +79,9 @@ static void place_slice(pager *p, size_t block, double a, double b)
     p->y += b - a;
 }
 
-/* Height of lines [from, to) of a text block. */
 static double lines_height(const pdf_text *t, size_t from, size_t to)
 {
-    if (to <= from)
-        return 0;
-    return t->lines[to - 1].top + t->lines[to - 1].height - t->lines[from].top;
+    return pdf_lines_height(t, from, to);
 }
 
 /* Height a block needs at least on the page it starts on. */
@@ -106,8 +103,6 @@ static double first_need(const pdf_block *b)
 
 /* ---- footnotes at the foot of the page ---- */
 
-#define NOTE_SEP 9.0 /* the rule above the notes and its space */
-#define NOTE_GAP 2.0 /* between two notes */
 
 /* A note goes to the foot of the page of its first reference only. */
 static bool note_placed(const pager *p, size_t note)

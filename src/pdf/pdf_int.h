@@ -231,6 +231,15 @@ int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out);
 bool pdf_mark_artifacts(const char *d, size_t len, bk_buf *out);
 
 /* pages.c */
+#define NOTE_SEP 9.0 /* the rule above a page's footnotes and its space */
+#define NOTE_GAP 2.0 /* between two footnotes */
+/* Height of lines [from, to) of a text block. */
+static inline double pdf_lines_height(const pdf_text *t, size_t from, size_t to)
+{
+    if (to <= from || to > t->nlines)
+        return 0;
+    return t->lines[to - 1].top + t->lines[to - 1].height - t->lines[from].top;
+}
 void pdf_pages_chapter(pdf_engine *e, size_t chapter);
 
 #endif
