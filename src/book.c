@@ -69,8 +69,10 @@ void bk_book_free(bk_book *book)
 {
     if (!book)
         return;
-    for (size_t i = 0; i < book->nposts; i++)
+    for (size_t i = 0; i < book->nposts; i++) {
         xmlFreeDoc(book->posts[i]->doc);
+        free(book->posts[i]->title_text);
+    }
     free(book->posts);
     free(book->parts);
     free(book->assets);

@@ -245,7 +245,8 @@ static void build_header(conv *c)
     render_inline(c, p->title, h1);
     bk_buf t = BK_BUF_INIT;
     bk_dom_text(h1, &t);
-    p->title_text = bk_arena_strndup(&c->book->arena, t.ptr, t.len);
+    free(p->title_text);
+    p->title_text = bk_xstrndup(t.ptr, t.len);
     bk_buf_release(&t);
     if (p->subtitle) {
         xmlNodePtr sub = bk_dom_new(header, c->ns, "p");
@@ -437,11 +438,7 @@ static void heading_ids(conv *c, xmlNodePtr content_start)
         if (!b.len)
             bk_buf_adds(&b, "section");
         /* GitHub numbers repeats: "intro", "intro-1", "intro-2". */
-        const char *base = bk_arena_strdup(&tmp, b.ptr);
-        const char *id = base;
-        for (long k = 1; bk_strmap_lookup(&used, id); k++)
-            id = bk_arena_printf(&tmp, "%s-%ld", base, k);
-        bk_strmap_put(&used, id, 1);
+        const char *id = bk_unique_name(&used, &tmp, b.ptr, "", 1);
         xmlSetProp(n, BAD_CAST "id", BAD_CAST id);
         if (!explicit_id && !have) {
             bk_buf_reset(&b);

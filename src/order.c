@@ -177,24 +177,14 @@ static int order_by_category(bk_book *book, bk_diags *d)
 
 static void unique_slugs(bk_book *book, bk_diags *d)
 {
-    /* used: every slug given out; its value is the next suffix to try for
-     * it as a base, so n copies of one slug cost O(n), not O(n^2). */
     bk_strmap used = BK_STRMAP_INIT;
     for (size_t i = 0; i < book->nposts; i++) {
         bk_post *p = book->posts[i];
         const char *base = p->slug;
-        long *next = bk_strmap_lookup(&used, base);
-        if (next) {
-            long n = *next;
-            const char *s;
-            while (bk_strmap_lookup(&used, s = bk_arena_printf(&book->arena, "%s-%ld", base, n)))
-                n++;
-            *bk_strmap_lookup(&used, base) = n + 1;
-            p->slug = s;
-            bk_note(d, (bk_loc){ p->display, 0, 0 }, "slug '%s' is taken; this post is '%s'",
-                    base, p->slug);
-        }
-        bk_strmap_put(&used, p->slug, 2);
+        p->slug = bk_unique_name(&used, &book->arena, base, "", 2);
+        if (strcmp(p->slug, base) != 0)
+            bk_note(d, (bk_loc){ p->display, 0, 0 }, "slug '%s' is taken; this post is '%s'", base,
+                    p->slug);
     }
     bk_strmap_release(&used);
 }

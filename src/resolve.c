@@ -162,10 +162,7 @@ static void unique_ids(res *r)
                     pref = bk_buf_detach(&b);
                     want = pref;
                 }
-                const char *final = bk_arena_strdup(&book->arena, want);
-                for (long k = 1; bk_strmap_lookup(&r->all_ids, final); k++)
-                    final = bk_arena_printf(&book->arena, "%s-%ld", want, k);
-                bk_strmap_put(&r->all_ids, final, 1);
+                const char *final = bk_unique_name(&r->all_ids, &book->arena, want, "", 1);
                 if (strcmp(final, id) != 0)
                     xmlSetProp(x, BAD_CAST "id", BAD_CAST final);
                 if (!bk_strmap_lookup(&m->ids, id)) {
@@ -509,11 +506,10 @@ static const char *add_asset(res *r, const char *real, const char *media, size_t
     }
     if (!stem.len)
         bk_buf_adds(&stem, "image");
-    const char *href = bk_arena_printf(&book->arena, "images/%s%s", stem.ptr, ext_for(media));
-    for (int k = 2; bk_strmap_lookup(&r->asset_names, href); k++)
-        href = bk_arena_printf(&book->arena, "images/%s-%d%s", stem.ptr, k, ext_for(media));
+    char *dir_stem = g_strconcat("images/", stem.ptr, NULL);
+    const char *href = bk_unique_name(&r->asset_names, &book->arena, dir_stem, ext_for(media), 2);
+    g_free(dir_stem);
     bk_buf_release(&stem);
-    bk_strmap_put(&r->asset_names, href, 1);
     BK_GROW(book->assets, book->capassets, book->nassets + 1);
     book->assets[book->nassets] = (bk_asset){ bk_arena_strdup(&book->arena, real), href, media, size };
     bk_strmap_put(&r->assets, book->assets[book->nassets].path, (long)book->nassets);

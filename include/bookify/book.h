@@ -102,7 +102,8 @@ typedef struct bk_post {
     const char *file;       /* chapter document's name in the book: "<slug>.xhtml" */
     const char *doc_lang;   /* the chapter's language (post's, else the book's) */
     bool rtl;               /* right-to-left chapter */
-    const char *title_text; /* title as plain text (Markdown and entities rendered) */
+    char *title_text;       /* title as plain text (Markdown and entities rendered); owned:
+                             * set on a worker thread, so not in the book's arena */
 } bk_post;
 
 /* Where a printed page begins in a chapter, for the EPUB's page list

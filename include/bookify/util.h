@@ -122,6 +122,11 @@ typedef struct bk_strmap {
 long *bk_strmap_lookup(const bk_strmap *m, const char *key);
 /* Set key to value (inserting or replacing). */
 void bk_strmap_put(bk_strmap *m, const char *key, long value);
+/* A name not yet in `used`, which it is then added to: stem+ext, else
+ * stem-N+ext for the first free N from `first` on. `used` remembers for
+ * each name where the next repeat starts counting, so n repeats of one
+ * stem cost O(n), not O(n^2). The names live in the arena. */
+const char *bk_unique_name(bk_strmap *used, bk_arena *a, const char *stem, const char *ext, long first);
 void bk_strmap_release(bk_strmap *m);
 
 #endif

@@ -436,3 +436,20 @@ void bk_strmap_release(bk_strmap *m)
     m->slots = NULL;
     m->len = m->cap = 0;
 }
+
+const char *bk_unique_name(bk_strmap *used, bk_arena *a, const char *stem, const char *ext, long first)
+{
+    const char *s = bk_arena_printf(a, "%s%s", stem, ext);
+    long *next = bk_strmap_lookup(used, s);
+    if (!next) {
+        bk_strmap_put(used, s, first);
+        return s;
+    }
+    long n = *next;
+    const char *base = s;
+    while (bk_strmap_lookup(used, s = bk_arena_printf(a, "%s-%ld%s", stem, n, ext)))
+        n++;
+    *bk_strmap_lookup(used, base) = n + 1; /* where the next repeat starts looking */
+    bk_strmap_put(used, s, first);
+    return s;
+}

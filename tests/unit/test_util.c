@@ -116,6 +116,28 @@ static void test_strmap(void)
     bk_strmap_release(&m);
 }
 
+static void test_unique_name(void)
+{
+    bk_strmap used = BK_STRMAP_INIT;
+    bk_arena a = BK_ARENA_INIT;
+    CHECK_STR(bk_unique_name(&used, &a, "intro", "", 1), "intro");
+    CHECK_STR(bk_unique_name(&used, &a, "intro", "", 1), "intro-1");
+    CHECK_STR(bk_unique_name(&used, &a, "intro-2", "", 1), "intro-2"); /* taken by hand */
+    CHECK_STR(bk_unique_name(&used, &a, "intro", "", 1), "intro-3");   /* skips it */
+    CHECK_STR(bk_unique_name(&used, &a, "intro", "", 1), "intro-4");
+    CHECK_STR(bk_unique_name(&used, &a, "images/a", ".png", 2), "images/a.png");
+    CHECK_STR(bk_unique_name(&used, &a, "images/a", ".png", 2), "images/a-2.png");
+    CHECK_STR(bk_unique_name(&used, &a, "images/a", ".jpg", 2), "images/a.jpg");
+    /* many repeats: each found in one step (this would take minutes when
+     * every repeat counted from 1 again) */
+    const char *last = NULL;
+    for (int i = 0; i < 20000; i++)
+        last = bk_unique_name(&used, &a, "x", "", 1);
+    CHECK_STR(last, "x-19999");
+    bk_strmap_release(&used);
+    bk_arena_release(&a);
+}
+
 int main(void)
 {
     RUN(test_strmap);
@@ -125,5 +147,6 @@ int main(void)
     RUN(test_utf8);
     RUN(test_slugify);
     RUN(test_parse_int);
+    RUN(test_unique_name);
     return TEST_DONE();
 }
