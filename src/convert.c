@@ -317,7 +317,9 @@ static void drop_repeated_title(conv *c, xmlNodePtr content_start)
             char *got = fold_text(n, NULL);
             bool same = strcmp(got, want) == 0;
             free(got);
-            if (same || c->post->title_from_body) {
+            /* the heading the title was taken from, or one repeating it;
+             * never another (a guess that went wrong must not lose text) */
+            if (same) {
                 xmlUnlinkNode(n);
                 xmlFreeNode(n);
             }
@@ -701,20 +703,29 @@ static void apply_ial(conv *c, xmlNodePtr target, const char *spec)
             size_t vlen = q ? strcspn(p, q == '"' ? "\"" : "'") : strcspn(p, " \t");
             char *val = bk_xstrndup(p, vlen);
             p += vlen + (q && p[vlen] ? 1 : 0);
-            /* Only presentation keys a book can honour, never handlers. */
-            if (strcmp(key, "style") == 0 || strcmp(key, "lang") == 0 ||
-                strcmp(key, "dir") == 0 || strcmp(key, "title") == 0) {
-                if (strcmp(key, "style") != 0 ||
-                    (!strstr(val, "url(") && !strstr(val, "expression") && !strstr(val, "@import")))
-                    xmlSetProp(target, BAD_CAST key, BAD_CAST val);
-            }
+            /* Only presentation keys a book can honour, never handlers;
+             * their values under the sanitiser's rules (this runs after it). */
+            const char *bad = NULL;
+            if (strcmp(key, "style") == 0)
+                bad = bk_sanitize_style_danger(val);
+            else if (strcmp(key, "dir") == 0)
+                bad = strcmp(val, "ltr") == 0 || strcmp(val, "rtl") == 0 || strcmp(val, "auto") == 0
+                          ? NULL
+                          : val;
+            else if (strcmp(key, "lang") != 0 && strcmp(key, "title") != 0)
+                bad = "";
+            if (!bad)
+                xmlSetProp(target, BAD_CAST key, BAD_CAST val);
+            else if (*bad)
+                bk_warn(c->diags, (bk_loc){ c->post->display, 0, 0 },
+                        "removed '%s' from a kramdown attribute list ({: ...}): '%s' is not allowed",
+                        key, bad);
             free(key);
             free(val);
         } else {
             p += n ? n : 1;
         }
     }
-    (void)c;
 }
 
 static void apply_ials(conv *c)

@@ -224,10 +224,27 @@ const char *bk_frontmatter_body_title(const char *body, size_t len, bk_arena *a,
     char fence_ch = 0;
     size_t fence = 0;
     bk_str prev = { NULL, 0 };
+    bool liquid_block = false; /* inside {% highlight %} or {% raw %}: code */
     for (int n = 1; p < end; p = next_line(p, end), n++) {
         bk_str l = line_at(p, end);
-        char ch;
+        char ch = 0;
         size_t f = fence_len(l.p, l.p + l.len, &ch);
+        bk_str lt = bk_str_trim(l);
+        if (lt.len > 2 && lt.p[0] == '{' && lt.p[1] == '%') {
+            const char *q = lt.p + 2;
+            while (q < lt.p + lt.len && (*q == ' ' || *q == '-'))
+                q++;
+            size_t rest = (size_t)(lt.p + lt.len - q);
+            if ((rest >= 9 && strncmp(q, "highlight", 9) == 0) || (rest >= 3 && strncmp(q, "raw", 3) == 0))
+                liquid_block = true;
+            else if ((rest >= 12 && strncmp(q, "endhighlight", 12) == 0) ||
+                     (rest >= 6 && strncmp(q, "endraw", 6) == 0))
+                liquid_block = false;
+            prev.p = NULL;
+            continue;
+        }
+        if (liquid_block)
+            continue;
         if (fence) {
             if (f >= fence && ch == fence_ch)
                 fence = 0;

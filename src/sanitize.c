@@ -520,7 +520,7 @@ static bool check_url(walk *w, const char *attr, const char *v, bk_buf *out)
 /* What makes a style unsafe: it loads a resource or runs code. NULL if
  * safe. Escapes and comments can spell any of these, so a backslash is
  * refused outright, and comments and blanks are ignored when matching. */
-static const char *style_danger(const char *v)
+const char *bk_sanitize_style_danger(const char *v)
 {
     static const char *const needles[] = { "url(",        "image(",    "image-set(", "expression(",
                                            "javascript:", "vbscript:", "@import" };
@@ -574,7 +574,7 @@ static bool check_value(walk *w, const char *name, enum attr_kind kind, const ch
     case A_URL:
         return check_url(w, name, v, out);
     case A_STYLE: {
-        const char *bad = style_danger(v);
+        const char *bad = bk_sanitize_style_danger(v);
         if (bad) {
             warn(w, "removed 'style' attribute containing '%s'", bad);
             return false;

@@ -95,4 +95,10 @@ typedef struct bk_sanitize_ctx {
  * different documents at once. Cannot fail: returns 0. */
 int bk_sanitize(xmlNodePtr root, const bk_sanitize_ctx *ctx, bk_diags *d);
 
+/* What makes a CSS declaration list unsafe (it loads a resource or runs
+ * code: url(, image-set(, expression(, @import..., in any case, through
+ * comments; any backslash escape), or NULL when it is safe. The same rule
+ * for raw HTML and for kramdown attribute lists. */
+const char *bk_sanitize_style_danger(const char *v);
+
 #endif

@@ -85,6 +85,19 @@ static void test_header(void)
     HAS(x, "<title>Hello there</title>");
     HAS(x, "epub:type=\"chapter\"");
     HAS(x, "xml:lang=\"en\"");
+    HASNT(x, "id=\"hello-there\""); /* the repeated "# Hello there" is gone */
+    free(x);
+    /* a title taken from the body: that heading goes, a later one stays;
+     * a heading inside a Liquid highlight block is code, not the title */
+    start(BK_SITE_JEKYLL);
+    p = add("_posts/2024-01-08-guess.md",
+            "---\ndate: 2024-01-08\n---\n{% highlight bash %}\n# install deps\n{% endhighlight %}\n\n"
+            "# Real Title\n\nText.\n\n# Real Section\n\nMore.\n");
+    convert();
+    x = chapter(p);
+    HAS(x, "<title>Real Title</title>");
+    HAS(x, "Real Section</h2>");
+    HASNT(x, "id=\"real-title\"");
     free(x);
     /* the book's own author is not repeated on every chapter */
     start(BK_SITE_JEKYLL);
@@ -94,10 +107,6 @@ static void test_header(void)
     x = chapter(p);
     HASNT(x, "chapter-author");
     HASNT(x, "Book Author");
-    /* the repeated "# Hello there" is gone */
-    const char *first = strstr(x, "Hello there</h1>");
-    HASNT(x, "<h1 id=");
-    (void)first;
     free(x);
 }
 
@@ -296,6 +305,23 @@ static void test_kramdown(void)
     HAS(x, "<dt>Term</dt>");
     HAS(x, "<dd>");
     HAS(x, "<abbr title=\"Hyper Text Markup Language\">HTML</abbr>");
+    free(x);
+    /* attribute lists go through the sanitiser's rules: no resource loads
+     * however spelled, no odd dir, no handlers; a plain style stays */
+    start(BK_SITE_JEKYLL);
+    p = add("_posts/2024-01-08-k.md",
+            "---\ntitle: K\n---\nA.\n{: style=\"background:URL(https://evil.example/t.png)\"}\n\n"
+            "B.\n{: style=\"background:\\75rl(https://evil.example/u.png)\"}\n\n"
+            "C.\n{: dir=\"sideways\" onclick=\"x()\" style=\"background-image:image-set('v.png' 1x)\"}\n\n"
+            "D.\n{: style=\"color: red\" lang=\"fr\"}\n");
+    convert();
+    x = chapter(p);
+    HASNT(x, "evil.example");
+    HASNT(x, "image-set");
+    HASNT(x, "sideways");
+    HASNT(x, "onclick");
+    HAS(x, "<p style=\"color: red\" lang=\"fr\">D.</p>");
+    CHECK(diag_at(BK_WARNING, "2024-01-08-k.md", 0, "kramdown attribute list"));
     free(x);
 }
 
