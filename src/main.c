@@ -73,8 +73,8 @@ static const char usage_text[] =
     "      --no-smart         keep straight quotes and -- as typed (no smart punctuation)\n"
     "\n"
     "Speed:\n"
-    "  -j, --jobs=N           worker threads (default: one per processor); the books\n"
-    "                         are byte-identical whatever N\n"
+    "  -j, --jobs=N           worker threads, 1 to 64 (default: one per processor);\n"
+    "                         the books are byte-identical whatever N\n"
     "\n"
     "Diagnostics:\n"
     "  -q, --quiet            hide warnings (and the progress bar)\n"
@@ -194,14 +194,20 @@ static int parse_args(int argc, char **argv, cli *c)
     while ((opt = getopt_long(argc, argv, ":o:j:qvhV", long_options, NULL)) != -1) {
         switch (opt) {
         case OPT_EPUB:
-            c->epub = true;
-            c->epub_file = optarg;
-            break;
         case OPT_PDF:
-            c->pdf = true;
-            c->pdf_file = optarg;
+            if (optarg && !*optarg)
+                return usage_error("--%s= needs a file name after '='", opt == OPT_EPUB ? "epub" : "pdf");
+            if (opt == OPT_EPUB) {
+                c->epub = true;
+                c->epub_file = optarg;
+            } else {
+                c->pdf = true;
+                c->pdf_file = optarg;
+            }
             break;
         case 'o':
+            if (!*optarg)
+                return usage_error("--output-dir needs a folder name");
             c->out_dir = optarg;
             break;
         case OPT_LIST:
@@ -308,13 +314,21 @@ static int parse_args(int argc, char **argv, cli *c)
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
         default:
+            if (optopt && optopt < 256) /* a short option: name it alone, not its cluster */
+                return usage_error("unknown option '-%c'", optopt);
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind >= argc)
         return usage_error("no SITE given: name the folder that holds the posts");
     if (argc - optind > 1) {
+        /* --pdf x.pdf SITE: name the output that lost its '=' */
         const char *extra = argv[optind + 1];
+        for (int i = optind; i < argc; i++) {
+            size_t m = strlen(argv[i]);
+            if ((m > 5 && strcmp(argv[i] + m - 5, ".epub") == 0) || (m > 4 && strcmp(argv[i] + m - 4, ".pdf") == 0))
+                extra = argv[i];
+        }
         size_t n = strlen(extra);
         if ((n > 5 && strcmp(extra + n - 5, ".epub") == 0) ||
             (n > 4 && strcmp(extra + n - 4, ".pdf") == 0))
@@ -327,6 +341,8 @@ static int parse_args(int argc, char **argv, cli *c)
         return usage_error("--since is after --until: no post could match");
     if (!c->epub && !c->pdf)
         c->epub = c->pdf = true;
+    if (c->epub_file && c->pdf_file && strcmp(c->epub_file, c->pdf_file) == 0)
+        return usage_error("--epub and --pdf name the same file '%s'", c->epub_file);
     return -1;
 }
 

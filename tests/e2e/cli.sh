@@ -36,7 +36,7 @@ has "$tmp/out" "Usage: bookify [OPTIONS] SITE" "--help"
 for opt in --epub --pdf --output-dir --list --config --title --subtitle --author --lang \
            --order --category --tag --since --until --drafts --future --quiet --verbose \
            --strict --help --version --check --dump-xhtml --css --embed-fonts --toc-depth \
-           --theme --page-size --dump-layout --no-smart; do
+           --theme --page-size --dump-layout --no-smart --jobs; do
     has "$tmp/out" "$opt" "--help mentions $opt"
 done
 empty "$tmp/err" "--help"
@@ -56,6 +56,19 @@ expect 2 "since after until" -- "$bookify" --list --since=2024-05-01 --until=202
 expect 2 "--epub FILE without =" -- "$bookify" --epub "$samples/handbook" out.epub
 has "$tmp/err" "write --epub=FILE" "--epub FILE hint"
 expect 2 "two sites" -- "$bookify" --list "$samples/handbook" "$samples/field-notes"
+expect 2 "--pdf FILE before SITE" -- "$bookify" --pdf out.pdf "$samples/handbook"
+has "$tmp/err" "unexpected 'out.pdf'" "--pdf FILE before SITE names the file"
+expect 2 "empty --output-dir" -- "$bookify" --epub -o '' "$samples/handbook"
+has "$tmp/err" "--output-dir needs a folder name" "empty --output-dir"
+expect 2 "empty --epub=" -- "$bookify" --epub= "$samples/handbook"
+expect 2 "same file twice" -- "$bookify" --epub=x --pdf=x "$samples/handbook"
+has "$tmp/err" "name the same file" "same file twice"
+expect 2 "unknown short option in a cluster" -- "$bookify" -Zq "$samples/handbook"
+has "$tmp/err" "unknown option '-Z'" "unknown short option named alone"
+for j in 0 65 abc -1; do
+    expect 2 "--jobs=$j" -- "$bookify" --jobs=$j --list "$samples/handbook"
+done
+has "$tmp/err" "from 1 to 64" "--jobs range"
 expect 1 "missing site" -- "$bookify" --list "$tmp/nope"
 has "$tmp/err" "$tmp/nope: error: cannot open site folder: No such file or directory" "missing site"
 expect 1 "site is a file" -- "$bookify" --list "$samples/handbook/README.md"
@@ -131,8 +144,9 @@ has "$tmp/err" "$tmp/none.yml: error: cannot read the configuration: No such fil
 
 # --check converts every post, reports, and writes nothing.
 (cd "$tmp" && mkdir -p check && cd check && "$bookify" --check "$samples/handbook" >"$tmp/out" 2>"$tmp/err")
+rc=$?
 checks=$((checks + 1))
-[ $? -eq 0 ] || { echo "FAIL: --check exit"; fails=$((fails + 1)); }
+[ $rc -eq 0 ] || { echo "FAIL: --check exit $rc"; fails=$((fails + 1)); }
 empty "$tmp/out" "--check stdout"
 has "$tmp/err" "dropped Liquid tag '{% include %}'" "--check reports template leftovers"
 checks=$((checks + 1))
