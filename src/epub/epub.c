@@ -386,8 +386,13 @@ static void page_markers(ep_ctx *c)
                 at = first;
         }
         if (in) {
-            if (at->children)
-                xmlAddPrevSibling(at->children, span);
+            /* after markers already there: pages that begin inside one
+             * long paragraph keep their order */
+            xmlNodePtr pos = at->children;
+            while (pos && bk_dom_is(pos, "span") && xmlHasNsProp(pos, BAD_CAST "type", epub->href))
+                pos = pos->next;
+            if (pos)
+                xmlAddPrevSibling(pos, span);
             else
                 xmlAddChild(at, span);
         } else if (at->parent && !bk_dom_is(at->parent, "ul") && !bk_dom_is(at->parent, "ol") &&

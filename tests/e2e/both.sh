@@ -20,6 +20,9 @@ with open(f"{d}/2020-01-01-big.md", "w") as f:
     f.write("Closing words of the big post.\n")
 with open(f"{d}/2020-01-02-small.md", "w") as f:
     f.write("---\ntitle: Small\n---\nSee [the last section](2020-01-01-big.md#section-199).\n")
+# one paragraph over several pages: its page-break markers stay in order
+with open(f"{d}/2020-01-03-long.md", "w") as f:
+    f.write("---\ntitle: Long\n---\n\n" + " ".join(f"word{i}" for i in range(6000)) + "\n")
 PY
 export SOURCE_DATE_EPOCH=1764000000
 "$bookify" -q --epub="$tmp/b.epub" --pdf="$tmp/b.pdf" "$tmp/site" || { echo "bookify failed"; exit 1; }
@@ -51,6 +54,19 @@ labels = json.loads(subprocess.run(["qpdf", "--json=2", "--json-key=pagelabels",
 first_body = next(l["index"] for l in labels if l["label"].get("/S") == "/D")
 pages = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True).stdout.split("\f")
 bad = 0
+numbers = [int(l) for _, _, l in entries]
+if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
+    print(f"FAIL: the page list is out of order: {numbers[:30]}"); bad += 1
+spine = re.findall(r'<itemref idref="([^"]+)"', opf)
+hrefs = dict(re.findall(r'<item id="([^"]+)" href="([^"]+)"', opf))
+in_text = []
+for idref in spine:
+    in_text += [int(t) for t in re.findall(r'epub:type="pagebreak"[^>]*title="(\d+)"|title="(\d+)"[^>]*epub:type="pagebreak"',
+                                             z.read("EPUB/" + hrefs[idref]).decode()) for t in t if t]
+if in_text != sorted(in_text):
+    print(f"FAIL: page-break markers out of order in the text: {in_text[:30]}"); bad += 1
+if len(in_text) != len(entries):
+    print(f"FAIL: {len(in_text)} page-break markers in the text, {len(entries)} in the page list"); bad += 1
 for f, pid, label in entries:
     text = z.read("EPUB/" + f).decode()
     after = re.sub(r"<[^>]+>", " ", text.split(f'id="{pid}"', 1)[1].split(">", 1)[1])
