@@ -1198,7 +1198,7 @@ static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, b
 
 /* What conversion takes from the book's shared arena, done before the
  * posts are converted in parallel: the chapter's language and file name. */
-static void prepare_post(bk_book *book, bk_post *post, size_t index, bk_diags *d)
+static void prepare_post(bk_book *book, bk_post *post, size_t index, bk_strmap *files, bk_diags *d)
 {
     const char *lang = post->lang ? bk_config_lang(&book->arena, post->lang) : NULL;
     if (post->lang && !lang)
@@ -1209,13 +1209,23 @@ static void prepare_post(bk_book *book, bk_post *post, size_t index, bk_diags *d
     bool ascii = true;
     for (const char *q = post->slug; *q; q++)
         ascii = ascii && (unsigned char)*q < 0x80;
-    post->file = ascii ? bk_arena_printf(&book->arena, "%s.xhtml", post->slug)
-                       : bk_arena_printf(&book->arena, "chapter-%zu.xhtml", index + 1);
+    /* Names starting "bk-" are bookify's own files (bk-nav.xhtml...); and
+     * "chapter-2" may be a post's slug as well as a stand-in name. */
+    const char *stem = ascii ? post->slug : bk_arena_printf(&book->arena, "chapter-%zu", index + 1);
+    if (strncmp(stem, "bk-", 3) == 0)
+        stem = bk_arena_printf(&book->arena, "post-%s", stem);
+    post->file = bk_unique_name(files, &book->arena, stem, ".xhtml", 2);
 }
 
 int bk_convert_post(bk_book *book, bk_post *post, const bk_convert_opts *o, bk_diags *d)
 {
-    prepare_post(book, post, post_index(book, post), d);
+    bk_strmap files = BK_STRMAP_INIT;
+    size_t index = post_index(book, post);
+    for (size_t i = 0; i < book->nposts; i++) /* the names the others have */
+        if (i != index && book->posts[i]->file)
+            bk_strmap_put(&files, book->posts[i]->file, 2);
+    prepare_post(book, post, index, &files, d);
+    bk_strmap_release(&files);
     return convert_one(book, post, o, d, NULL);
 }
 
@@ -1288,8 +1298,10 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
 {
     size_t errors = d->nerrors;
     size_t n = book->nposts;
+    bk_strmap files = BK_STRMAP_INIT;
     for (size_t i = 0; i < n; i++)
-        prepare_post(book, book->posts[i], i, d);
+        prepare_post(book, book->posts[i], i, &files, d);
+    bk_strmap_release(&files);
     /* Posts are converted in parallel, each into its own document and
      * its own diagnostics; those are merged in the book's order. */
     convert_run r = { book, o, bk_xcalloc(n ? n : 1, sizeof(bk_diags)),

@@ -498,6 +498,8 @@ static const char *add_asset(res *r, const char *real, const char *media, size_t
     const char *base = last_segment(real);
     const char *dot = strrchr(base, '.');
     bk_buf stem = BK_BUF_INIT;
+    if (strncmp(base, "bk-", 3) == 0) /* bookify's own names (the cover) */
+        bk_buf_adds(&stem, "img-");
     for (const char *p = base; *p && p != dot; p++) {
         char ch = *p;
         bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
