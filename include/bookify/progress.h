@@ -13,5 +13,7 @@ void bk_progress_enable(bool on);
 void bk_progress_start(const char *what, size_t total);
 void bk_progress_step(size_t n);
 void bk_progress_end(void);
+/* From a signal handler: erase the bar if it is on screen (write(2) only). */
+void bk_progress_erase_on_signal(void);
 
 #endif

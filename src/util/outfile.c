@@ -1,5 +1,6 @@
 /* outfile.c -- atomic output files and the temp-file registry (see outfile.h). */
 #include "bookify/outfile.h"
+#include "bookify/progress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@ void bk_outfile_cleanup(void)
 static void on_signal(int sig)
 {
     bk_outfile_cleanup();
+    bk_progress_erase_on_signal();
     signal(sig, SIG_DFL);
     raise(sig);
 }

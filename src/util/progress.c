@@ -2,10 +2,12 @@
 #include "bookify/progress.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bookify/banned.h"
 
@@ -14,7 +16,7 @@ static const char *label;
 static size_t total;
 static atomic_size_t done;
 static double started, drawn, delay = 0.25;
-static bool shown;
+static volatile sig_atomic_t shown; /* read by the signal handler */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static double now(void)
@@ -77,4 +79,12 @@ void bk_progress_end(void)
         fputs("\r\033[K", stderr);
     shown = false;
     pthread_mutex_unlock(&lock);
+}
+
+void bk_progress_erase_on_signal(void)
+{
+    if (shown) {
+        ssize_t n = write(2, "\r\033[K", 4); /* async-signal-safe */
+        (void)n;
+    }
 }

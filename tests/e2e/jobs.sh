@@ -25,8 +25,20 @@ if command -v script >/dev/null; then
     export BOOKIFY_PROGRESS_DELAY=0
     script -qec "'$bookify' -j 1 --pdf='$tmp/t.pdf' '$tmp/site'" /dev/null >"$tmp/tty.txt" 2>&1
     grep -q "breaking lines" "$tmp/tty.txt" || { echo "FAIL: no progress bar on a terminal"; fail=1; }
+    grep -q $'\033\\[K' "$tmp/tty.txt" || { echo "FAIL: the progress bar was not erased"; fail=1; }
     script -qec "'$bookify' -q -j 1 --pdf='$tmp/t.pdf' '$tmp/site'" /dev/null >"$tmp/tty.txt" 2>&1
     ! grep -q "breaking lines" "$tmp/tty.txt" || { echo "FAIL: a progress bar despite -q"; fail=1; }
+    # Interrupted in the middle (SIGINT, as Ctrl-C): the earlier book is
+    # left as it was, no temporary file stays, the bar is erased.
+    echo "the earlier book" >"$tmp/int.pdf"
+    script -qec "'$bookify' -j 1 --pdf='$tmp/int.pdf' '$tmp/site'" /dev/null >"$tmp/tty2.txt" 2>&1 &
+    spid=$!
+    for _ in $(seq 300); do grep -q "breaking lines" "$tmp/tty2.txt" && break; sleep 0.05; done
+    pkill -INT -f -- "--pdf=$tmp/int.pdf" || echo "note: the build ended before it could be interrupted"
+    wait $spid
+    [ "$(cat "$tmp/int.pdf")" = "the earlier book" ] || { echo "FAIL: an interrupted build changed the earlier PDF"; fail=1; }
+    [ -z "$(find "$tmp" -maxdepth 1 -name '.int.pdf*')" ] || { echo "FAIL: an interrupted build left a temporary file"; fail=1; }
+    tail -c 20 "$tmp/tty2.txt" | grep -q $'\033\\[K' || { echo "FAIL: the bar stays on screen after an interrupt"; fail=1; }
 fi
 "$bookify" -j 2 --epub="$tmp/x.epub" "$tmp/site" 2>"$tmp/err.txt"
 ! grep -q "converting" "$tmp/err.txt" || { echo "FAIL: a progress bar when stderr is a file"; fail=1; }
