@@ -41,14 +41,14 @@ measure() {
     local size="-" pages="-"
     [ -f "$out" ] && size=$(du -k "$out" | cut -f1)
     case "$out" in *.pdf) pages=$(pdfinfo "$out" 2>/dev/null | awk '/^Pages/ {print $2}') ;; esac
-    printf '%-22s %9.2f s %8.0f MiB %8s KiB %7s pages' "$name" "$med" "$(echo "${rss[$idx]} / 1024" | bc -l)" "$size" "${pages:--}"
-    echo "$name $med $pages" >>"$tmp/results"
+    printf '%-22s %9.2f s %8.0f MiB %8s KiB %7s pages' "$name" "$med" "$(( ${rss[$idx]} / 1024 ))" "$size" "${pages:--}"
+    printf '%s\t%s\t%s\n' "$name" "$med" "$pages" >>"$tmp/results"
     echo
 }
 
 speedup() { # speedup BASE OTHER: OTHER's time / BASE's time
-    awk -v a="$1" -v b="$2" '$1 == a {ta = $2} $1 == b {tb = $2} END {
-        if (ta > 0 && tb > 0) printf "  bookify %s is %.1fx faster than %s\n", a, tb / ta, b }' "$tmp/results"
+    awk -F'\t' -v a="$1" -v b="$2" '$1 == a {ta = $2} $1 == b {tb = $2} END {
+        if (ta > 0 && tb > 0) printf "  %s is %.1fx faster than %s\n", a, tb / ta, b }' "$tmp/results"
 }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)"
@@ -58,28 +58,32 @@ for n in "${sizes[@]}"; do
     python3 bench/make-site.py "$n" "$site"
     : >"$tmp/results"
     echo
-    echo "== $n posts, $(du -sb "$site/_posts" | awk '{printf "%.1f MB", $1 / 1e6}') of Markdown =="
+    echo "== $n posts, $(cat "$site"/_posts/*.md | wc -c | awk '{printf "%.2f MB", $1 / 1e6}') of Markdown =="
+    echo "   ($("$bookify" --list -q "$site" | wc -l) of them in the book: drafts and unpublished posts are left out)"
     measure "bookify --epub" "$tmp/b.epub" "$bookify" -q --epub="$tmp/b.epub" "$site"
     measure "bookify --pdf" "$tmp/b.pdf" "$bookify" -q --pdf="$tmp/b.pdf" "$site"
-    measure "bookify (both)" "$tmp/b.pdf" "$bookify" -q --epub="$tmp/b.epub" --pdf="$tmp/b.pdf" "$site"
+    measure "bookify (both; PDF)" "$tmp/b.pdf" "$bookify" -q --epub="$tmp/b.epub" --pdf="$tmp/b.pdf" "$site"
     "$bookify" -q --epub="$tmp/keep.epub" "$site"
     measure "cmark-gfm + gzip" "$tmp/md.gz" sh -c "cat '$site'/_posts/*.md | cmark-gfm -e table -e strikethrough -e autolink | gzip > '$tmp/md.gz'"
+    speedup "cmark-gfm + gzip" "bookify --epub"
     [ "${SKIP_OTHERS:-}" ] && continue
     if command -v mutool >/dev/null; then
         measure "mutool convert" "$tmp/m.pdf" mutool convert -o "$tmp/m.pdf" "$tmp/keep.epub"
-        awk '$1 == "bookify" && $2 == "--pdf" {b = $3; bp = $4} $1 == "mutool" {m = $3; mp = $4} END {
+        awk -F'\t' '$1 == "bookify --pdf" {b = $2; bp = $3} $1 == "mutool convert" {m = $2; mp = $3} END {
             if (b > 0 && m > 0) printf "  pages per second: bookify %.0f, mutool %.0f (%.2fx)\n", bp / b, mp / m, (bp / b) / (mp / m) }' \
-            <(sed 's/^bookify --pdf/bookify --pdf/' "$tmp/results")
+            "$tmp/results"
     fi
     if command -v pandoc >/dev/null; then
         files=("$site"/_posts/*.md)
         measure "pandoc (EPUB)" "$tmp/p.epub" pandoc -f markdown -o "$tmp/p.epub" "${files[@]}"
-        speedup "bookify --epub" "pandoc (EPUB)" | sed 's/bookify bookify/bookify/'
+        speedup "bookify --epub" "pandoc (EPUB)"
         if command -v weasyprint >/dev/null; then
             measure "pandoc + WeasyPrint" "$tmp/w.pdf" pandoc -f markdown --pdf-engine=weasyprint -o "$tmp/w.pdf" "${files[@]}"
+            speedup "bookify --pdf" "pandoc + WeasyPrint"
         fi
         if command -v xelatex >/dev/null; then
             measure "pandoc + xelatex" "$tmp/x.pdf" pandoc -f markdown --pdf-engine=xelatex -o "$tmp/x.pdf" "${files[@]}"
+            speedup "bookify --pdf" "pandoc + xelatex"
         fi
     fi
 done

@@ -26,6 +26,8 @@ packages=(
     librsvg2-dev libgdk-pixbuf-2.0-dev webp-pixbuf-loader
     # validators and readers the tests run on every book
     epubcheck qpdf poppler-utils mupdf-tools libxml2-utils cmark-gfm python3
+    # tools the tests and bench/ call (unzip, script, /usr/bin/time, bc)
+    unzip bsdutils time bc
 )
 
 missing=()
