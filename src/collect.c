@@ -6,6 +6,7 @@
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -89,9 +90,20 @@ typedef struct walker {
     bk_diags *diags;
     const bk_collect_opts *opts;
     bk_strv files;          /* candidate posts, relative paths */
-    struct { dev_t dev; ino_t ino; } *seen; /* folders entered, against symlink loops */
-    size_t nseen, capseen;
+    bk_strmap walked;       /* every folder read ("dev:ino"): each is read once, */
+    bk_arena keys;          /* whatever links lead to it twice or in a loop */
 } walker;
+
+/* Marks a folder as read; false when it was already. */
+static bool first_visit(walker *w, const struct stat *st)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%ju:%ju", (uintmax_t)st->st_dev, (uintmax_t)st->st_ino);
+    if (bk_strmap_lookup(&w->walked, key))
+        return false;
+    bk_strmap_put(&w->walked, bk_arena_strdup(&w->keys, key), 1);
+    return true;
+}
 
 static bool has_md_ext(const char *name)
 {
@@ -182,13 +194,10 @@ static void visit(walker *w, const char *rel, const char *name, unsigned flags, 
             return;
     }
     if (S_ISDIR(st.st_mode)) {
-        for (size_t i = 0; i < w->nseen; i++)
-            if (w->seen[i].dev == st.st_dev && w->seen[i].ino == st.st_ino)
-                return; /* a link back to a folder already walked */
-        BK_GROW(w->seen, w->capseen, w->nseen + 1);
-        w->seen[w->nseen].dev = st.st_dev;
-        w->seen[w->nseen].ino = st.st_ino;
-        w->nseen++;
+        if (!first_visit(w, &st)) {
+            bk_note(w->diags, loc, "folder already read by another path (a symbolic link); skipped");
+            return;
+        }
         unsigned sub = flags;
         if (book->kind == BK_SITE_JEKYLL) {
             if (strcmp(name, "_posts") == 0)
@@ -203,7 +212,6 @@ static void visit(walker *w, const char *rel, const char *name, unsigned flags, 
         if ((sub & IN_DRAFTS) && !w->opts->drafts)
             return;
         walk(w, rel, sub, depth + 1);
-        w->nseen--;
         return;
     }
     if (!S_ISREG(st.st_mode) || !has_md_ext(name))
@@ -588,15 +596,12 @@ static const char *left_out(const bk_post *post, const bk_collect_opts *o, bk_ar
 
 int bk_collect(bk_book *book, const bk_collect_opts *opts, bk_diags *d)
 {
-    walker w = { book, d, opts, { 0 }, NULL, 0, 0 };
+    walker w = { book, d, opts, { 0 }, BK_STRMAP_INIT, BK_ARENA_INIT };
     size_t errors_before = d->nerrors;
     struct stat st;
     if (stat(book->site_real, &st) == 0) {
-        /* The root counts as entered: a link back to it is a loop. */
-        BK_GROW(w.seen, w.capseen, 1);
-        w.seen[0].dev = st.st_dev;
-        w.seen[0].ino = st.st_ino;
-        w.nseen = 1;
+        /* The root counts as read: a link back to it is a loop. */
+        first_visit(&w, &st);
     }
     const char *root = "";
     unsigned flags = ALL_FILES;
@@ -606,8 +611,10 @@ int bk_collect(bk_book *book, const bk_collect_opts *opts, bk_diags *d)
         static const char *const roots[] = { "content/posts", "content/post", "content/blog" };
         bool any = false;
         for (size_t i = 0; i < BK_ARRAY_LEN(roots); i++) {
-            if (is_dir(site_path(book, roots[i]))) {
-                walk(&w, roots[i], flags, 1);
+            struct stat rst;
+            if (is_dir(site_path(book, roots[i])) && stat(site_path(book, roots[i]), &rst) == 0) {
+                if (first_visit(&w, &rst)) /* content/post may be a link to content/posts */
+                    walk(&w, roots[i], flags, 1);
                 any = true;
             }
         }
@@ -615,7 +622,8 @@ int bk_collect(bk_book *book, const bk_collect_opts *opts, bk_diags *d)
     }
     if (root)
         walk(&w, root, flags, 0);
-    free(w.seen);
+    bk_strmap_release(&w.walked);
+    bk_arena_release(&w.keys);
 
     size_t max = opts->max_post_size ? opts->max_post_size : BK_COLLECT_MAX_POST_DEFAULT;
     size_t nfound = 0, nleft_out = 0;

@@ -262,6 +262,15 @@ static void test_symlinks(void)
     done(&r);
     unlink(outside);
     remove_site();
+    /* a folder reached by two paths (b -> a) is read once */
+    new_site();
+    write_file("a/one.md", "# One\n");
+    snprintf(link, sizeof link, "%s/b", root);
+    CHECK(symlink("a", link) == 0);
+    r = collect(&o, BK_ORDER_FILE);
+    CHECK_INT(r.book->nposts, 1);
+    done(&r);
+    remove_site();
 }
 
 static void test_missing_site(void)
