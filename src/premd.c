@@ -1008,24 +1008,31 @@ static void sc_pass(pm_pass *P)
 typedef struct lq_capture {
     bk_str name;
     size_t start, end; /* the captured text in the input */
+    char *text;        /* its own Liquid expanded, trimmed: made once, printed many times */
+    size_t len;
 } lq_capture;
+
+/* All printed captures of a post together stop at this many bytes: a
+ * capture printed in a loop of thousands is a template, not a post. */
+#define LQ_CAPTURE_BUDGET (16u << 20)
 
 typedef struct lq_ctx {
     pm_seek close_tag, close_out, para;
     pm_seek end_raw, end_comment, end_capture, end_highlight;
     lq_capture *caps; /* {% capture name %}...{% endcapture %} seen so far */
     size_t ncaps, capcaps;
+    size_t printed;   /* bytes of captures printed so far */
 } lq_ctx;
 
 /* The capture named by an output's expression ("notice-2 | markdownify"),
  * or NULL; *markdownify says whether the text is Markdown for a block. */
-static const lq_capture *lq_captured(const lq_ctx *L, bk_str expr, bool *markdownify)
+static lq_capture *lq_captured(lq_ctx *L, bk_str expr, bool *markdownify)
 {
     size_t k = 0;
     while (k < expr.len && (is_word(expr.p[k]) || expr.p[k] == '-' || expr.p[k] == '.'))
         k++;
     bk_str var = { expr.p, k };
-    const lq_capture *found = NULL;
+    lq_capture *found = NULL;
     for (size_t i = 0; i < L->ncaps; i++)
         if (L->caps[i].name.len == var.len && memcmp(L->caps[i].name.p, var.p, var.len) == 0)
             found = &L->caps[i]; /* the latest capture of that name wins */
@@ -1222,24 +1229,29 @@ static bool lq_output(pm_pass *P, lq_ctx *L)
             return true;
         }
         bool markdownify;
-        const lq_capture *cap = lq_captured(L, expr, &markdownify);
-        if (cap) {
+        lq_capture *cap = lq_captured(L, expr, &markdownify);
+        if (cap && !cap->text) {
+            /* The captured text may hold Liquid itself ({{ 'x' | relative_url }}). */
+            bk_str t = bk_str_trim(slice(p, cap->start, cap->end));
+            bk_premd sub = BK_PREMD_INIT;
+            bk_premd_run(&sub, t.p, t.len, BK_PREMD_LIQUID);
+            bk_str u = bk_str_trim((bk_str){ sub.md.ptr, sub.md.len });
+            cap->text = bk_xstrndup(u.p, u.len);
+            cap->len = u.len;
+            bk_premd_release(&sub);
+        }
+        if (cap && L->printed + cap->len <= LQ_CAPTURE_BUDGET) {
             /* Themes capture Markdown and print it through markdownify
              * (notices, figures): the captured text is what readers saw.
              * As Markdown it needs blank lines around it to be parsed
              * inside an HTML block. */
-            bk_str t = bk_str_trim(slice(p, cap->start, cap->end));
-            /* The captured text may hold Liquid itself ({{ 'x' | relative_url }}). */
-            bk_premd sub = BK_PREMD_INIT;
-            bk_premd_run(&sub, t.p, t.len, BK_PREMD_LIQUID);
+            L->printed += cap->len;
             skip_to(P, c + 2);
             /* Verbatim for the later passes: the blank lines around it must
              * stay blank (see hb_pass). */
             if (markdownify)
                 gen(P, "\n\n", 2, M_VERB, o);
-            bk_str u = bk_str_trim((bk_str){ sub.md.ptr, sub.md.len });
-            gen(P, u.p, u.len, M_VERB, o);
-            bk_premd_release(&sub);
+            gen(P, cap->text, cap->len, M_VERB, o);
             if (markdownify)
                 gen(P, "\n\n", 2, M_VERB, o);
             return true;
@@ -1304,7 +1316,7 @@ static bool lq_tag(pm_pass *P, lq_ctx *L)
                 while (k < args.len && !is_ws(args.p[k]))
                     k++;
                 BK_GROW(L->caps, L->capcaps, L->ncaps + 1);
-                L->caps[L->ncaps++] = (lq_capture){ { args.p, k }, te, e };
+                L->caps[L->ncaps++] = (lq_capture){ { args.p, k }, te, e, NULL, 0 };
             }
             skip_to(P, ee);
             return true;
@@ -1335,7 +1347,7 @@ static bool lq_tag(pm_pass *P, lq_ctx *L)
 static void lq_pass(pm_pass *P)
 {
     lq_ctx L = { PM_SEEK_INIT, PM_SEEK_INIT, PM_SEEK_INIT, PM_SEEK_INIT, PM_SEEK_INIT,
-                 PM_SEEK_INIT, PM_SEEK_INIT, NULL, 0, 0 };
+                 PM_SEEK_INIT, PM_SEEK_INIT, NULL, 0, 0, 0 };
     const char *p = P->in.p;
     size_t n = P->in.len;
     while (P->pos < n) {
@@ -1360,6 +1372,8 @@ static void lq_pass(pm_pass *P)
             j++;
         copy_to(P, j);
     }
+    for (size_t i = 0; i < L.ncaps; i++)
+        free(L.caps[i].text);
     free(L.caps);
 }
 

@@ -451,6 +451,24 @@ static void test_liquid_capture(void)
     for (size_t i = 0; i < res.nlines; i++)
         CHECK(res.line_map[i] >= 1 && res.line_map[i] <= 8);
     bk_premd_release(&res);
+    /* a capture printed in a loop: copies up to 16 MiB, the rest dropped
+     * (and said), in time linear in the input */
+    bk_buf big = BK_BUF_INIT;
+    bk_buf_adds(&big, "{% capture n %}");
+    for (int i = 0; i < 200; i++)
+        bk_buf_adds(&big, "Captured words. ");
+    bk_buf_adds(&big, "{% endcapture %}\n");
+    for (int i = 0; i < 8000; i++)
+        bk_buf_adds(&big, "{{ n }}\n");
+    res = (bk_premd)BK_PREMD_INIT;
+    bk_premd_run(&res, big.ptr, big.len, BK_PREMD_LIQUID);
+    size_t copies = 0;
+    for (const char *q = strstr(res.md.ptr, "Captured words. Captured"); q; q = strstr(q + 1, "words. Captured words.\n"))
+        copies++;
+    CHECK(copies > 4000 && copies < 8000);
+    CHECK(res.ndropped > 0);
+    bk_premd_release(&res);
+    bk_buf_release(&big);
 }
 
 int main(void)
