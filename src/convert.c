@@ -616,6 +616,20 @@ static bool word_char(unsigned char ch)
            ch == '_' || ch >= 0x80;
 }
 
+typedef struct abbr_hit {
+    size_t pos, len, abbr;
+} abbr_hit;
+
+static int abbr_hit_cmp(const void *x, const void *y)
+{
+    const abbr_hit *a = x, *b = y;
+    if (a->pos != b->pos)
+        return a->pos < b->pos ? -1 : 1;
+    if (a->len != b->len)
+        return a->len > b->len ? -1 : 1; /* the longer first */
+    return a->abbr < b->abbr ? -1 : a->abbr > b->abbr;
+}
+
 static void apply_abbreviations(conv *c)
 {
     if (!c->pm.nabbrs)
@@ -635,41 +649,60 @@ static void apply_abbreviations(conv *c)
             texts[n++] = x;
         }
     }
+    /* Each text node once: every abbreviation's uses found, sorted, the
+     * earliest (then longest) kept where they overlap, and the node
+     * rebuilt in one pass (splitting and rescanning after each use was
+     * quadratic in the uses). */
+    abbr_hit *hits = NULL;
+    size_t nh = 0, caph = 0;
     for (size_t i = 0; i < n; i++) {
         xmlNodePtr t = texts[i];
+        const char *s = (const char *)t->content;
+        nh = 0;
         for (size_t k = 0; k < c->pm.nabbrs; k++) {
-            const bk_premd_abbr *ab = &c->pm.abbrs[k];
-            size_t alen = strlen(ab->abbr);
+            const char *ab = c->pm.abbrs[k].abbr;
+            size_t alen = strlen(ab);
             if (!alen)
                 continue;
-            const char *s = (const char *)t->content;
-            const char *hit = NULL;
-            for (const char *p = strstr(s, ab->abbr); p; p = strstr(p + 1, ab->abbr)) {
-                if ((p == s || !word_char((unsigned char)p[-1])) &&
-                    !word_char((unsigned char)p[alen])) {
-                    hit = p;
-                    break;
+            for (const char *p = strstr(s, ab); p; p = strstr(p + 1, ab))
+                if ((p == s || !word_char((unsigned char)p[-1])) && !word_char((unsigned char)p[alen])) {
+                    BK_GROW(hits, caph, nh + 1);
+                    hits[nh++] = (abbr_hit){ (size_t)(p - s), alen, k };
                 }
+        }
+        if (!nh)
+            continue;
+        qsort(hits, nh, sizeof(*hits), abbr_hit_cmp);
+        char *text = bk_xstrdup(s);
+        xmlNodePtr at = t;
+        size_t done = 0;
+        bool first = true;
+        for (size_t h = 0; h < nh; h++) {
+            if (hits[h].pos < done)
+                continue; /* overlaps one kept */
+            char *piece = bk_xstrndup(text + done, hits[h].pos - done);
+            if (first) {
+                xmlNodeSetContent(t, BAD_CAST piece);
+                first = false;
+            } else {
+                xmlNodePtr tx = xmlNewDocText(c->doc, BAD_CAST piece);
+                xmlAddNextSibling(at, tx);
+                at = tx;
             }
-            if (!hit)
-                continue;
-            /* Split: before | <abbr> | after; the rest is searched again
-             * through the new text node on the next pass of k. */
-            char *before = bk_xstrndup(s, (size_t)(hit - s));
-            char *rest = bk_xstrdup(hit + alen);
-            xmlNodeSetContent(t, BAD_CAST before);
+            free(piece);
+            const bk_premd_abbr *ab = &c->pm.abbrs[hits[h].abbr];
             xmlNodePtr el = xmlNewDocNode(c->doc, c->ns, BAD_CAST "abbr", NULL);
             xmlSetProp(el, BAD_CAST "title", BAD_CAST ab->title);
             xmlNodeAddContent(el, BAD_CAST ab->abbr);
-            xmlAddNextSibling(t, el);
-            xmlNodePtr tail = xmlNewDocText(c->doc, BAD_CAST rest);
-            xmlAddNextSibling(el, tail);
-            free(before);
-            free(rest);
-            t = tail;
-            k = (size_t)-1; /* rescan the tail for every abbreviation */
+            xmlAddNextSibling(at, el);
+            at = el;
+            done = hits[h].pos + hits[h].len;
         }
+        xmlNodePtr tail = xmlNewDocText(c->doc, BAD_CAST(text + done));
+        xmlAddNextSibling(at, tail);
+        free(text);
     }
+    free(hits);
     free(texts);
 }
 

@@ -306,6 +306,15 @@ static void test_kramdown(void)
     HAS(x, "<dd>");
     HAS(x, "<abbr title=\"Hyper Text Markup Language\">HTML</abbr>");
     free(x);
+    /* uses side by side, overlapping (the longer wins), many in one node */
+    start(BK_SITE_JEKYLL);
+    p = add("_posts/2024-01-08-k.md", "---\ntitle: K\n---\nHTML 5 and HTML, CSS; HTMLX no.\n\n"
+                                      "*[HTML]: Markup\n*[HTML 5]: Markup five\n*[CSS]: Style\n");
+    convert();
+    x = chapter(p);
+    HAS(x, "<p><abbr title=\"Markup five\">HTML 5</abbr> and <abbr title=\"Markup\">HTML</abbr>, "
+           "<abbr title=\"Style\">CSS</abbr>; HTMLX no.</p>");
+    free(x);
     /* attribute lists go through the sanitiser's rules: no resource loads
      * however spelled, no odd dir, no handlers; a plain style stays */
     start(BK_SITE_JEKYLL);
