@@ -237,8 +237,9 @@ static void walk(walker *w, const char *rel, unsigned flags, int depth)
     struct dirent **ents = NULL;
     int n = scandir(abs, &ents, NULL, cmp_names);
     if (n < 0) {
-        bk_warn(w->diags, (bk_loc){ *rel ? bk_book_display_path(book, rel) : book->site, 0, 0 },
-                "cannot read folder: %s", strerror(errno));
+        /* posts may be in it: the book would be missing them */
+        bk_error(w->diags, (bk_loc){ *rel ? bk_book_display_path(book, rel) : book->site, 0, 0 },
+                 "cannot read folder: %s", strerror(errno));
         return;
     }
     for (int i = 0; i < n; i++) {

@@ -263,7 +263,8 @@ static void build_header(conv *c)
             char ymd[11];
             bk_date_format_ymd(&p->date, ymd);
             bk_buf when = BK_BUF_INIT;
-            bk_date_format_long(&p->date, c->book->meta.lang, &when);
+            /* in the chapter's own language */
+            bk_date_format_long(&p->date, p->doc_lang ? p->doc_lang : c->book->meta.lang, &when);
             xmlNodePtr time = bk_dom_new(meta, c->ns, "time");
             xmlSetProp(time, BAD_CAST "datetime", BAD_CAST ymd);
             xmlNodeAddContent(time, BAD_CAST when.ptr);

@@ -401,6 +401,13 @@ static void test_non_ascii_file(void)
  * space; across inline markup too; Korean, Latin and code keep it. */
 static void test_cjk_line_breaks(void)
 {
+    /* the date line in the chapter's own language */
+    start(BK_SITE_JEKYLL);
+    bk_post *zp = add("_posts/2024-04-20-zh.md", "---\ntitle: t\nlang: zh\n---\n中文。\n");
+    convert();
+    char *y = chapter(zp);
+    HAS(y, "<time datetime=\"2024-04-20\">2024年4月20日</time>");
+    free(y);
     start(BK_SITE_JEKYLL);
     bk_post *p = add("_posts/2024-01-08-zh.md",
                      "---\ntitle: t\nlang: zh\n---\n中文\n排版，\n*强调*\n之后。\n\n"
