@@ -15,10 +15,12 @@
 #include "bookify/diag.h"
 
 typedef struct bk_outfile {
-    char *target; /* owned */
-    char *temp;   /* owned; NULL once committed or aborted */
+    char *target;  /* owned: the file replaced (a symbolic link's target) */
+    char *display; /* owned: the name as given, for messages */
+    char *temp;    /* owned; NULL once committed or aborted */
     int fd;
-    int slot;     /* index in the registry */
+    int slot;      /* index in the registry */
+    int mode;      /* the replaced file's permissions, or -1 for a new file */
 } bk_outfile;
 
 /* Install the exit and signal handlers. Once, from main. */

@@ -53,11 +53,26 @@ int bk_outfile_open(bk_outfile *f, const char *target, bk_diags *d)
     memset(f, 0, sizeof *f);
     f->fd = -1;
     f->slot = -1;
-    const char *slash = strrchr(target, '/');
+    f->mode = -1;
+    /* A symbolic link is written through: the file it names is replaced,
+     * the link stays. An existing file keeps its permissions. */
+    struct stat st;
+    char *real = NULL;
+    if (lstat(target, &st) == 0 && S_ISLNK(st.st_mode))
+        real = realpath(target, NULL);
+    const char *where = real ? real : target;
+    if (stat(where, &st) == 0 && S_ISREG(st.st_mode))
+        f->mode = (int)(st.st_mode & 07777);
+    const char *slash = strrchr(where, '/');
+    const char *base = slash ? slash + 1 : where;
     bk_buf t = BK_BUF_INIT;
     if (slash)
-        bk_buf_add(&t, target, (size_t)(slash - target + 1));
-    bk_buf_addf(&t, ".%s.XXXXXX", slash ? slash + 1 : target);
+        bk_buf_add(&t, where, (size_t)(slash - where + 1));
+    /* ".NAME.XXXXXX", or ".bk-XXXXXX" when NAME is near the length limit */
+    if (strlen(base) + 9 > 255)
+        bk_buf_adds(&t, ".bk-XXXXXX");
+    else
+        bk_buf_addf(&t, ".%s.XXXXXX", base);
     int slot = -1;
     for (int i = 0; i < MAX_TEMPS && slot < 0; i++)
         if (!temps[i])
@@ -67,9 +82,11 @@ int bk_outfile_open(bk_outfile *f, const char *target, bk_diags *d)
     if (fd < 0) {
         int e = errno;
         bk_buf_release(&t);
+        free(real);
         return bk_error(d, (bk_loc){ target, 0, 0 }, "cannot write: %s", strerror(e));
     }
-    f->target = bk_xstrdup(target);
+    f->target = real ? real : bk_xstrdup(target);
+    f->display = bk_xstrdup(target);
     f->temp = bk_buf_detach(&t);
     f->fd = fd;
     f->slot = slot;
@@ -85,7 +102,7 @@ int bk_outfile_write(bk_outfile *f, const void *data, size_t len, bk_diags *d)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return bk_error(d, (bk_loc){ f->target, 0, 0 }, "cannot write: %s",
+            return bk_error(d, (bk_loc){ f->display, 0, 0 }, "cannot write: %s",
                             strerror(n < 0 ? errno : ENOSPC));
         p += n;
         len -= (size_t)n;
@@ -96,26 +113,39 @@ int bk_outfile_write(bk_outfile *f, const void *data, size_t len, bk_diags *d)
 int bk_outfile_commit(bk_outfile *f, bk_diags *d)
 {
     int rc = -1;
-    /* New files get the usual permissions (mkstemp makes them 0600). */
+    /* New files get the usual permissions (mkstemp makes them 0600),
+     * replaced ones keep theirs. */
     mode_t mask = umask(0);
     umask(mask);
-    if (fchmod(f->fd, 0666 & ~mask) < 0 || fsync(f->fd) < 0) {
-        bk_error(d, (bk_loc){ f->target, 0, 0 }, "cannot write: %s", strerror(errno));
+    mode_t mode = f->mode >= 0 ? (mode_t)f->mode : 0666 & ~mask;
+    if (fchmod(f->fd, mode) < 0 || fsync(f->fd) < 0) {
+        bk_error(d, (bk_loc){ f->display, 0, 0 }, "cannot write: %s", strerror(errno));
         goto out;
     }
     if (close(f->fd) < 0) {
         f->fd = -1;
-        bk_error(d, (bk_loc){ f->target, 0, 0 }, "cannot write: %s", strerror(errno));
+        bk_error(d, (bk_loc){ f->display, 0, 0 }, "cannot write: %s", strerror(errno));
         goto out;
     }
     f->fd = -1;
     if (rename(f->temp, f->target) < 0) {
-        bk_error(d, (bk_loc){ f->target, 0, 0 }, "cannot replace the file: %s", strerror(errno));
+        bk_error(d, (bk_loc){ f->display, 0, 0 }, "cannot replace the file: %s", strerror(errno));
         goto out;
     }
     temps[f->slot] = NULL;
     free(f->temp);
     f->temp = NULL;
+    /* the rename itself on disk: the folder's entry */
+    char *dir = bk_xstrdup(f->target);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir ? 1 : 0] = '\0';
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
     rc = 0;
 out:
     bk_outfile_abort(f);
@@ -136,6 +166,8 @@ void bk_outfile_abort(bk_outfile *f)
     }
     free(f->target);
     f->target = NULL;
+    free(f->display);
+    f->display = NULL;
 }
 
 int bk_outfile_write_all(const char *target, const void *data, size_t len, bk_diags *d)
