@@ -106,15 +106,25 @@ void ep_ncx(ep_ctx *c)
     xmlSetProp(ncx, BAD_CAST "version", BAD_CAST "2005-1");
     xmlNodeSetLang(ncx, BAD_CAST c->lang);
     xmlNodePtr head = bk_dom_new(ncx, ns, "head");
-    int depth = 1;
-    for (size_t i = 0; i < c->ntoc; i++)
-        if (c->toc[i].level + 1 > depth)
-            depth = c->toc[i].level + 1;
-    const char *metas[][2] = { { "dtb:uid", c->identifier }, { "dtb:depth", NULL },
-                               { "dtb:totalPageCount", "0" }, { "dtb:maxPageNumber", "0" } };
-    char depth_s[16];
-    snprintf(depth_s, sizeof depth_s, "%d", depth);
-    metas[1][1] = depth_s;
+    /* depth: how many levels the navMap nests */
+    int lo = 0, hi = 0;
+    for (size_t i = 0; i < c->ntoc; i++) {
+        if (i == 0 || c->toc[i].level < lo)
+            lo = c->toc[i].level;
+        if (i == 0 || c->toc[i].level > hi)
+            hi = c->toc[i].level;
+    }
+    /* the page list, when the PDF's pages are marked */
+    int maxpage = 0;
+    for (size_t i = 0; i < c->book->npage_marks; i++)
+        if (c->book->page_marks[i].number > maxpage)
+            maxpage = c->book->page_marks[i].number;
+    char depth_s[16], total_s[32], max_s[32];
+    snprintf(depth_s, sizeof depth_s, "%d", c->ntoc ? hi - lo + 1 : 1);
+    snprintf(total_s, sizeof total_s, "%zu", c->book->npage_marks);
+    snprintf(max_s, sizeof max_s, "%d", maxpage);
+    const char *metas[][2] = { { "dtb:uid", c->identifier }, { "dtb:depth", depth_s },
+                               { "dtb:totalPageCount", total_s }, { "dtb:maxPageNumber", max_s } };
     for (size_t i = 0; i < BK_ARRAY_LEN(metas); i++) {
         xmlNodePtr m = bk_dom_new(head, ns, "meta");
         xmlSetProp(m, BAD_CAST "name", BAD_CAST metas[i][0]);

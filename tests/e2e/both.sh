@@ -54,6 +54,10 @@ labels = json.loads(subprocess.run(["qpdf", "--json=2", "--json-key=pagelabels",
 first_body = next(l["index"] for l in labels if l["label"].get("/S") == "/D")
 pages = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True).stdout.split("\f")
 bad = 0
+ncx = z.read("EPUB/toc.ncx").decode()
+total = re.search(r'name="dtb:totalPageCount" content="(\d+)"', ncx)
+if not total or int(total.group(1)) != len(entries):
+    print(f"FAIL: toc.ncx gives {total and total.group(1)} pages, the page list {len(entries)}"); bad += 1
 numbers = [int(l) for _, _, l in entries]
 if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
     print(f"FAIL: the page list is out of order: {numbers[:30]}"); bad += 1
