@@ -30,8 +30,10 @@ unzip -Zv "$tmp/a.epub" mimetype | grep -q "compression method: *none (stored)" 
 
 # A second, independent reader: every chapter's words are in mutool's text.
 if command -v mutool >/dev/null; then
-    "$bookify" -q "$@" --check --dump-xhtml="$tmp/x" "$site" >/dev/null 2>&1
-    mutool draw -q -F txt -o "$tmp/book.txt" "$tmp/a.epub" 2>/dev/null
+    "$bookify" -q "$@" --check --dump-xhtml="$tmp/x" "$site" >/dev/null 2>&1 \
+        || { echo "FAIL: --dump-xhtml"; fail=1; }
+    mutool draw -q -F txt -o "$tmp/book.txt" "$tmp/a.epub" 2>/dev/null \
+        || { echo "FAIL: mutool cannot read the EPUB"; fail=1; }
     python3 - "$tmp/x" "$tmp/book.txt" <<'PY' || fail=1
 import os, re, sys
 import xml.etree.ElementTree as ET
@@ -50,6 +52,9 @@ for f in sorted(os.listdir(dump)):
     want |= words
     missing |= {w for w in words if w not in have}
 print(f"mutool: {len(want) - len(missing)}/{len(want)} words found")
+if not want:
+    print("FAIL: no chapter words to look for (the dump is empty)")
+    sys.exit(1)
 if len(missing) > max(3, len(want) // 200):
     print("FAIL: words missing in mutool's text:", sorted(missing)[:30])
     sys.exit(1)
