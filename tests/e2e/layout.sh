@@ -31,7 +31,7 @@ nest = "".join("  " * i + f"- Depth{i} item text\n" for i in range(30))
 open(d + "/_posts/2020-01-03-nest.md", "w").write("---\ntitle: Nested\n---\n\n" + nest)
 PY
 export SOURCE_DATE_EPOCH=1764000000
-timeout 200 "$bookify" -q --pdf="$tmp/o.pdf" --dump-layout="$tmp/l.txt" --dump-xhtml="$tmp/x" "$tmp/site" \
+timeout 500 "$bookify" -q --pdf="$tmp/o.pdf" --dump-layout="$tmp/l.txt" --dump-xhtml="$tmp/x" "$tmp/site" \
     || { echo "FAIL: bookify failed"; exit 1; }
 fail=0
 qpdf --check "$tmp/o.pdf" >/dev/null 2>&1 || { echo "FAIL: qpdf --check"; fail=1; }

@@ -68,7 +68,7 @@ with open(sys.argv[1] + "/2020-01-06-twice.md", "w") as f:
         f.write("Filler text here. " * 40 + "\n\n")
     f.write("Second cite.[^d]\n\n[^d]: Dupnote set once.\n")
 PY
-SOURCE_DATE_EPOCH=1764000000 timeout 100 "$bookify" -q --pdf="$tmp/n.pdf" --dump-layout="$tmp/l.txt" \
+SOURCE_DATE_EPOCH=1764000000 timeout 300 "$bookify" -q --pdf="$tmp/n.pdf" --dump-layout="$tmp/l.txt" \
     --dump-xhtml="$tmp/x" "$tmp/site" || { echo "bookify failed"; exit 1; }
 pdftotext "$tmp/n.pdf" "$tmp/n.txt"
 python3 "$(dirname "$0")/../tools/check_layout.py" "$tmp/l.txt" || exit 1
