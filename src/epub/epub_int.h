@@ -62,7 +62,7 @@ typedef struct ep_ctx {
     int64_t epoch;
     bk_strv css;          /* style sheet hrefs, in order */
     const char *cover_image_href;
-    const char *first_chapter_href, *title_href, *nav_href, *cover_href;
+    const char *first_chapter_href, *title_href, *cover_href;
     bool images_all_alt, has_images;
     int toc_depth;
     ep_pagemark *pages;   /* page list, in book order */
