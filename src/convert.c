@@ -1236,7 +1236,7 @@ static void prepare_post(bk_book *book, bk_post *post, size_t index, bk_strmap *
 {
     const char *lang = post->lang ? bk_config_lang(&book->arena, post->lang) : NULL;
     if (post->lang && !lang)
-        bk_warn(d, (bk_loc){ post->display, post->fm_line, 0 },
+        bk_warn(d, (bk_loc){ post->display, post->lang_line ? post->lang_line : post->fm_line, post->lang_col },
                 "'%s' is not a language tag; the book's language is used", post->lang);
     post->doc_lang = lang ? lang : book->meta.lang;
     /* File names inside the book stay ASCII: some readers mishandle others. */

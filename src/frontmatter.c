@@ -88,6 +88,9 @@ static int on_pair(void *ctx, bk_yaml *y, const char *key, yaml_node_t *k, yaml_
             p->permalink = s;
     } else if (strcmp(key, "lang") == 0 || strcmp(key, "language") == 0) {
         p->lang = bk_yaml_text(y, v, key, a);
+        bk_loc at = bk_yaml_loc(y, v);
+        p->lang_line = at.line;
+        p->lang_col = at.col;
     } else if (strcmp(key, "layout") == 0) {
         p->layout = bk_yaml_text(y, v, key, a);
     }

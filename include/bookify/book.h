@@ -94,6 +94,7 @@ typedef struct bk_post {
     size_t body_len;
     int body_line;          /* file line of body's first line */
     int fm_line;            /* file line of the first front-matter key line, 0 = none */
+    int lang_line, lang_col; /* where lang: is given, for messages about it */
     long part;              /* index into book->parts, -1 = none */
 
     /* Set by convert (see convert.h). */
