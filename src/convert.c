@@ -3,6 +3,7 @@
 
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm.h>
+#include <ctype.h>
 #include <glib.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/xmlsave.h>
@@ -202,8 +203,30 @@ static bool mostly_rtl(const char *text, size_t len)
 
 /* Markdown of one line (a title) rendered as inline nodes under parent.
  * A title is never a block: a leading "1." or "#" stays text. */
+/* A title that Markdown would leave as it is: letters, digits, spaces
+ * and punctuation with no inline or smart-punctuation meaning. Most are;
+ * they skip a Markdown parse and an HTML parse each. */
+static bool plain_title(const char *s)
+{
+    if (!*s || *s == ' ')
+        return false;
+    const char *p = s;
+    for (; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 0x80 || (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'))
+            continue;
+        if (ch == ' ' ? p[1] == ' ' || !p[1] : !strchr(",;?()/#%+=^{}", ch))
+            return false;
+    }
+    return !isdigit((unsigned char)s[0]) || !strchr(".)", s[strspn(s, "0123456789")]);
+}
+
 static void render_inline(conv *c, const char *text, xmlNodePtr parent)
 {
+    if (plain_title(text)) {
+        xmlAddChild(parent, xmlNewDocText(c->doc, BAD_CAST text));
+        return;
+    }
     bk_buf md = BK_BUF_INIT;
     const char *p = text;
     size_t digits = strspn(p, "0123456789");

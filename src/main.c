@@ -545,7 +545,8 @@ int main(int argc, char **argv)
             /* The PDF first: when both are made, the EPUB's page list
              * gives the PDF's page numbers. */
             if (c.pdf && (!c.out_dir || make_dirs(c.out_dir, &d) == 0)) {
-                bk_pdf_opts po = { c.theme, c.page_size, epoch, c.toc_depth, c.dump_layout };
+                bk_pdf_opts po = { c.theme, c.page_size, epoch, c.toc_depth, c.dump_layout,
+                                   !c.epub };
                 bk_pdf_write(book, output_path(book, &c, c.pdf_file, "pdf"), &po, &d);
             }
             if (c.epub && (!c.out_dir || make_dirs(c.out_dir, &d) == 0)) {

@@ -20,6 +20,8 @@ typedef struct bk_pdf_opts {
     int64_t epoch;           /* SOURCE_DATE_EPOCH, or -1: the newest post's date */
     int toc_depth;           /* 0 = bookify.yml or 2 */
     const char *dump_layout; /* write every placed box here, or NULL */
+    bool last_use;           /* nothing reads the chapters' documents after the
+                                PDF: each is freed once its boxes are built */
 } bk_pdf_opts;
 
 /* Write the book as a PDF at path. Returns -1 after recording an error

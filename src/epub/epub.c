@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zip.h>
+#include <zlib.h>
 
 #include "../dom.h"
 #include "bookify/fileio.h"
 #include "bookify/outfile.h"
+#include "bookify/par.h"
 #include "bookify/resolve.h"
 #include "epub_int.h"
 
@@ -419,6 +421,30 @@ static void link_styles(ep_ctx *c, xmlDocPtr doc)
     }
 }
 
+/* At least as many bytes as n takes serialised (every character that
+ * may be escaped counted at its longest): most chapters are far under
+ * the split size, and this walk costs much less than writing them out. */
+static size_t node_size_bound(xmlNodePtr n)
+{
+    size_t total = 0;
+    for (xmlNodePtr x = n; x; x = bk_dom_next(x, n, false)) {
+        if (x->type == XML_ELEMENT_NODE) {
+            total += 2 * strlen((const char *)x->name) + 5 + (x->ns && x->ns->prefix ? 2 * strlen((const char *)x->ns->prefix) + 2 : 0);
+            for (xmlNsPtr ns = x->nsDef; ns; ns = ns->next)
+                total += 16 + (ns->prefix ? strlen((const char *)ns->prefix) : 0) +
+                         (ns->href ? 6 * strlen((const char *)ns->href) : 0);
+            for (xmlAttrPtr a = x->properties; a; a = a->next) {
+                total += strlen((const char *)a->name) + 4 + (a->ns && a->ns->prefix ? strlen((const char *)a->ns->prefix) + 1 : 0);
+                for (xmlNodePtr t = a->children; t; t = t->next)
+                    total += t->content ? 6 * strlen((const char *)t->content) : 0;
+            }
+        } else if (x->content) {
+            total += 6 * strlen((const char *)x->content) + 12;
+        }
+    }
+    return total;
+}
+
 static size_t node_size(xmlNodePtr n)
 {
     xmlBufferPtr b = xmlBufferCreate();
@@ -450,7 +476,7 @@ static void split_chapter(ep_ctx *c, size_t pi)
     ch->files[0] = bk_xstrdup(p->file);
     ch->ndocs = 1;
     xmlNodePtr sec = chapter_section(p->doc);
-    if (!sec || node_size(sec) <= limit)
+    if (!sec || node_size_bound(sec) <= limit || node_size(sec) <= limit)
         return;
     /* Where the parts begin: at an <h2> once a part has reached the size.
      * starts[k] is the index among the section's children. */
@@ -587,9 +613,33 @@ static void chapter_toc(ep_ctx *c, size_t pi, int level)
     }
 }
 
+typedef struct chapter_job {
+    xmlDocPtr doc;
+    const char *orig_file, *file;
+    size_t item;
+} chapter_job;
+
+typedef struct chapter_jobs {
+    ep_ctx *c;
+    chapter_job *jobs;
+    size_t njobs;
+} chapter_jobs;
+
+static void chapter_write(void *ctx, size_t i, int worker)
+{
+    chapter_jobs *w = ctx;
+    chapter_job *j = &w->jobs[i];
+    (void)worker;
+    fix_links(w->c, j->doc, j->orig_file, j->file);
+    link_styles(w->c, j->doc);
+    ep_serialize(j->doc, &w->c->items[j->item].data);
+}
+
 static void chapters(ep_ctx *c)
 {
     bk_book *book = c->book;
+    chapter_jobs w = { c, NULL, 0 };
+    size_t capjobs = 0;
     c->chapters = bk_xcalloc(book->nposts ? book->nposts : 1, sizeof(*c->chapters));
     for (size_t i = 0; i < book->nposts; i++) {
         split_chapter(c, i);
@@ -634,15 +684,18 @@ static void chapters(ep_ctx *c)
                 }
                 xmlFree(id);
             }
-            fix_links(c, ch->docs[k], ch->files[0], ch->files[k]);
-            link_styles(c, ch->docs[k]);
-            bk_buf b = BK_BUF_INIT;
-            ep_serialize(ch->docs[k], &b);
-            ep_item *it = ep_add(c, ch->files[k], "application/xhtml+xml", &b);
+            bk_buf none = BK_BUF_INIT;
+            ep_item *it = ep_add(c, ch->files[k], "application/xhtml+xml", &none);
             it->spine = true;
             it->linear = true;
+            BK_GROW(w.jobs, capjobs, w.njobs + 1);
+            w.jobs[w.njobs++] = (chapter_job){ ch->docs[k], ch->files[0], ch->files[k], c->nitems - 1 };
         }
     }
+    /* Links and style sheets set and each file written out, on the
+     * worker threads: every document is its own. */
+    bk_par_for(w.njobs, chapter_write, &w);
+    free(w.jobs);
 }
 
 /* ==================== the zip ==================== */
@@ -656,10 +709,93 @@ static const char container_xml[] =
     "  </rootfiles>\n"
     "</container>\n";
 
-static int add_entry(zip_t *za, const char *name, const void *data, size_t len, bool store,
-                   zip_uint16_t dtime, zip_uint16_t ddate)
+/* Files are compressed on the worker threads before they go into the
+ * zip (raw deflate, as a zip stores it), and libzip copies the bytes as
+ * they are: a source that says its data is already deflated. */
+#define EP_DEFLATE_LEVEL 6
+
+static bool compressible(const ep_item *it)
 {
-    zip_source_t *s = zip_source_buffer(za, data, len, 0);
+    return strncmp(it->media, "image/", 6) != 0 || strcmp(it->media, "image/svg+xml") == 0;
+}
+
+static void deflate_job(void *ctx, size_t i, int worker)
+{
+    ep_item *it = &((ep_item *)ctx)[i];
+    (void)worker;
+    if (it->deflated || !compressible(it))
+        return;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    int ok = deflateInit2(&z, EP_DEFLATE_LEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+    BK_ASSERT(ok == Z_OK); /* only fails when out of memory */
+    bk_buf out = BK_BUF_INIT;
+    bk_buf_grow(&out, deflateBound(&z, (uLong)it->data.len) + 1);
+    z.next_in = (Bytef *)it->data.ptr;
+    z.avail_in = (uInt)it->data.len;
+    z.next_out = (Bytef *)out.ptr;
+    z.avail_out = (uInt)(out.cap - 1);
+    int r = deflate(&z, Z_FINISH);
+    BK_ASSERT(r == Z_STREAM_END);
+    out.len = z.total_out;
+    deflateEnd(&z);
+    it->crc = crc32(crc32(0, NULL, 0), (const Bytef *)it->data.ptr, (uInt)it->data.len);
+    it->usize = it->data.len;
+    bk_buf_release(&it->data);
+    it->data = out;
+    it->deflated = true;
+}
+
+typedef struct deflated_src {
+    const ep_item *it;
+    size_t pos;
+} deflated_src;
+
+static zip_int64_t deflated_cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+    deflated_src *s = ud;
+    switch (cmd) {
+    case ZIP_SOURCE_OPEN:
+        s->pos = 0;
+        return 0;
+    case ZIP_SOURCE_READ: {
+        size_t n = s->it->data.len - s->pos;
+        if (n > len)
+            n = (size_t)len;
+        memcpy(data, s->it->data.ptr + s->pos, n);
+        s->pos += n;
+        return (zip_int64_t)n;
+    }
+    case ZIP_SOURCE_STAT: {
+        zip_stat_t *st = data;
+        zip_stat_init(st);
+        st->valid = ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD | ZIP_STAT_CRC;
+        st->size = s->it->usize;
+        st->comp_size = s->it->data.len;
+        st->comp_method = ZIP_CM_DEFLATE;
+        st->crc = (zip_uint32_t)s->it->crc;
+        return (zip_int64_t)sizeof(*st);
+    }
+    case ZIP_SOURCE_ERROR:
+        memset(data, 0, 2 * sizeof(int));
+        return 2 * sizeof(int);
+    case ZIP_SOURCE_CLOSE:
+    case ZIP_SOURCE_FREE:
+        return 0;
+    case ZIP_SOURCE_SUPPORTS:
+        return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE,
+                                              ZIP_SOURCE_STAT, ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE, -1);
+    default:
+        return -1;
+    }
+}
+
+/* Add a file: stored as it is, or (src given) from its deflated bytes. */
+static int add_entry(zip_t *za, const char *name, const void *data, size_t len,
+                     deflated_src *src, zip_uint16_t dtime, zip_uint16_t ddate)
+{
+    zip_source_t *s = src ? zip_source_function(za, deflated_cb, src)
+                          : zip_source_buffer(za, data, len, 0);
     if (!s)
         return -1;
     zip_int64_t idx = zip_file_add(za, name, s, ZIP_FL_ENC_UTF_8);
@@ -667,8 +803,7 @@ static int add_entry(zip_t *za, const char *name, const void *data, size_t len, 
         zip_source_free(s);
         return -1;
     }
-    if (zip_set_file_compression(za, (zip_uint64_t)idx, store ? ZIP_CM_STORE : ZIP_CM_DEFLATE,
-                                 store ? 0 : 9) < 0)
+    if (!src && zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) < 0)
         return -1;
     return zip_file_set_dostime(za, (zip_uint64_t)idx, dtime, ddate, 0);
 }
@@ -681,6 +816,8 @@ static int write_zip(ep_ctx *c, const char *path)
     zip_error_init(&ze);
     int rc = -1;
     bk_buf out = BK_BUF_INIT;
+    deflated_src *srcs = NULL;
+    ep_item container = { 0 };
     zip_source_t *src = zip_source_buffer_create(NULL, 0, 0, &ze);
     zip_t *za = NULL;
     if (!src)
@@ -698,9 +835,14 @@ static int write_zip(ep_ctx *c, const char *path)
     zip_uint16_t dtime = (zip_uint16_t)((u.hour << 11) | (u.minute << 5) | (u.second / 2));
     zip_uint16_t ddate = (zip_uint16_t)(((u.year - 1980) << 9) | (u.month << 5) | u.day);
     static const char mimetype[] = "application/epub+zip";
-    if (add_entry(za, "mimetype", mimetype, sizeof mimetype - 1, true, dtime, ddate) < 0 ||
-        add_entry(za, "META-INF/container.xml", container_xml, sizeof container_xml - 1, false,
-                dtime, ddate) < 0)
+    container.media = "application/xml";
+    bk_buf_add(&container.data, container_xml, sizeof container_xml - 1);
+    deflate_job(&container, 0, 0);
+    bk_par_for(c->nitems, deflate_job, c->items);
+    srcs = bk_xcalloc(c->nitems + 1, sizeof(*srcs));
+    srcs[c->nitems].it = &container;
+    if (add_entry(za, "mimetype", mimetype, sizeof mimetype - 1, NULL, dtime, ddate) < 0 ||
+        add_entry(za, "META-INF/container.xml", NULL, 0, &srcs[c->nitems], dtime, ddate) < 0)
         goto fail_za;
     /* The package first, then every file in the order added. */
     for (int pass = 0; pass < 2; pass++) {
@@ -710,8 +852,9 @@ static int write_zip(ep_ctx *c, const char *path)
             if (is_pkg != (pass == 0))
                 continue;
             char *name = g_strconcat(EP_CONTENT_DIR, it->href, NULL);
-            bool store = strncmp(it->media, "image/", 6) == 0 && strcmp(it->media, "image/svg+xml") != 0;
-            int r = add_entry(za, name, it->data.ptr, it->data.len, store, dtime, ddate);
+            srcs[i].it = it;
+            int r = add_entry(za, name, it->data.ptr, it->data.len, it->deflated ? &srcs[i] : NULL,
+                              dtime, ddate);
             g_free(name);
             if (r < 0)
                 goto fail_za;
@@ -750,6 +893,8 @@ done:
         zip_source_free(src);
     zip_error_fini(&ze);
     bk_buf_release(&out);
+    bk_buf_release(&container.data);
+    free(srcs);
     return rc;
 }
 

@@ -15,7 +15,10 @@ typedef struct ep_item {
     char *id;         /* manifest id (an XML name) */
     const char *media;
     char *properties; /* manifest properties, or NULL */
-    bk_buf data;      /* the file's bytes */
+    bk_buf data;      /* the file's bytes; raw deflate once compressed */
+    bool deflated;    /* data is compressed: usize bytes with this crc */
+    size_t usize;
+    unsigned long crc;
     bool spine, linear;
     int spine_order;  /* position in the spine */
 } ep_item;

@@ -1102,6 +1102,36 @@ static void text_release(pdf_text *t)
     free(t->lines);
 }
 
+/* The bulk of a drawn text: its layout, lines, text and attributes
+ * (links, anchors and names stay: the destination maps borrow them). */
+static void text_drop_layout(pdf_text *t)
+{
+    if (t->layout)
+        g_object_unref(t->layout);
+    t->layout = NULL;
+    free(t->lines);
+    t->lines = NULL;
+    t->nlines = 0;
+    g_free(t->text);
+    t->text = NULL;
+    t->len = t->cap = 0;
+    if (t->attrs)
+        pango_attr_list_unref(t->attrs);
+    t->attrs = NULL;
+}
+
+void pdf_chapter_drop_layouts(pdf_engine *e, size_t c)
+{
+    pdf_chapter *ch = &e->chapters[c];
+    for (size_t i = 0; i < ch->nblocks; i++) {
+        text_drop_layout(&ch->blocks[i].t);
+        for (size_t k = 0; k < ch->blocks[i].ncells; k++)
+            text_drop_layout(&ch->blocks[i].cells[k]);
+    }
+    for (size_t i = 0; i < ch->nnotes; i++)
+        text_drop_layout(&ch->notes[i].t);
+}
+
 void pdf_boxes_release(pdf_engine *e)
 {
     for (size_t c = 0; c < e->nchapters; c++) {

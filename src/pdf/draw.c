@@ -5,10 +5,12 @@
 #include <fontconfig/fontconfig.h>
 #include <glib.h>
 #include <hyphen.h>
+#include <libxml/tree.h>
 #include <pango/pangofc-fontmap.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bookify/outfile.h"
 #include "bookify/progress.h"
@@ -29,8 +31,16 @@ static void pdf_time(const char *stage)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    long rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%*d %ld", &rss) != 1)
+            rss = 0;
+        fclose(f);
+    }
     if (last > 0 && stage)
-        fprintf(stderr, "pdf: %-20s %7.3f s\n", stage, t - last);
+        fprintf(stderr, "pdf: %-20s %7.3f s  %6.0f MiB\n", stage, t - last,
+                (double)rss * (double)sysconf(_SC_PAGESIZE) / 1048576.0);
     last = t;
 }
 
@@ -577,6 +587,8 @@ static int draw_document(pdf_engine *e, bk_buf *out, int64_t epoch)
         draw_notes(e, cr, pg, ox, oy);
         draw_furniture(e, cr, p);
         cairo_show_page(cr);
+        if (p + 1 == e->npages || e->pages[p + 1].chapter != pg->chapter)
+            pdf_chapter_drop_layouts(e, pg->chapter);
     }
     add_outline(e, s);
     cairo_destroy(cr);
@@ -1111,6 +1123,10 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
             part_page(&e, (size_t)part);
         }
         pdf_boxes_chapter(&e, i);
+        if (o->last_use) {
+            xmlFreeDoc(p->doc);
+            p->doc = NULL;
+        }
     }
     int depth = o->toc_depth ? o->toc_depth : book->meta.toc_depth ? book->meta.toc_depth : 2;
     pdf_time("boxes built");
@@ -1162,7 +1178,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
             continue;
         pdf_chapter *ch = &e.chapters[pg->chapter];
         pdf_block *b = &ch->blocks[pg->pieces[0].block];
-        if (ch->post < 0 || !b->src)
+        if (ch->post < 0 || !b->src || o->last_use)
             continue;
         BK_GROW(book->page_marks, capmarks, book->npage_marks + 1);
         book->page_marks[book->npage_marks++] =

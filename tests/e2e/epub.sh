@@ -24,6 +24,19 @@ if ! grep -q "Messages: 0 fatals / 0 errors / 0 warnings" <<<"$out"; then
     echo "FAIL: epubcheck:"; grep -E "ERROR|WARNING|FATAL|Messages" <<<"$out" | head -30; fail=1
 fi
 
+# Files are deflated on worker threads and copied into the zip as they
+# are: every entry's size and CRC must still check out.
+unzip -tq "$tmp/a.epub" >/dev/null || { echo "FAIL: unzip -t finds a damaged entry"; fail=1; }
+python3 - "$tmp/a.epub" <<'PY' || fail=1
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+bad = [i.filename for i in z.infolist()
+       if i.filename != "mimetype" and not i.filename.endswith((".jpg", ".png", ".gif", ".webp"))
+       and i.compress_type != zipfile.ZIP_DEFLATED]
+if bad:
+    print("FAIL: entries not deflated:", bad[:5]); sys.exit(1)
+PY
+
 first=$(unzip -Z1 "$tmp/a.epub" | head -1)
 [ "$first" = "mimetype" ] || { echo "FAIL: first entry is '$first'"; fail=1; }
 unzip -Zv "$tmp/a.epub" mimetype | grep -q "compression method: *none (stored)" || { echo "FAIL: mimetype compressed"; fail=1; }

@@ -68,6 +68,34 @@ static bool diag_at(bk_severity sev, const char *file_suffix, int line, const ch
     return false;
 }
 
+/* Titles: most are plain text and skip Markdown; those that are not
+ * still get emphasis, smart punctuation and escaping. */
+static void test_title_forms(void)
+{
+    static const char *const cases[][2] = {
+        { "C# 101 (part 2), 50% off", "C# 101 (part 2), 50% off" },
+        { "1. Intro", "1. Intro" },
+        { "2024 in review", "2024 in review" },
+        { "# Not a heading", "# Not a heading" },
+        { "x_y_z and *this*", "x_y_z and <em>this</em>" },
+        { "Don't stop...", "Don\u2019t stop\u2026" },
+        { "a & b < c", "a &amp; b &lt; c" },
+        { "Ünïcödé 漢字 title", "Ünïcödé 漢字 title" },
+    };
+    for (size_t i = 0; i < BK_ARRAY_LEN(cases); i++) {
+        start(BK_SITE_JEKYLL);
+        char path[64], src[256], want[256];
+        snprintf(path, sizeof path, "_posts/2024-01-%02zu-t.md", i + 1);
+        snprintf(src, sizeof src, "---\ntitle: \"%s\"\n---\nText.\n", cases[i][0]);
+        bk_post *p = add(path, src);
+        convert();
+        char *x = chapter(p);
+        snprintf(want, sizeof want, "<h1 class=\"chapter-title\">%s</h1>", cases[i][1]);
+        HAS(x, want);
+        free(x);
+    }
+}
+
 static void test_header(void)
 {
     start(BK_SITE_JEKYLL);
@@ -429,6 +457,7 @@ int main(void)
     bk_convert_init();
     opts.now = 4102444800;
     RUN(test_header);
+    RUN(test_title_forms);
     RUN(test_headings);
     RUN(test_gfm);
     RUN(test_no_smart);
