@@ -634,9 +634,13 @@ int bk_collect(bk_book *book, const bk_collect_opts *opts, bk_diags *d)
         const char *display = bk_book_display_path(book, rel);
         bk_buf_reset(&raw);
         if (bk_file_read(site_path(book, rel), max, &raw) < 0) {
-            if (errno == EFBIG)
-                bk_error(d, (bk_loc){ display, 0, 0 }, "larger than the %zu MiB limit for a post",
-                         max >> 20);
+            if (errno == EFBIG) {
+                char lim[32];
+                bk_error(d, (bk_loc){ display, 0, 0 },
+                         "larger than the %s limit for a post (raise it with --max-post-size or "
+                         "bookify.yml's max-post-size)",
+                         bk_format_size(max, lim));
+            }
             else
                 bk_error(d, (bk_loc){ display, 0, 0 }, "cannot read: %s", strerror(errno));
             continue;

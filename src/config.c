@@ -226,6 +226,18 @@ static int on_bookify(void *ctx, bk_yaml *y, const char *key, yaml_node_t *k, ya
         set_list(c, y, v, key, &m->css);
     } else if (strcmp(key, "exclude") == 0) {
         set_list(c, y, v, key, &m->exclude);
+    } else if (strcmp(key, "max-post-size") == 0 || strcmp(key, "max-image-size") == 0 ||
+               strcmp(key, "max-image-pixels") == 0) {
+        const char *s = bk_yaml_scalar(v);
+        size_t n;
+        size_t *field = key[4] == 'p'    ? &m->max_post_size
+                        : key[10] == 's' ? &m->max_image_size
+                                         : &m->max_image_pixels;
+        if (!s || !bk_parse_size(s, &n))
+            c->rc = bk_error(c->diags, bk_yaml_loc(y, v ? v : k),
+                             "'%s' should be a size such as 500K, 20M or 1G", key);
+        else
+            *field = n;
     } else if (strcmp(key, "toc-depth") == 0) {
         const char *s = bk_yaml_scalar(v);
         long n;

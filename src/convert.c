@@ -4,6 +4,7 @@
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm.h>
 #include <ctype.h>
+#include <limits.h>
 #include <glib.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/xmlsave.h>
@@ -75,6 +76,75 @@ static void mark_raw_html_lines(cmark_node *doc)
     cmark_iter_free(it);
 }
 
+/* Quotes and lists nested deeper than this are flattened: every block
+ * inside the first quote or item at this depth becomes its own child, in
+ * order. The text is kept (libxml2's HTML parser would drop everything
+ * below 256 elements), only the deeper indentation is lost. */
+#define MD_MAX_NESTING 100
+
+static bool md_container(cmark_node *n)
+{
+    cmark_node_type t = cmark_node_get_type(n);
+    return t == CMARK_NODE_BLOCK_QUOTE || t == CMARK_NODE_LIST || t == CMARK_NODE_ITEM;
+}
+
+/* Returns the Markdown line of the first block flattened, or 0. */
+static int flatten_deep_nesting(cmark_node *doc)
+{
+    cmark_node **anchors = NULL;
+    size_t nanchors = 0, cap = 0;
+    cmark_iter *it = cmark_iter_new(doc);
+    cmark_event_type ev;
+    int depth = 0;
+    cmark_node *open = NULL; /* the anchor being walked through */
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        if (!md_container(n))
+            continue;
+        if (ev == CMARK_EVENT_ENTER) {
+            depth++;
+            cmark_node_type t = cmark_node_get_type(n);
+            if (!open && depth >= MD_MAX_NESTING && t != CMARK_NODE_LIST) {
+                open = n;
+                BK_GROW(anchors, cap, nanchors + 1);
+                anchors[nanchors++] = n;
+            }
+        } else {
+            depth--;
+            if (n == open)
+                open = NULL;
+        }
+    }
+    cmark_iter_free(it);
+    int line = nanchors ? cmark_node_get_start_line(anchors[0]) : 0;
+    for (size_t a = 0; a < nanchors; a++) {
+        cmark_node *anchor = anchors[a];
+        cmark_node **leaves = NULL;
+        size_t nleaves = 0, capl = 0;
+        it = cmark_iter_new(anchor);
+        while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+            cmark_node *n = cmark_iter_get_node(it);
+            cmark_node *parent = cmark_node_parent(n);
+            if (ev == CMARK_EVENT_ENTER && n != anchor && !md_container(n) && parent &&
+                md_container(parent) && (cmark_node_get_type(n) & CMARK_NODE_TYPE_MASK) == CMARK_NODE_TYPE_BLOCK) {
+                BK_GROW(leaves, capl, nleaves + 1);
+                leaves[nleaves++] = n;
+            }
+        }
+        cmark_iter_free(it);
+        for (size_t i = 0; i < nleaves; i++)
+            cmark_node_append_child(anchor, leaves[i]);
+        for (cmark_node *ch = cmark_node_first_child(anchor), *next; ch; ch = next) {
+            next = cmark_node_next(ch);
+            if (md_container(ch))
+                cmark_node_free(ch);
+        }
+        free(leaves);
+    }
+    free(anchors);
+    return line;
+}
+
 /* cmark-gfm is not thread-safe: attaching an extension to a parser and
  * freeing the parser change a process-wide table of special characters
  * (inlines.c), so a parser freed on one thread stops '~' or ':' from
@@ -83,13 +153,15 @@ static void mark_raw_html_lines(cmark_node *doc)
 static pthread_mutex_t cmark_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Render Markdown (already free of template leftovers) to an HTML tree. */
-static htmlDocPtr markdown_to_html(const char *md, size_t len, bool smart, bool sourcepos)
+static htmlDocPtr markdown_to_html(const char *md, size_t len, bool smart, bool sourcepos,
+                                   int *flattened)
 {
     int options = CMARK_OPT_FOOTNOTES | CMARK_OPT_UNSAFE | (smart ? CMARK_OPT_SMART : 0);
     pthread_mutex_lock(&cmark_lock);
     cmark_parser *parser = new_parser(options);
     cmark_parser_feed(parser, md, len);
     cmark_node *doc = cmark_parser_finish(parser);
+    *flattened = flatten_deep_nesting(doc);
     if (sourcepos)
         mark_raw_html_lines(doc);
     char *html = cmark_render_html(doc,
@@ -121,15 +193,19 @@ static xmlNodePtr html_body(htmlDocPtr h)
 }
 
 /* Deepest element nesting under n (iterative). */
-static int max_depth(xmlNodePtr n)
+/* The depth of n's deepest element, and (deepest) the first one there. */
+static int max_depth(xmlNodePtr n, xmlNodePtr *deepest)
 {
     int depth = 0, best = 0;
     xmlNodePtr x = n;
+    *deepest = n;
     while (x) {
         if (x->children && x->type == XML_ELEMENT_NODE) {
             x = x->children;
-            if (++depth > best)
+            if (++depth > best) {
                 best = depth;
+                *deepest = x;
+            }
             continue;
         }
         while (x && x != n && !x->next) {
@@ -168,14 +244,30 @@ static int md_to_file_line(void *ud, int md_line)
     return c->post->body_line + body_line - 1;
 }
 
+/* Lines past 65534 (bk_dom_line) live where libxml2 does not copy them. */
+static void copy_big_lines(xmlNodePtr from, xmlNodePtr to)
+{
+    for (; from && to; from = from->next, to = to->next) {
+        if (from->line == 65535 && from->psvi)
+            bk_dom_set_line(to, bk_dom_line(from));
+        if (from->type == XML_ELEMENT_NODE)
+            copy_big_lines(from->children, to->children);
+    }
+}
+
 /* Copy src's children (from another document) under parent, in the XHTML
  * namespace. */
 static void adopt_children(conv *c, xmlNodePtr src, xmlNodePtr parent)
 {
     for (xmlNodePtr n = src ? src->children : NULL; n; n = n->next) {
         xmlNodePtr copy = xmlDocCopyNode(n, c->doc, 1);
-        if (copy)
+        if (copy) {
+            if (n->type == XML_ELEMENT_NODE)
+                copy_big_lines(n->children, copy->children);
+            if (n->line == 65535 && n->psvi)
+                bk_dom_set_line(copy, bk_dom_line(n));
             xmlAddChild(parent, copy);
+        }
     }
 }
 
@@ -237,7 +329,8 @@ static void render_inline(conv *c, const char *text, xmlNodePtr parent)
     }
     for (; *p; p++)
         bk_buf_addc(&md, *p == '\n' ? ' ' : *p);
-    htmlDocPtr h = markdown_to_html(md.ptr, md.len, c->smart, false);
+    int flattened;
+    htmlDocPtr h = markdown_to_html(md.ptr, md.len, c->smart, false, &flattened);
     xmlNodePtr body = html_body(h);
     if (body) {
         bk_sanitize_ctx sc = { c->post->display, md_to_file_line, c };
@@ -1212,14 +1305,39 @@ static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, b
     build_header(&c);
     xmlNodeAddContent(title, BAD_CAST post->title_text);
 
-    htmlDocPtr h = markdown_to_html(c.pm.md.ptr, c.pm.md.len, c.smart, true);
+    int flattened;
+    htmlDocPtr h = markdown_to_html(c.pm.md.ptr, c.pm.md.len, c.smart, true, &flattened);
+    if (flattened)
+        bk_warn(d, (bk_loc){ post->display, md_to_file_line(&c, flattened), 0 },
+                "quotes or lists nested more than %d levels deep: the deeper levels are "
+                "flattened to that one (their text is kept)",
+                MD_MAX_NESTING);
     xmlNodePtr hbody = html_body(h);
     xmlNodePtr last_header = c.section->last;
-    if (hbody && max_depth(hbody) >= HTML_MAX_DEPTH - 3)
-        bk_warn(d, (bk_loc){ post->display, 0, 0 },
+    xmlNodePtr deepest;
+    if (hbody && max_depth(hbody, &deepest) >= HTML_MAX_DEPTH - 3) {
+        /* At the Markdown line of the nearest block that knows its own. */
+        int line = 0;
+        for (xmlNodePtr x = deepest; x && !line; x = x->parent) {
+            /* raw HTML: the marker comment in front of it (mark_raw_html_lines) */
+            for (xmlNodePtr s = x->prev; s && !line; s = s->prev)
+                if (s->type == XML_COMMENT_NODE && s->content &&
+                    strncmp((const char *)s->content, "bk-line:", 8) == 0)
+                    line = md_to_file_line(&c, (int)strtol((const char *)s->content + 8, NULL, 10));
+            char *pos = x->type == XML_ELEMENT_NODE ? bk_dom_attr(x, "data-sourcepos") : NULL;
+            long l;
+            char *colon = pos ? strchr(pos, ':') : NULL;
+            if (colon)
+                *colon = '\0';
+            if (pos && bk_parse_int(pos, 1, INT_MAX, &l))
+                line = md_to_file_line(&c, (int)l);
+            xmlFree(pos);
+        }
+        bk_warn(d, (bk_loc){ post->display, line > 0 ? line : 0, 0 },
                 "lists, quotes or HTML nested more than %d levels deep: the text below that depth "
                 "is lost",
                 HTML_MAX_DEPTH - 4);
+    }
     if (hbody) {
         bk_sanitize_ctx sc = { post->display, md_to_file_line, &c };
         bk_sanitize(hbody, &sc, d);

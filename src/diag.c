@@ -125,9 +125,30 @@ static void print_count(FILE *f, size_t n, const char *what)
     fprintf(f, "%zu %s%s", n, what, n == 1 ? "" : "s");
 }
 
+/* The same message about the same file is printed this many times; the
+ * rest are counted in one line (-v prints them all): a post with 100,000
+ * links to nowhere is one screen, not 100,000 lines. */
+#define REPEATS_SHOWN 5
+
 void bk_diags_print(const bk_diags *d, FILE *f, unsigned flags)
 {
     size_t shown_warnings = 0;
+    /* How often each (severity, file, message) occurs, and how many of
+     * those were printed so far. */
+    bk_strmap seen = BK_STRMAP_INIT;
+    char **keys = bk_xcalloc(d->len ? d->len : 1, sizeof(*keys));
+    for (size_t i = 0; i < d->len && !(flags & BK_DIAGS_VERBOSE); i++) {
+        const bk_diag *g = &d->items[i];
+        bk_buf k = BK_BUF_INIT;
+        bk_buf_addf(&k, "%d\x1f%s\x1f%s", (int)g->severity, g->file ? g->file : "", g->message);
+        keys[i] = bk_buf_detach(&k);
+        long *n = bk_strmap_lookup(&seen, keys[i]);
+        if (n)
+            (*n)++;
+        else
+            bk_strmap_put(&seen, keys[i], 1);
+    }
+    bk_strmap printed = BK_STRMAP_INIT;
     for (size_t i = 0; i < d->len; i++) {
         const bk_diag *g = &d->items[i];
         if (g->severity == BK_NOTE && !(flags & BK_DIAGS_VERBOSE))
@@ -136,6 +157,20 @@ void bk_diags_print(const bk_diags *d, FILE *f, unsigned flags)
             continue;
         if (g->severity == BK_WARNING)
             shown_warnings++;
+        if (keys[i]) {
+            long *total = bk_strmap_lookup(&seen, keys[i]);
+            long *done = bk_strmap_lookup(&printed, keys[i]);
+            long k = done ? ++*done : 1;
+            if (!done)
+                bk_strmap_put(&printed, keys[i], 1);
+            if (k > REPEATS_SHOWN) {
+                if (k == REPEATS_SHOWN + 1)
+                    fprintf(f, "%s: %s: and %ld more like this (-v shows them all)\n",
+                            g->file ? g->file : "bookify", severity_name(g->severity),
+                            *total - REPEATS_SHOWN);
+                continue;
+            }
+        }
         if (g->file) {
             fputs(g->file, f);
             if (g->line) {
@@ -167,6 +202,11 @@ void bk_diags_print(const bk_diags *d, FILE *f, unsigned flags)
             }
         }
     }
+    for (size_t i = 0; i < d->len; i++)
+        free(keys[i]);
+    free(keys);
+    bk_strmap_release(&seen);
+    bk_strmap_release(&printed);
     if (d->nerrors || shown_warnings) {
         fputs("bookify: ", f);
         if (d->nerrors) {

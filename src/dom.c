@@ -1,6 +1,7 @@
 /* dom.c -- helpers over libxml2 trees (see dom.h). */
 #include "dom.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "bookify/banned.h"
@@ -117,4 +118,21 @@ xmlNodePtr bk_dom_first_element(xmlNodePtr n)
         if (c->type == XML_ELEMENT_NODE)
             return c;
     return NULL;
+}
+
+void bk_dom_set_line(xmlNodePtr n, long line)
+{
+    if (line < 0)
+        line = 0;
+    n->line = (unsigned short)(line >= 65535 ? 65535 : line);
+    if (line >= 65535)
+        n->psvi = (void *)(intptr_t)line;
+}
+
+long bk_dom_line(xmlNodePtr n)
+{
+    if (n->line == 65535 && n->psvi)
+        return (long)(intptr_t)n->psvi;
+    long line = xmlGetLineNo(n);
+    return line > 0 && line < 65535 ? line : 0;
 }

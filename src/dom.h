@@ -32,5 +32,10 @@ void bk_dom_unwrap(xmlNodePtr n);
 bool bk_dom_inside(xmlNodePtr n, const char *name);
 /* First element child, skipping text and comments. */
 xmlNodePtr bk_dom_first_element(xmlNodePtr n);
+/* The source line of a node, for messages (0 = unknown). xmlNode.line is
+ * an unsigned short: lines past 65534 are kept in the node's psvi field,
+ * which nothing else uses in bookify's documents. */
+void bk_dom_set_line(xmlNodePtr n, long line);
+long bk_dom_line(xmlNodePtr n);
 
 #endif

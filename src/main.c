@@ -5,10 +5,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <glib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,6 +74,13 @@ static const char usage_text[] =
     "Text:\n"
     "      --no-smart         keep straight quotes and -- as typed (no smart punctuation)\n"
     "\n"
+    "Limits (also bookify.yml's max-post-size, max-image-size, max-image-pixels):\n"
+    "      --max-post-size=SIZE     a bigger post is an error (default 64M)\n"
+    "      --max-image-size=SIZE    a bigger image file is left out (default 64M)\n"
+    "      --max-image-pixels=N     an image with more pixels is left out of the PDF\n"
+    "                               (default 100 million)\n"
+    "                               SIZE and N: a number with K, M or G (times 1024)\n"
+    "\n"
     "Speed:\n"
     "  -j, --jobs=N           worker threads, 1 to 64 (default: one per processor);\n"
     "                         the books are byte-identical whatever N\n"
@@ -115,6 +124,9 @@ enum long_only {
     OPT_THEME,
     OPT_PAGE_SIZE,
     OPT_DUMP_LAYOUT,
+    OPT_MAX_POST_SIZE,
+    OPT_MAX_IMAGE_SIZE,
+    OPT_MAX_IMAGE_PIXELS,
 };
 
 static const struct option long_options[] = {
@@ -144,6 +156,9 @@ static const struct option long_options[] = {
     { "page-size", required_argument, NULL, OPT_PAGE_SIZE },
     { "dump-layout", required_argument, NULL, OPT_DUMP_LAYOUT },
     { "jobs", required_argument, NULL, 'j' },
+    { "max-post-size", required_argument, NULL, OPT_MAX_POST_SIZE },
+    { "max-image-size", required_argument, NULL, OPT_MAX_IMAGE_SIZE },
+    { "max-image-pixels", required_argument, NULL, OPT_MAX_IMAGE_PIXELS },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "strict", no_argument, NULL, OPT_STRICT },
@@ -166,6 +181,7 @@ typedef struct cli {
     size_t ncategories, ntags, capcategories, captags;
     bk_date since, until;
     bool drafts, future;
+    size_t max_post_size, max_image_size, max_image_pixels; /* 0 = not given */
     const char *site;
 } cli;
 
@@ -289,6 +305,21 @@ static int parse_args(int argc, char **argv, cli *c)
             c->toc_depth = (int)n;
             break;
         }
+        case OPT_MAX_POST_SIZE:
+        case OPT_MAX_IMAGE_SIZE:
+        case OPT_MAX_IMAGE_PIXELS: {
+            size_t n;
+            const char *name = opt == OPT_MAX_POST_SIZE    ? "max-post-size"
+                               : opt == OPT_MAX_IMAGE_SIZE ? "max-image-size"
+                                                           : "max-image-pixels";
+            if (!bk_parse_size(optarg, &n))
+                return usage_error("--%s must be a size such as 500K, 20M or 1G, not '%s'", name,
+                                   optarg);
+            *(opt == OPT_MAX_POST_SIZE    ? &c->max_post_size
+              : opt == OPT_MAX_IMAGE_SIZE ? &c->max_image_size
+                                          : &c->max_image_pixels) = n;
+            break;
+        }
         case 'j': {
             long n;
             if (!bk_parse_int(optarg, 1, 64, &n))
@@ -392,6 +423,12 @@ static void apply_cli_meta(bk_book *book, const cli *c, bk_diags *d)
                      "--lang '%s' is not a language tag such as 'en', 'pt-BR' or 'zh-Hant'",
                      c->lang);
     }
+    if (c->max_post_size)
+        m->max_post_size = c->max_post_size;
+    if (c->max_image_size)
+        m->max_image_size = c->max_image_size;
+    if (c->max_image_pixels)
+        m->max_image_pixels = c->max_image_pixels;
     if (!m->title)
         m->title = book->site_name;
     if (!m->lang)
@@ -486,6 +523,53 @@ static const char *output_path(bk_book *book, const cli *c, const char *file, co
     return bk_arena_printf(&book->arena, "%s.%s", stem, ext);
 }
 
+/* The real path an output would have: its own when it exists, else its
+ * folder's and its name; NULL when the folder does not exist. */
+static char *output_real(const char *path)
+{
+    char *real = realpath(path, NULL);
+    if (real)
+        return real;
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? g_strndup(path, (size_t)(slash - path + (slash == path))) : g_strdup(".");
+    char *rdir = realpath(dir, NULL);
+    g_free(dir);
+    if (!rdir)
+        return NULL;
+    char *r = g_strconcat(rdir, "/", slash ? slash + 1 : path, NULL);
+    free(rdir);
+    real = bk_xstrdup(r);
+    g_free(r);
+    return real;
+}
+
+/* An output never replaces a file of the site: not a post, an image or a
+ * setting, nor anything else there but an earlier book of its kind. */
+static int check_output(bk_book *book, const char *path, const char *ext, bk_diags *d)
+{
+    char *real = output_real(path);
+    struct stat st;
+    size_t n = strlen(book->site_real);
+    int rc = 0;
+    if (real && strncmp(real, book->site_real, n) == 0 && real[n] == '/' && stat(real, &st) == 0) {
+        bool input = false;
+        for (size_t i = 0; i < book->nposts && !input; i++)
+            input = strcmp(real + n + 1, book->posts[i]->path) == 0;
+        for (size_t i = 0; i < book->nassets && !input; i++)
+            input = strcmp(real, book->assets[i].path) == 0;
+        const char *dot = strrchr(real, '.');
+        if (input || !dot || strcasecmp(dot + 1, ext) != 0)
+            rc = bk_error(d, (bk_loc){ path, 0, 0 },
+                          input ? "will not write the %s over one of the book's input files; "
+                                  "choose another file name"
+                                : "will not write the %s over a file of the site that is not "
+                                  "one; choose another file name",
+                          strcmp(ext, "pdf") == 0 ? "PDF" : "EPUB");
+    }
+    free(real);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     cli c = { 0 };
@@ -522,6 +606,7 @@ int main(int argc, char **argv)
         apply_cli_meta(book, &c, &d);
         /* Keep going after a configuration error, so one run reports the
          * problems of every post too. */
+        opts.max_post_size = book->meta.max_post_size;
         if (bk_collect(book, &opts, &d) == 0 || book->nposts) {
             bk_order_mode mode = c.order_set ? c.order : book->meta.order;
             bk_order(book, mode, &d);
@@ -542,6 +627,12 @@ int main(int argc, char **argv)
         } else if (c.check) {
             /* reported below; nothing else to write */
         } else {
+            if (c.pdf && (!c.out_dir || make_dirs(c.out_dir, &d) == 0))
+                check_output(book, output_path(book, &c, c.pdf_file, "pdf"), "pdf", &d);
+            if (c.epub && (!c.out_dir || make_dirs(c.out_dir, &d) == 0))
+                check_output(book, output_path(book, &c, c.epub_file, "epub"), "epub", &d);
+            if (d.nerrors)
+                c.pdf = c.epub = false;
             /* The PDF first: when both are made, the EPUB's page list
              * gives the PDF's page numbers. */
             if (c.pdf && (!c.out_dir || make_dirs(c.out_dir, &d) == 0)) {

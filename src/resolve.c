@@ -338,8 +338,7 @@ static void unlink_keep_text(xmlNodePtr a)
 
 static bk_loc loc_of(const bk_post *p, xmlNodePtr n)
 {
-    long line = xmlGetLineNo(n);
-    return (bk_loc){ p->display, line > 0 && line < 65535 ? (int)line : 0, 0 };
+    return (bk_loc){ p->display, (int)bk_dom_line(n), 0 };
 }
 
 static void resolve_link(res *r, size_t pi, xmlNodePtr a, const char *href)
@@ -639,8 +638,14 @@ static void resolve_image(res *r, size_t pi, xmlNodePtr img)
     bk_buf data = BK_BUF_INIT;
     const char *media = NULL;
     if (real) {
-        if (bk_file_read(real, BK_IMAGE_MAX, &data) < 0) {
-            why = errno == EFBIG ? "larger than the 64 MiB limit for an image" : strerror(errno);
+        size_t max = r->book->meta.max_image_size ? r->book->meta.max_image_size : BK_IMAGE_MAX;
+        if (bk_file_read(real, max, &data) < 0) {
+            char lim[32];
+            why = errno == EFBIG ? bk_arena_printf(&r->book->arena,
+                                                   "larger than the %s limit for an image "
+                                                   "(--max-image-size)",
+                                                   bk_format_size(max, lim))
+                                 : strerror(errno);
         } else {
             media = bk_resolve_sniff_image((const unsigned char *)data.ptr, data.len);
             if (!media)

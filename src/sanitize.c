@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dom.h"
+
 #include "bookify/banned.h"
 
 /* ==================== the rules ==================== */
@@ -324,9 +326,7 @@ static void set_md_line(walk *w, long md_line)
 
 static void set_line(const walk *w, xmlNodePtr n)
 {
-    /* xmlNode.line is an unsigned short; libxml2 reads 65535 as "look
-     * further", which at worst gives a nearby line. */
-    n->line = (unsigned short)(w->file_line > 65535 ? 65535 : w->file_line);
+    bk_dom_set_line(n, w->file_line);
 }
 
 static bool is_blank(char c)

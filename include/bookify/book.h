@@ -66,6 +66,9 @@ typedef struct bk_meta {
     bk_order_mode order;
     bool order_set;
     int toc_depth;                      /* 0 = not set */
+    /* limits (0 = the default): a post's bytes, an image file's bytes, an
+     * image's pixels (bookify.yml max-post-size..., --max-post-size...) */
+    size_t max_post_size, max_image_size, max_image_pixels;
 } bk_meta;
 
 /* A scalar front-matter field, kept for later stages (cover-img, ...). */

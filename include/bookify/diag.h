@@ -52,7 +52,8 @@ int bk_error(bk_diags *d, bk_loc loc, const char *fmt, ...) BK_PRINTF(3, 4);
 int bk_warn(bk_diags *d, bk_loc loc, const char *fmt, ...) BK_PRINTF(3, 4);
 /* Record a note, shown only in verbose mode. */
 void bk_note(bk_diags *d, bk_loc loc, const char *fmt, ...) BK_PRINTF(3, 4);
-void bk_diags_vadd(bk_diags *d, bk_severity sev, bk_loc loc, const char *fmt, va_list ap);
+void bk_diags_vadd(bk_diags *d, bk_severity sev, bk_loc loc, const char *fmt, va_list ap)
+    BK_PRINTF(4, 0);
 /* Attach the source line (len bytes at text) to the last diagnostic. */
 void bk_diags_set_excerpt(bk_diags *d, const char *text, size_t len);
 /* Move every diagnostic of src to the end of dst; src is left empty. */

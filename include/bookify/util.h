@@ -66,7 +66,7 @@ void bk_buf_add(bk_buf *b, const void *data, size_t len);
 void bk_buf_adds(bk_buf *b, const char *s);
 void bk_buf_addc(bk_buf *b, char c);
 void bk_buf_addf(bk_buf *b, const char *fmt, ...) BK_PRINTF(2, 3);
-void bk_buf_vaddf(bk_buf *b, const char *fmt, va_list ap);
+void bk_buf_vaddf(bk_buf *b, const char *fmt, va_list ap) BK_PRINTF(2, 0);
 void bk_buf_reset(bk_buf *b);
 /* Returns the text, owned by the caller (free()); the buffer is left empty. */
 char *bk_buf_detach(bk_buf *b);
@@ -102,6 +102,12 @@ char bk_ascii_lower(char c);
 void bk_slugify(bk_buf *out, const char *text, size_t len);
 /* Parse a decimal integer in [min, max] from the whole of s; false if not. */
 bool bk_parse_int(const char *s, long min, long max, long *out);
+/* A size: a whole number with an optional K, M or G (times 1024 each),
+ * optionally followed by B or iB: "500K", "10M", "10MiB", "1048576".
+ * false when it is not one or is 0. */
+bool bk_parse_size(const char *s, size_t *out);
+/* A size for messages: "64 MiB", "500 KiB", "1000 bytes". */
+const char *bk_format_size(size_t n, char buf[32]);
 
 
 

@@ -184,7 +184,10 @@ static void metadata(ep_ctx *c)
 
 static int read_into(ep_ctx *c, const char *path, const char *display, bk_buf *out)
 {
-    if (bk_file_read(path, (size_t)64 << 20, out) < 0)
+    size_t max = (size_t)64 << 20; /* images were checked against their limit already */
+    if (c->book->meta.max_image_size > max)
+        max = c->book->meta.max_image_size;
+    if (bk_file_read(path, max, out) < 0)
         return bk_error(c->diags, (bk_loc){ display, 0, 0 }, "cannot read: %s",
                         errno == EFBIG ? "larger than 64 MiB" : strerror(errno));
     return 0;

@@ -422,7 +422,13 @@ static bool image(walk *w, xmlNodePtr n, const char *caption)
     pdf_engine *e = w->e;
     if (!e->images[ai]) {
         const bk_asset *a = &e->book->assets[ai];
-        e->images[ai] = bk_pdf_image_load(a->path, a->media_type, a->path, e->diags);
+        /* Named as the user knows it: SITE/img/x.png, not its real path. */
+        const char *site = e->book->site_real;
+        size_t sl = strlen(site);
+        const char *display = strncmp(a->path, site, sl) == 0 && a->path[sl] == '/'
+                                  ? bk_book_display_path(e->book, a->path + sl + 1)
+                                  : a->path;
+        e->images[ai] = bk_pdf_image_load(a->path, a->media_type, display, e->diags);
     }
     if (!e->images[ai])
         return false;

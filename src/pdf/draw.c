@@ -1104,6 +1104,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     e.text_height = e.theme.page_height - e.theme.margin_top - e.theme.margin_bottom;
     pdf_time("set up");
     e.images = bk_xcalloc(book->nassets ? book->nassets : 1, sizeof(*e.images));
+    bk_pdf_image_limits(book->meta.max_image_size, book->meta.max_image_pixels);
 
     /* The book's date and identifier, as in the EPUB. */
     bk_date date;

@@ -15,8 +15,11 @@
 #include "bookify/banned.h"
 
 /* An image claiming more pixels than this is refused before anything is
- * allocated for it: a 60-byte file may announce 60000x60000 pixels. */
-#define MAX_PIXELS 100000000.0
+ * allocated for it: a 60-byte file may announce 60000x60000 pixels.
+ * Set once per book (bk_pdf_image_limits), before any image is loaded. */
+#define MAX_PIXELS_DEFAULT 100000000.0
+static double max_pixels = MAX_PIXELS_DEFAULT;
+static size_t max_bytes = BK_IMAGE_MAX;
 /* cairo refuses image surfaces wider or taller than this. */
 #define CAIRO_MAX_SIDE 32767
 /* Pixels without a stated resolution are CSS pixels, as in the EPUB. */
@@ -82,9 +85,9 @@ static int check_size(double w, double h, bk_buf *why)
         bk_buf_adds(why, "the image has no width or height");
         return -1;
     }
-    if (w * h > MAX_PIXELS) {
-        bk_buf_addf(why, "the image claims %.0fx%.0f pixels, more than the 100-megapixel limit", w,
-                    h);
+    if (w * h > max_pixels) {
+        bk_buf_addf(why, "the image claims %.0fx%.0f pixels, more than the limit of %.0f (--max-image-pixels)",
+                    w, h, max_pixels);
         return -1;
     }
     return 0;
@@ -186,7 +189,7 @@ typedef struct pixbuf_guard {
 static void on_size_prepared(GdkPixbufLoader *loader, int w, int h, gpointer data)
 {
     pixbuf_guard *g = data;
-    if (w != g->want_w || h != g->want_h || (double)w * (double)h > MAX_PIXELS) {
+    if (w != g->want_w || h != g->want_h || (double)w * (double)h > max_pixels) {
         g->refused = true;
         gdk_pixbuf_loader_set_size(loader, 1, 1);
     }
@@ -515,10 +518,10 @@ static int gif_info(const unsigned char *p, size_t len, info *in, bk_buf *why)
             if (len - pos < 11)
                 break;
             double fw = le16(p + pos + 5), fh = le16(p + pos + 7);
-            if (fw * fh > MAX_PIXELS) {
+            if (fw * fh > max_pixels) {
                 bk_buf_addf(why,
-                            "a frame claims %.0fx%.0f pixels, more than the 100-megapixel limit",
-                            fw, fh);
+                            "a frame claims %.0fx%.0f pixels, more than the limit of %.0f",
+                            fw, fh, max_pixels);
                 return -1;
             }
             unsigned flags = p[pos + 9];
@@ -653,6 +656,12 @@ out:
 
 /* ==================== the API ==================== */
 
+void bk_pdf_image_limits(size_t bytes, size_t pixels)
+{
+    max_bytes = bytes ? bytes : BK_IMAGE_MAX;
+    max_pixels = pixels ? (double)pixels : MAX_PIXELS_DEFAULT;
+}
+
 bk_pdf_image *bk_pdf_image_load(const char *path, const char *media, const char *display,
                                 bk_diags *d)
 {
@@ -662,9 +671,13 @@ bk_pdf_image *bk_pdf_image_load(const char *path, const char *media, const char 
     cairo_surface_t *s = NULL;
     double w = 0, h = 0;
 
-    if (bk_file_read(path, BK_IMAGE_MAX, &data) < 0) {
-        bk_buf_addf(&why, "cannot read image: %s",
-                    errno == EFBIG ? "larger than the 64 MiB limit for an image" : strerror(errno));
+    if (bk_file_read(path, max_bytes, &data) < 0) {
+        char lim[32];
+        if (errno == EFBIG)
+            bk_buf_addf(&why, "cannot read image: larger than the %s limit for an image",
+                        bk_format_size(max_bytes, lim));
+        else
+            bk_buf_addf(&why, "cannot read image: %s", strerror(errno));
         goto out;
     }
     if (!media) {

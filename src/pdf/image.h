@@ -23,6 +23,9 @@ typedef struct bk_pdf_image bk_pdf_image;
  * one claiming more than 100 megapixels: never a giant allocation). */
 bk_pdf_image *bk_pdf_image_load(const char *path, const char *media, const char *display,
                                 bk_diags *d);
+/* The limits for the images loaded next (0: the defaults, 64 MiB and
+ * 100 megapixels). */
+void bk_pdf_image_limits(size_t bytes, size_t pixels);
 /* Natural size in points (96 px per inch for pixel images without a
  * resolution, the SVG's own size for vectors). */
 void bk_pdf_image_size(const bk_pdf_image *img, double *width, double *height);

@@ -83,6 +83,14 @@ int bk_outfile_open(bk_outfile *f, const char *target, bk_diags *d)
         int e = errno;
         bk_buf_release(&t);
         free(real);
+        if (e == ENOENT || e == ENOTDIR) {
+            /* Say which folder: the file name alone reads as if it were missing. */
+            const char *tslash = strrchr(target, '/');
+            return bk_error(d, (bk_loc){ target, 0, 0 },
+                            "cannot write: the folder '%.*s' %s", tslash ? (int)(tslash - target) : 1,
+                            tslash ? target : ".",
+                            e == ENOENT ? "does not exist" : "is not a folder");
+        }
         return bk_error(d, (bk_loc){ target, 0, 0 }, "cannot write: %s", strerror(e));
     }
     f->target = real ? real : bk_xstrdup(target);

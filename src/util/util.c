@@ -174,7 +174,8 @@ void bk_buf_vaddf(bk_buf *b, const char *fmt, va_list ap)
 {
     va_list cp;
     va_copy(cp, ap);
-    int n = vsnprintf(b->ptr + b->len, b->cap ? b->cap - b->len : 0, fmt, cp);
+    /* no room yet: ptr is NULL, and NULL + 0 is undefined behaviour */
+    int n = vsnprintf(b->cap ? b->ptr + b->len : NULL, b->cap ? b->cap - b->len : 0, fmt, cp);
     va_end(cp);
     if (n < 0)
         bk_bug(__FILE__, __LINE__, "vsnprintf failed");
@@ -381,6 +382,45 @@ bool bk_parse_int(const char *s, long min, long max, long *out)
         return false;
     *out = v;
     return true;
+}
+
+bool bk_parse_size(const char *s, size_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || v == 0)
+        return false;
+    int shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    default: break;
+    }
+    if (shift && *end == 'i' && end[1] == 'B')
+        end += 2;
+    else if (*end == 'B' || *end == 'b')
+        end++;
+    if (*end || v > (SIZE_MAX >> shift))
+        return false;
+    *out = (size_t)(v << shift);
+    return true;
+}
+
+const char *bk_format_size(size_t n, char buf[32])
+{
+    if (n >= ((size_t)1 << 30) && n % ((size_t)1 << 30) == 0)
+        snprintf(buf, 32, "%zu GiB", n >> 30);
+    else if (n >= ((size_t)1 << 20) && n % ((size_t)1 << 20) == 0)
+        snprintf(buf, 32, "%zu MiB", n >> 20);
+    else if (n >= 1024 && n % 1024 == 0)
+        snprintf(buf, 32, "%zu KiB", n >> 10);
+    else
+        snprintf(buf, 32, "%zu bytes", n);
+    return buf;
 }
 
 /* ---- bk_strmap ---- */

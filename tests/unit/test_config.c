@@ -35,7 +35,15 @@ static void test_levels(void)
     CHECK_INT(d.len, 0); /* unknown keys of _config.yml are not ours to judge */
     CHECK_INT(load(book, BK_CONFIG_BOOKIFY,
                    "title: Book\nsubtitle: Sub\nlanguage: ar\norder: date-desc\nparts: [A, B]\n"
-                   "exclude: [x/]\ncss: extra.css\ntoc-depth: 3\n", &d), 0);
+                   "exclude: [x/]\ncss: extra.css\ntoc-depth: 3\nmax-post-size: 2M\n"
+                   "max-image-size: 500K\nmax-image-pixels: 1G\n", &d), 0);
+    CHECK_INT(book->meta.max_post_size, (size_t)2 << 20);
+    CHECK_INT(book->meta.max_image_size, 500 * 1024);
+    CHECK_INT(book->meta.max_image_pixels, (size_t)1 << 30);
+    bk_diags bad = BK_DIAGS_INIT;
+    CHECK_INT(load(book, BK_CONFIG_BOOKIFY, "max-post-size: lots\n", &bad), -1);
+    CHECK(bad.len == 1 && strstr(bad.items[0].message, "should be a size") && bad.items[0].line == 1);
+    bk_diags_release(&bad);
     CHECK_STR(book->meta.title, "Book");
     CHECK_STR(book->meta.author, "Ann"); /* kept from the level below */
     CHECK_STR(book->meta.lang, "ar");

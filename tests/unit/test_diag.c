@@ -39,6 +39,33 @@ static void test_sort_and_print(void)
     bk_diags_release(&d);
 }
 
+/* The same message about one file: five, then a count (-v: all). */
+static void test_repeats_collapsed(void)
+{
+    bk_diags d = BK_DIAGS_INIT;
+    for (int i = 1; i <= 8; i++)
+        bk_warn(&d, (bk_loc){ "s/a.md", i, 0 }, "same");
+    bk_warn(&d, (bk_loc){ "s/b.md", 1, 0 }, "same");
+    bk_warn(&d, (bk_loc){ "s/a.md", 9, 0 }, "other");
+    bk_diags_sort(&d);
+    char *out = print(&d, 0);
+    CHECK_STR(out, "s/a.md:1: warning: same\n"
+                   "s/a.md:2: warning: same\n"
+                   "s/a.md:3: warning: same\n"
+                   "s/a.md:4: warning: same\n"
+                   "s/a.md:5: warning: same\n"
+                   "s/a.md: warning: and 3 more like this (-v shows them all)\n"
+                   "s/a.md:9: warning: other\n"
+                   "s/b.md:1: warning: same\n"
+                   "bookify: 10 warnings\n");
+    free(out);
+    out = print(&d, BK_DIAGS_VERBOSE);
+    CHECK(strstr(out, "s/a.md:8: warning: same\n") != NULL);
+    CHECK(strstr(out, "more like this") == NULL);
+    free(out);
+    bk_diags_release(&d);
+}
+
 static void test_excerpt_caret(void)
 {
     bk_diags d = BK_DIAGS_INIT;
@@ -77,6 +104,7 @@ int main(void)
 {
     RUN(test_sort_and_print);
     RUN(test_excerpt_caret);
+    RUN(test_repeats_collapsed);
     RUN(test_strict_and_merge);
     return TEST_DONE();
 }

@@ -97,6 +97,26 @@ static void test_parse_int(void)
     CHECK(!bk_parse_int("-1", 0, 100, &v));
 }
 
+static void test_sizes(void)
+{
+    size_t n;
+    CHECK(bk_parse_size("1048576", &n) && n == 1048576);
+    CHECK(bk_parse_size("500K", &n) && n == 500 * 1024);
+    CHECK(bk_parse_size("10m", &n) && n == (size_t)10 << 20);
+    CHECK(bk_parse_size("10MiB", &n) && n == (size_t)10 << 20);
+    CHECK(bk_parse_size("2GB", &n) && n == (size_t)2 << 30);
+    CHECK(!bk_parse_size("0", &n));
+    CHECK(!bk_parse_size("-5M", &n));
+    CHECK(!bk_parse_size("5X", &n));
+    CHECK(!bk_parse_size("M", &n));
+    CHECK(!bk_parse_size("99999999999999999999G", &n));
+    char buf[32];
+    CHECK_STR(bk_format_size((size_t)64 << 20, buf), "64 MiB");
+    CHECK_STR(bk_format_size(2048, buf), "2 KiB");
+    CHECK_STR(bk_format_size(1000, buf), "1000 bytes");
+    CHECK_STR(bk_format_size((size_t)3 << 30, buf), "3 GiB");
+}
+
 static void test_strmap(void)
 {
     bk_strmap m = BK_STRMAP_INIT;
@@ -147,6 +167,7 @@ int main(void)
     RUN(test_utf8);
     RUN(test_slugify);
     RUN(test_parse_int);
+    RUN(test_sizes);
     RUN(test_unique_name);
     return TEST_DONE();
 }
