@@ -28,6 +28,8 @@ packages=(
     epubcheck qpdf poppler-utils mupdf-tools libxml2-utils cmark-gfm python3
     # tools the tests and bench/ call (unzip, script, /usr/bin/time, bc)
     unzip bsdutils time bc
+    # memory checking of one sample build (tests/e2e/valgrind.sh)
+    valgrind
 )
 
 missing=()

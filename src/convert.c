@@ -1097,6 +1097,8 @@ static void trim_blank_edges(xmlNodePtr el)
  * inline elements directly in the chapter get a paragraph. */
 static void tidy(conv *c, xmlNodePtr content_start)
 {
+    /* The first node may be an empty paragraph that goes (found by fuzzing). */
+    xmlNodePtr before = content_start->prev;
     for (xmlNodePtr x = content_start; x;) {
         xmlNodePtr next = bk_dom_next(x, c->section, false);
         if (bk_dom_is(x, "p") && bk_dom_is(x->parent, "dt")) {
@@ -1111,6 +1113,7 @@ static void tidy(conv *c, xmlNodePtr content_start)
         }
         x = next;
     }
+    content_start = before ? before->next : c->section->children;
     xmlNodePtr para = NULL;
     for (xmlNodePtr x = content_start; x;) {
         xmlNodePtr next = x->next;

@@ -40,6 +40,21 @@ if command -v script >/dev/null; then
     [ -z "$(find "$tmp" -maxdepth 1 -name '.int.pdf*')" ] || { echo "FAIL: an interrupted build left a temporary file"; fail=1; }
     tail -c 20 "$tmp/tty2.txt" | grep -q $'\033\\[K' || { echo "FAIL: the bar stays on screen after an interrupt"; fail=1; }
 fi
+# SIGTERM (a CI job cancelled) while both books are being written: the
+# earlier files are kept, no temporary file stays, the exit is not 0.
+echo "earlier pdf" >"$tmp/term.pdf"
+echo "earlier epub" >"$tmp/term.epub"
+"$bookify" -q -j 2 --pdf="$tmp/term.pdf" --epub="$tmp/term.epub" "$tmp/site" &
+bpid=$!
+sleep 0.5
+kill -TERM $bpid 2>/dev/null || echo "note: the build ended before SIGTERM"
+wait $bpid
+trc=$?
+if [ "$(cat "$tmp/term.pdf")" = "earlier pdf" ]; then
+    [ $trc -ne 0 ] || { echo "FAIL: killed by SIGTERM yet exit 0"; fail=1; }
+    [ "$(cat "$tmp/term.epub")" = "earlier epub" ] || { echo "FAIL: SIGTERM: the EPUB was replaced after the PDF was not"; fail=1; }
+fi
+[ -z "$(find "$tmp" -maxdepth 1 -name '.term.*')" ] || { echo "FAIL: SIGTERM left a temporary file"; fail=1; }
 "$bookify" -j 2 --epub="$tmp/x.epub" "$tmp/site" 2>"$tmp/err.txt"
 ! grep -q "converting" "$tmp/err.txt" || { echo "FAIL: a progress bar when stderr is a file"; fail=1; }
 [ $fail -eq 0 ] && echo "ok: -j 1 and -j 2 give the same bytes"
