@@ -220,6 +220,50 @@ void bk_diags_print(const bk_diags *d, FILE *f, unsigned flags)
     }
 }
 
+static void json_string(FILE *f, const char *s)
+{
+    if (!s) {
+        fputs("null", f);
+        return;
+    }
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p == '\t')
+            fputs("\\t", f);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void bk_diags_print_json(const bk_diags *d, FILE *f, unsigned flags)
+{
+    fputc('[', f);
+    bool first = true;
+    for (size_t i = 0; i < d->len; i++) {
+        const bk_diag *g = &d->items[i];
+        if (g->severity == BK_NOTE && !(flags & BK_DIAGS_VERBOSE))
+            continue;
+        if (g->severity == BK_WARNING && (flags & BK_DIAGS_QUIET))
+            continue;
+        fputs(first ? "\n" : ",\n", f);
+        first = false;
+        fputs("{\"file\": ", f);
+        json_string(f, g->file);
+        fprintf(f, ", \"line\": %d, \"column\": %d, \"severity\": \"%s\", \"message\": ", g->line,
+                g->col, severity_name(g->severity));
+        json_string(f, g->message);
+        fputc('}', f);
+    }
+    fputs(first ? "]\n" : "\n]\n", f);
+}
+
 void bk_diags_release(bk_diags *d)
 {
     for (size_t i = 0; i < d->len; i++) {

@@ -20,6 +20,7 @@
 #include "bookify/config.h"
 #include "bookify/convert.h"
 #include "bookify/epub.h"
+#include "bookify/init.h"
 #include "bookify/order.h"
 #include "bookify/outfile.h"
 #include "bookify/par.h"
@@ -32,8 +33,11 @@ enum { EXIT_BUILD = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
     "Usage: bookify [OPTIONS] SITE\n"
+    "       bookify init SITE\n"
     "Turn a folder of blog posts (Jekyll, Hugo, or any folder of Markdown) into an\n"
-    "EPUB 3 e-book and a printable PDF handbook.\n"
+    "EPUB 3 e-book and a printable PDF handbook. `bookify init SITE` writes\n"
+    "SITE/bookify.yml with what it found there (title, author, language, order,\n"
+    "cover), commented, for you to edit.\n"
     "\n"
     "Output (neither --epub nor --pdf: both):\n"
     "      --epub[=FILE]      write an EPUB 3 (default: TITLE-SLUG.epub)\n"
@@ -89,6 +93,8 @@ static const char usage_text[] =
     "  -q, --quiet            hide warnings (and the progress bar)\n"
     "  -v, --verbose          also say which files were skipped or left out, and why\n"
     "      --strict           treat warnings as errors\n"
+    "      --diagnostics=json write the diagnostics to stderr as one JSON array\n"
+    "                         (file, line, column, severity, message) for CI\n"
     "  -h, --help             show this help and exit\n"
     "  -V, --version          show the version and exit\n"
     "\n"
@@ -124,6 +130,7 @@ enum long_only {
     OPT_THEME,
     OPT_PAGE_SIZE,
     OPT_DUMP_LAYOUT,
+    OPT_DIAGNOSTICS,
     OPT_MAX_POST_SIZE,
     OPT_MAX_IMAGE_SIZE,
     OPT_MAX_IMAGE_PIXELS,
@@ -162,13 +169,14 @@ static const struct option long_options[] = {
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
     { "strict", no_argument, NULL, OPT_STRICT },
+    { "diagnostics", required_argument, NULL, OPT_DIAGNOSTICS },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
 };
 
 typedef struct cli {
-    bool epub, pdf, list, check, no_smart, quiet, verbose, strict, embed_fonts;
+    bool epub, pdf, list, check, no_smart, quiet, verbose, strict, embed_fonts, json;
     const char **css;
     size_t ncss, capcss;
     int toc_depth;
@@ -335,6 +343,11 @@ static int parse_args(int argc, char **argv, cli *c)
             break;
         case OPT_STRICT:
             c->strict = true;
+            break;
+        case OPT_DIAGNOSTICS:
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
+                return usage_error("--diagnostics must be 'text' or 'json', not '%s'", optarg);
+            c->json = strcmp(optarg, "json") == 0;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -570,8 +583,47 @@ static int check_output(bk_book *book, const char *path, const char *ext, bk_dia
     return rc;
 }
 
+/* `bookify init SITE`: a commented bookify.yml from what the site holds. */
+static int init_main(int argc, char **argv)
+{
+    const char *site = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs("Usage: bookify init SITE\n"
+                  "Write SITE/bookify.yml with the title, author, language, order and cover\n"
+                  "bookify found, each explained, for you to edit. Never replaces one.\n",
+                  stdout);
+            return 0;
+        }
+        if (argv[i][0] == '-' || site)
+            return usage_error("bookify init takes one SITE folder and no option, not '%s'", argv[i]);
+        site = argv[i];
+    }
+    if (!site)
+        return usage_error("bookify init needs the SITE folder");
+    bk_convert_init();
+    bk_diags d = BK_DIAGS_INIT;
+    bk_book *book = bk_book_new(site);
+    bk_collect_opts opts = { .drafts = false };
+    opts.now = now_epoch(&d);
+    if (bk_site_open(book, &d) == 0) {
+        opts.max_post_size = book->meta.max_post_size;
+        bk_collect(book, &opts, &d);
+        bk_order(book, BK_ORDER_DATE, &d);
+        bk_init_write(book, &d);
+    }
+    bk_diags_sort(&d);
+    bk_diags_print(&d, stderr, 0);
+    int code = d.nerrors ? EXIT_BUILD : 0;
+    bk_diags_release(&d);
+    bk_book_free(book);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "init") == 0)
+        return init_main(argc - 1, argv + 1);
     cli c = { 0 };
     int code = parse_args(argc, argv, &c);
     if (code >= 0) {
@@ -648,8 +700,11 @@ int main(int argc, char **argv)
     }
 
     bk_diags_sort(&d);
-    bk_diags_print(&d, stderr,
-                   (c.quiet ? BK_DIAGS_QUIET : 0) | (c.verbose ? BK_DIAGS_VERBOSE : 0));
+    unsigned pflags = (c.quiet ? BK_DIAGS_QUIET : 0) | (c.verbose ? BK_DIAGS_VERBOSE : 0);
+    if (c.json)
+        bk_diags_print_json(&d, stderr, pflags);
+    else
+        bk_diags_print(&d, stderr, pflags);
     code = d.nerrors ? EXIT_BUILD : 0;
     if (fflush(stdout) != 0 && code == 0) {
         fprintf(stderr, "bookify: error: cannot write the list: %s\n", strerror(errno));

@@ -70,6 +70,10 @@ enum bk_diags_print_flags {
 /* Print every diagnostic to f in the list's order, then a count line when
  * there was any error or shown warning. */
 void bk_diags_print(const bk_diags *d, FILE *f, unsigned flags);
+/* The same diagnostics as one JSON array (--diagnostics=json), one object
+ * a line: {"file", "line", "column", "severity", "message"} (file null for
+ * run-wide ones, line and column 0 when unknown), every one of them. */
+void bk_diags_print_json(const bk_diags *d, FILE *f, unsigned flags);
 void bk_diags_release(bk_diags *d);
 
 #endif
