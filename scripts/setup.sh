@@ -27,7 +27,7 @@ packages=(
     # validators and readers the tests run on every book
     epubcheck qpdf poppler-utils mupdf-tools libxml2-utils cmark-gfm python3
     # tools the tests and bench/ call (unzip, script, /usr/bin/time, bc)
-    unzip bsdutils time bc
+    unzip bsdutils time bc git
     # memory checking of one sample build (tests/e2e/valgrind.sh)
     valgrind
 )
