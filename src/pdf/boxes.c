@@ -1126,6 +1126,27 @@ static void text_drop_layout(pdf_text *t)
     t->attrs = NULL;
 }
 
+static void text_drop_glyphs(pdf_text *t)
+{
+    if (t->layout)
+        g_object_unref(t->layout);
+    t->layout = NULL;
+    for (size_t i = 0; i < t->nlines; i++)
+        t->lines[i].pl = NULL;
+}
+
+void pdf_chapter_drop_glyphs(pdf_engine *e, size_t c)
+{
+    pdf_chapter *ch = &e->chapters[c];
+    for (size_t i = 0; i < ch->nblocks; i++) {
+        text_drop_glyphs(&ch->blocks[i].t);
+        for (size_t k = 0; k < ch->blocks[i].ncells; k++)
+            text_drop_glyphs(&ch->blocks[i].cells[k]);
+    }
+    for (size_t i = 0; i < ch->nnotes; i++)
+        text_drop_glyphs(&ch->notes[i].t);
+}
+
 void pdf_chapter_drop_layouts(pdf_engine *e, size_t c)
 {
     pdf_chapter *ch = &e->chapters[c];

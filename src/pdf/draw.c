@@ -6,6 +6,7 @@
 #include <glib.h>
 #include <hyphen.h>
 #include <libxml/tree.h>
+#include <malloc.h>
 #include <pango/pangofc-fontmap.h>
 #include <stdlib.h>
 #include <string.h>
@@ -556,8 +557,11 @@ static int draw_document(pdf_engine *e, bk_buf *out, int64_t epoch)
     bk_buf_release(&kw);
 
     cairo_t *cr = cairo_create(s);
+    bool relaid_same = true;
     for (size_t p = 0; p < e->npages; p++) {
         pdf_page *pg = &e->pages[p];
+        if (e->relayout && (p == 0 || e->pages[p - 1].chapter != pg->chapter))
+            relaid_same = pdf_chapter_relayout(e, pg->chapter) && relaid_same;
         char *label = page_label(pg);
         cairo_pdf_surface_set_page_label(s, label);
         free(label);
@@ -590,6 +594,10 @@ static int draw_document(pdf_engine *e, bk_buf *out, int64_t epoch)
         if (p + 1 == e->npages || e->pages[p + 1].chapter != pg->chapter)
             pdf_chapter_drop_layouts(e, pg->chapter);
     }
+    if (!relaid_same)
+        bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
+                "bookify bug: a chapter laid out again before drawing came out different; "
+                "please report it with the book");
     add_outline(e, s);
     cairo_destroy(cr);
     cairo_surface_finish(s);
@@ -1130,6 +1138,11 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         }
     }
     int depth = o->toc_depth ? o->toc_depth : book->meta.toc_depth ? book->meta.toc_depth : 2;
+    /* The posts' trees were built on the worker threads, in their heaps:
+     * give those pages back, or the layout (on this thread) cannot reuse
+     * them and the book's peak memory is the sum of both. */
+    if (o->last_use)
+        malloc_trim(0);
     pdf_time("boxes built");
     contents(&e, toc, depth);
     /* Chapters are broken into lines one after the other. Done in
@@ -1139,6 +1152,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
      * process-wide) that two threads must not use at once, and the books
      * must be byte-identical (docs/performance.md). */
     bk_progress_start("breaking lines", e.nchapters);
+    bool body_started = false;
     for (size_t c = 0; c < e.nchapters; c++) {
         int unknown = lines_chapter(&e, c);
         /* Never silent tofu: say which post needs a font. */
@@ -1149,11 +1163,8 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
                     "install fonts for that script (Debian's fonts-noto-* packages)",
                     unknown, unknown == 1 ? "" : "s");
         }
-    }
-    bk_progress_end();
-    bool body_started = false;
-    pdf_time("lines broken");
-    for (size_t c = 0; c < e.nchapters; c++) {
+        /* Each chapter is paginated as soon as its lines are broken:
+         * chapters start a page, so nothing later moves its breaks. */
         bool front = e.chapters[c].post == -1;
         /* Two-sided: the contents and the body start on a right-hand page,
          * and so do parts (and chapters, when the theme asks). */
@@ -1165,7 +1176,14 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         if (!front)
             body_started = true;
         pdf_pages_chapter(&e, c);
+        /* Its glyphs go until the chapter is drawn (--dump-layout reads
+         * them after pagination). */
+        if (!o->dump_layout)
+            pdf_chapter_drop_glyphs(&e, c);
     }
+    bk_progress_end();
+    pdf_time("lines and pages");
+    e.relayout = !o->dump_layout;
     number_pages(&e);
     map_dests(&e);
     /* Where each printed page begins, for the EPUB's page list. */
@@ -1190,7 +1208,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         goto done;
     if (o->dump_layout && dump_layout(&e, o->dump_layout) < 0)
         goto done;
-    pdf_time("paginated");
+    pdf_time("numbered");
     if (draw_document(&e, &out, epoch) < 0)
         goto done;
     pdf_time("finished");

@@ -43,12 +43,19 @@ static bool starts_rtl(const char *s)
 static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double width, bool first_line,
                        const char *lang, bool rtl)
 {
+    /* Laid out again before drawing (pdf_chapter_relayout): the same
+     * text, attributes and width give the same lines. */
+    if (t->layout)
+        g_object_unref(t->layout);
+    free(t->lines);
+    t->lines = NULL;
     PangoLayout *l = pango_layout_new(e->pango);
     PangoFontDescription *fd = pdf_font_desc(e, s);
     pango_layout_set_font_description(l, fd);
     pango_font_description_free(fd);
     pango_layout_set_text(l, t->text ? t->text : "", -1);
-    if (lang) {
+    if (lang && !t->lang_added) {
+        t->lang_added = true;
         /* The language picks CJK variants and fallback fonts. */
         PangoAttribute *a = pango_attr_language_new(pango_language_from_string(lang));
         a->start_index = 0;
@@ -158,6 +165,22 @@ int pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang)
         break;
     }
     return unknown;
+}
+
+bool pdf_chapter_relayout(pdf_engine *e, size_t c)
+{
+    pdf_chapter *ch = &e->chapters[c];
+    bool same = true;
+    for (size_t i = 0; i < ch->nblocks + ch->nnotes; i++) {
+        pdf_block *b = i < ch->nblocks ? &ch->blocks[i] : &ch->notes[i - ch->nblocks];
+        if ((b->kind != PK_TEXT || !b->t.text) && b->kind != PK_ROW)
+            continue; /* an image's size is set once: laying it out again would scale it twice */
+        size_t n = b->t.nlines;
+        double h = b->row_height;
+        pdf_lines_block(e, b, ch->lang);
+        same = same && n == b->t.nlines && h == b->row_height;
+    }
+    return same;
 }
 
 /* ==================== table columns ==================== */

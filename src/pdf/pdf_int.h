@@ -82,6 +82,7 @@ typedef struct pdf_text {
     size_t nlinks, caplinks;
     pdf_anchor *anchors;
     size_t nanchors, capanchors;
+    bool lang_added;        /* the chapter's language is in attrs (lines.c) */
     PangoLayout *layout;    /* lines.c */
     pdf_line *lines;
     size_t nlines;
@@ -181,6 +182,7 @@ typedef struct pdf_engine {
     bk_arena arena;
     bk_pdf_image **images;  /* one per book asset, loaded on first use */
     bk_strmap dest_page;    /* destination name -> page index (after pagination) */
+    bool relayout;          /* layouts were dropped after pagination: lay out again to draw */
     const char **alts;      /* alternative text of each figure, in drawing order */
     size_t nalts, capalts;
 } pdf_engine;
@@ -199,11 +201,19 @@ void pdf_boxes_release(pdf_engine *e);
 /* Free a chapter's layouts once its pages are drawn: a long book never
  * holds every chapter's glyphs and the PDF being written at once. */
 void pdf_chapter_drop_layouts(pdf_engine *e, size_t c);
+/* Free a chapter's pango layouts once it is paginated, keeping its text,
+ * attributes and line heights: a long book never holds every chapter's
+ * glyphs; the chapter is laid out again just before it is drawn. */
+void pdf_chapter_drop_glyphs(pdf_engine *e, size_t c);
 
 /* lines.c */
 /* Lay out one block; returns the number of characters no font could show. */
 int pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang);
 PangoFontDescription *pdf_font_desc(const pdf_engine *e, const pdf_style *s);
+/* Lay a chapter's text out again (its layouts were dropped after
+ * pagination, pdf_chapter_drop_glyphs); false if any block came out with
+ * other lines than the first time (which would be a bug). */
+bool pdf_chapter_relayout(pdf_engine *e, size_t c);
 /* Column widths of a table (its rows, which share col_x/col_w) from their
  * content: minimum (longest word) and preferred (unwrapped) widths, type
  * made smaller (to 80 percent) for tables too wide for the page. */
