@@ -1084,9 +1084,19 @@ void pdf_boxes_chapter(pdf_engine *e, size_t post)
             g_free(b->t.text);
             continue;
         }
+        /* A long book keeps every chapter's blocks until it is drawn:
+         * no room to spare in them. */
+        if (b->t.text && b->t.cap > b->t.len + 1) {
+            b->t.text = g_realloc(b->t.text, b->t.len + 1);
+            b->t.cap = b->t.len + 1;
+        }
         ch->blocks[k++] = *b;
     }
     ch->nblocks = k;
+    if (ch->nblocks && ch->cap > ch->nblocks) {
+        ch->blocks = bk_xrealloc(ch->blocks, ch->nblocks * sizeof(*ch->blocks));
+        ch->cap = ch->nblocks;
+    }
 }
 
 static void text_release(pdf_text *t)

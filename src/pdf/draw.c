@@ -7,6 +7,8 @@
 #include <hyphen.h>
 #include <libxml/tree.h>
 #include <malloc.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <pango/pangofc-fontmap.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,16 +34,20 @@ static void pdf_time(const char *stage)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-    long rss = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%*d %ld", &rss) != 1)
-            rss = 0;
-        fclose(f);
+    long rss = 0, peak = 0; /* kB */
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            rss = strtol(line + 6, NULL, 10);
+        else if (strncmp(line, "VmHWM:", 6) == 0)
+            peak = strtol(line + 6, NULL, 10);
     }
+    if (f)
+        fclose(f);
     if (last > 0 && stage)
-        fprintf(stderr, "pdf: %-20s %7.3f s  %6.0f MiB\n", stage, t - last,
-                (double)rss * (double)sysconf(_SC_PAGESIZE) / 1048576.0);
+        fprintf(stderr, "pdf: %-20s %7.3f s  %6.0f MiB (peak %.0f MiB)\n", stage, t - last,
+                (double)rss / 1024.0, (double)peak / 1024.0);
     last = t;
 }
 
@@ -486,10 +492,20 @@ static void draw_furniture(pdf_engine *e, cairo_t *cr, size_t page)
 
 /* ==================== the document ==================== */
 
+/* cairo's PDF goes to a temporary file next to the output (removed at the
+ * end, and by the signal handler), not to memory: a 10,000-post book is
+ * over 100 MiB, and the finishing pass reads it through a mapping whose
+ * pages it gives back as it goes. */
+typedef struct raw_sink {
+    bk_outfile *f;
+    bk_diags *diags;
+} raw_sink;
+
 static cairo_status_t collect(void *closure, const unsigned char *data, unsigned int len)
 {
-    bk_buf_add(closure, data, len);
-    return CAIRO_STATUS_SUCCESS;
+    raw_sink *r = closure;
+    return bk_outfile_write(r->f, data, len, r->diags) < 0 ? CAIRO_STATUS_WRITE_ERROR
+                                                            : CAIRO_STATUS_SUCCESS;
 }
 
 static void add_outline(pdf_engine *e, cairo_surface_t *s)
@@ -530,10 +546,26 @@ static void iso_date(int64_t t, char out[32])
              d.second);
 }
 
-static int draw_document(pdf_engine *e, bk_buf *out, int64_t epoch)
+/* The finished PDF goes straight to the output's temporary file. */
+typedef struct out_sink {
+    bk_outfile *f;
+    bk_diags *diags;
+} out_sink;
+
+static int sink_write(void *ctx, const void *data, size_t len)
+{
+    out_sink *s = ctx;
+    return bk_outfile_write(s->f, data, len, s->diags);
+}
+
+static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
 {
     const bk_theme *t = &e->theme;
-    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(collect, out, t->page_width,
+    bk_outfile rawf;
+    if (bk_outfile_open(&rawf, path, e->diags) < 0)
+        return -1;
+    raw_sink raw = { &rawf, e->diags };
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(collect, &raw, t->page_width,
                                                              t->page_height);
     cairo_pdf_surface_restrict_to_version(s, CAIRO_PDF_VERSION_1_5);
     const bk_meta *m = &e->book->meta;
@@ -603,18 +635,40 @@ static int draw_document(pdf_engine *e, bk_buf *out, int64_t epoch)
     cairo_surface_finish(s);
     cairo_status_t st = cairo_surface_status(s);
     cairo_surface_destroy(s);
-    if (st != CAIRO_STATUS_SUCCESS)
-        return bk_error(e->diags, (bk_loc){ NULL, 0, 0 }, "cannot draw the PDF: %s",
-                        cairo_status_to_string(st));
+    /* cairo's own records of the pages are freed: give them back before
+     * the finishing pass maps the file. */
+    malloc_trim(0);
+    int rc = -1;
+    bk_outfile f = { 0 };
+    struct stat rst;
+    void *map = MAP_FAILED;
+    if (st != CAIRO_STATUS_SUCCESS) {
+        if (st != CAIRO_STATUS_WRITE_ERROR) /* a write error is reported already */
+            bk_error(e->diags, (bk_loc){ NULL, 0, 0 }, "cannot draw the PDF: %s",
+                     cairo_status_to_string(st));
+        goto written;
+    }
+    if (fstat(rawf.fd, &rst) < 0 || rst.st_size <= 0 ||
+        (map = mmap(NULL, (size_t)rst.st_size, PROT_READ, MAP_PRIVATE, rawf.fd, 0)) == MAP_FAILED) {
+        bk_error(e->diags, (bk_loc){ path, 0, 0 }, "cannot read back the PDF being written: %s",
+                 strerror(errno));
+        goto written;
+    }
+    bk_buf in = { map, (size_t)rst.st_size, 0 };
+    bk_buf *out = &in;
     /* What cairo cannot say: artifacts, figures' alternative text, the
-     * document's language. */
-    bk_buf fin = BK_BUF_INIT;
-    pdf_finish_info info = { m->lang, e->alts, e->nalts, 0, false };
+     * document's language; written to the output as it is made. */
+    pdf_finish_info info = { m->lang, e->alts, e->nalts, true, 0, false };
     pdf_time("cairo");
-    if (pdf_finish(out, &info, &fin) == 0) {
-        bk_buf tmp = *out;
-        *out = fin;
-        fin = tmp;
+    if (bk_outfile_open(&f, path, e->diags) < 0)
+        goto written;
+    out_sink sink = { &f, e->diags };
+    int fr = pdf_finish_to(out, &info, sink_write, &sink);
+    if (fr == -1) {
+        bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
+                "the PDF is not fully tagged: cairo wrote it in a form bookify cannot finish");
+        fr = bk_outfile_write(&f, out->ptr, out->len, e->diags) < 0 ? -2 : 0;
+    } else if (fr == 0) {
         if (info.unmarked)
             bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
                     "%zu page%s of the PDF could not have their running heads marked as artifacts",
@@ -624,15 +678,15 @@ static int draw_document(pdf_engine *e, bk_buf *out, int64_t epoch)
                     "the PDF's figures carry no alternative text: bookify drew %zu, cairo wrote a "
                     "different number",
                     e->nalts);
-    } else {
-        bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
-                "the PDF is not fully tagged: cairo wrote it in a form bookify cannot finish");
     }
-    bk_buf_release(&fin);
-    free(e->alts);
-    e->alts = NULL;
-    e->nalts = e->capalts = 0;
-    return 0;
+    if (fr == 0)
+        rc = bk_outfile_commit(&f, e->diags);
+written:
+    bk_outfile_abort(&f);
+    if (map != MAP_FAILED)
+        munmap(map, (size_t)rst.st_size);
+    bk_outfile_abort(&rawf);
+    return rc;
 }
 
 /* ==================== front matter ==================== */
@@ -1090,7 +1144,6 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
                  "margins: choose a larger page size or smaller margins",
                  e.theme.page_width, e.theme.page_height);
     int rc = -1;
-    bk_buf out = BK_BUF_INIT;
     if (d->nerrors > errors)
         goto done;
     e.fc_config = bk_fonts_config(&e.theme, d);
@@ -1209,12 +1262,10 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     if (o->dump_layout && dump_layout(&e, o->dump_layout) < 0)
         goto done;
     pdf_time("numbered");
-    if (draw_document(&e, &out, epoch) < 0)
-        goto done;
+    rc = draw_document(&e, path, epoch);
     pdf_time("finished");
-    rc = bk_outfile_write_all(path, out.ptr, out.len, d);
 done:
-    bk_buf_release(&out);
+    free(e.alts);
     pdf_boxes_release(&e);
     for (size_t p = 0; p < e.npages; p++) {
         free(e.pages[p].pieces);

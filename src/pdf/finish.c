@@ -13,6 +13,8 @@
  * Anything unexpected leaves the file as cairo wrote it: the pass only
  * ever adds, and a PDF it cannot read is still a good PDF. */
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "pdf_int.h"
@@ -387,7 +389,54 @@ static bool rewrite_content(const pdf_src *s, size_t a, size_t b, size_t n, bk_b
     return ok;
 }
 
+/* The finished file goes out in pieces of about this size: a long book
+ * is never held twice, and only a window of pages is rewritten at once. */
+#define FLUSH_AT ((size_t)1 << 20)
+#define PAGE_WINDOW 256
+
+typedef struct fin_out {
+    bk_buf b;             /* bytes not yet written */
+    size_t base;          /* bytes written before them */
+    pdf_write_fn write;
+    void *ctx;
+    bool failed;
+} fin_out;
+
+static void fin_flush(fin_out *w, bool always)
+{
+    if (w->failed || !w->b.len || (!always && w->b.len < FLUSH_AT))
+        return;
+    if (w->write(w->ctx, w->b.ptr, w->b.len) < 0)
+        w->failed = true;
+    w->base += w->b.len;
+    bk_buf_reset(&w->b);
+}
+
+/* Give back the mapped input's pages below `upto` (info->mapped). */
+static void give_back(const pdf_src *s, bool mapped, size_t upto, size_t *released)
+{
+    if (!mapped)
+        return;
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    size_t end = upto / pg * pg;
+    if (end > *released) {
+        madvise((void *)(s->d + *released), end - *released, MADV_DONTNEED);
+        *released = end;
+    }
+}
+
+static int append_to_buf(void *ctx, const void *data, size_t len)
+{
+    bk_buf_add(ctx, data, len);
+    return 0;
+}
+
 int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out)
+{
+    return pdf_finish_to(in, info, append_to_buf, out);
+}
+
+int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, void *ctx)
 {
     pdf_src s = { in->ptr, in->len, NULL, NULL, 0, 0 };
     if (!s.d || !read_xref(&s)) {
@@ -436,11 +485,16 @@ int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out)
             objs[ncontent++] = order[k];
         }
     content_run cr = { &s, objs, bk_xcalloc(ncontent ? ncontent : 1, sizeof(bk_buf)) };
-    bk_par_for(ncontent, content_job, &cr);
+    /* Everything was read once: the pages come back as the writing needs
+     * them, and go again behind it. */
+    size_t released = 0;
+    give_back(&s, info->mapped, s.len, &released);
+    released = 0;
     info->unmarked = 0;
-    for (size_t k = 0; k < ncontent; k++)
-        info->unmarked += cr.bufs[k].len == 0;
     info->alts_unmatched = nfig != info->nalts;
+    fin_out w = { BK_BUF_INIT, 0, write, ctx, false };
+    bk_buf *out = &w.b;
+    size_t done = 0; /* content streams rewritten so far, in file order */
     size_t *noff = bk_xcalloc(s.nobj, sizeof(size_t));
     size_t head = s.off[order[0]];
     bk_buf_add(out, s.d, head);
@@ -448,9 +502,21 @@ int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out)
     for (size_t k = 0; k < norder; k++) {
         size_t i = order[k], a, b;
         object_span(&s, i, &a, &b);
-        noff[i] = out->len;
+        fin_flush(&w, false);
+        give_back(&s, info->mapped, a, &released);
+        noff[i] = w.base + out->len;
         const char *o = s.d + a;
         const char *f = find_in(o, b - a, "/S /Figure\n");
+        if (is_content[i] && slot[i] >= done) {
+            /* The next window of pages: inflated, marked and deflated in
+             * parallel. */
+            size_t n = ncontent - done < PAGE_WINDOW ? ncontent - done : PAGE_WINDOW;
+            content_run win = { &s, objs + done, cr.bufs + done };
+            bk_par_for(n, content_job, &win);
+            for (size_t j = done; j < done + n; j++)
+                info->unmarked += cr.bufs[j].len == 0;
+            done += n;
+        }
         if (is_content[i] && cr.bufs[slot[i]].len) {
             bk_buf_add(out, cr.bufs[slot[i]].ptr, cr.bufs[slot[i]].len);
             bk_buf_release(&cr.bufs[slot[i]]);
@@ -486,7 +552,7 @@ int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out)
         }
     }
     /* the new cross-reference table and the trailer as cairo wrote it */
-    size_t xref = out->len;
+    size_t xref = w.base + out->len;
     bk_buf_addf(out, "xref\n0 %zu\n0000000000 65535 f \n", s.nobj);
     for (size_t i = 1; i < s.nobj; i++) {
         if (noff[i])
@@ -498,6 +564,8 @@ int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out)
     const char *sx = find_in(tr, s.len - (size_t)(tr - s.d), "startxref");
     bk_buf_add(out, tr + 1, (size_t)(sx - tr - 1));
     bk_buf_addf(out, "startxref\n%zu\n%%%%EOF\n", xref);
+    fin_flush(&w, true);
+    bk_buf_release(&w.b);
     free(noff);
     free(objs);
     free(slot);
@@ -506,7 +574,7 @@ int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out)
     free(order);
     free(s.off);
     free(s.end);
-    return 0;
+    return w.failed ? -2 : 0;
 fail:
     free(is_content);
     free(order);

@@ -229,6 +229,8 @@ typedef struct pdf_finish_info {
     const char *lang;       /* the book's language, for the catalog's /Lang */
     const char *const *alts; /* /Alt of each Figure structure element, in order */
     size_t nalts;
+    bool mapped;            /* `in` is a file mapping: its pages are given back
+                               (madvise) once read, to keep the memory small */
     /* what could not be done (the caller warns) */
     size_t unmarked;        /* pages whose content could not be marked */
     bool alts_unmatched;    /* Figure elements and alternative texts differ in number */
@@ -238,6 +240,11 @@ typedef struct pdf_finish_info {
  * the catalog's /Lang, /MarkInfo and /ViewerPreferences. -1 (and `out`
  * to be discarded) when `in` is not laid out as cairo 1.16 writes. */
 int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out);
+/* The same, written through write(ctx, ...) in pieces of about 1 MiB as it
+ * is made: -1 before anything is written when `in` is not as cairo 1.16
+ * writes it, -2 when write failed. */
+typedef int (*pdf_write_fn)(void *ctx, const void *data, size_t len);
+int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, void *ctx);
 /* One page's content with what is drawn outside marked content wrapped in
  * /Artifact BMC ... EMC; false (out to be discarded) when the content is
  * not as expected (inline images, unbalanced marked content). */

@@ -103,7 +103,7 @@ static void test_file(void)
     bk_buf_addf(&b, "trailer\n<< /Size 8\n   /Root 7 0 R\n>>\nstartxref\n%zu\n%%%%EOF\n", xref);
 
     const char *alts[] = { "A lamp \xC3\xA9" };
-    pdf_finish_info info = { "fr-CA", alts, 1, 0, false };
+    pdf_finish_info info = { "fr-CA", alts, 1, false, 0, false };
     bk_buf out = BK_BUF_INIT;
     CHECK_INT(pdf_finish(&b, &info, &out), 0);
     CHECK_INT((long)info.unmarked, 0);
@@ -141,7 +141,7 @@ static void test_file(void)
     bk_buf_release(&out);
 
     /* more figures than texts: no /Alt, and said */
-    info = (pdf_finish_info){ "en", alts, 0, 0, false };
+    info = (pdf_finish_info){ "en", alts, 0, false, 0, false };
     CHECK_INT(pdf_finish(&b, &info, &out), 0);
     CHECK(info.alts_unmatched);
     bk_buf_release(&out);
