@@ -2,6 +2,8 @@
 #include "pdf/theme.h"
 
 #include <fontconfig/fontconfig.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "bookify/banned.h"
@@ -161,13 +163,24 @@ static int check_family(FcConfig *c, const char *role, const char *family, bk_di
     return -1;
 }
 
+/* The configuration depends on nothing of the book: it is built once per
+ * process (scanning the font folders is most of a small book's set-up, and
+ * the layout fuzz target makes thousands of books), and each PDF takes a
+ * reference to it. */
+static FcConfig *built;
+static pthread_mutex_t built_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void *bk_fonts_config(const bk_theme *t, bk_diags *d)
 {
     const bk_loc run = { NULL, 0, 0 };
-    FcConfig *c = FcConfigCreate();
+    pthread_mutex_lock(&built_lock);
+    FcConfig *c = built ? FcConfigReference(built) : FcConfigCreate();
+    bool fresh = !built;
     void *result = NULL;
     if (!c)
         bk_bug(__FILE__, __LINE__, "fontconfig out of memory");
+    if (!fresh)
+        goto check;
     /* complain = false: a missing include is not worth a line on stderr;
      * a real failure comes back as false and is reported here. */
     if (!FcConfigParseAndLoadFromMemory(c, bk_builtin_fontconf, FcFalse)) {
@@ -186,6 +199,8 @@ void *bk_fonts_config(const bk_theme *t, bk_diags *d)
                  "fonts-sil-gentiumplus, fonts-noto-core and fonts-dejavu-core");
         goto out;
     }
+    built = FcConfigReference(c);
+check:
     BK_ASSERT(t->body_font && t->heading_font && t->mono_font);
     int rc = 0;
     rc |= check_family(c, "body", t->body_font, d);
@@ -198,6 +213,7 @@ void *bk_fonts_config(const bk_theme *t, bk_diags *d)
 out:
     if (c)
         FcConfigDestroy(c);
+    pthread_mutex_unlock(&built_lock);
     return result;
 }
 
