@@ -36,7 +36,8 @@ has "$tmp/out" "Usage: bookify [OPTIONS] SITE" "--help"
 for opt in --epub --pdf --output-dir --list --config --title --subtitle --author --lang \
            --order --category --tag --since --until --drafts --future --quiet --verbose \
            --strict --help --version --check --dump-xhtml --css --embed-fonts --toc-depth \
-           --theme --page-size --dump-layout --no-smart --jobs; do
+           --theme --page-size --dump-layout --no-smart --jobs --max-post-size --max-image-size \
+           --max-image-pixels --diagnostics "bookify init SITE"; do
     has "$tmp/out" "$opt" "--help mentions $opt"
 done
 empty "$tmp/err" "--help"
@@ -69,6 +70,17 @@ for j in 0 65 abc -1; do
     expect 2 "--jobs=$j" -- "$bookify" --jobs=$j --list "$samples/handbook"
 done
 has "$tmp/err" "from 1 to 64" "--jobs range"
+for v in 0 lots 5X -1M; do
+    expect 2 "--max-post-size=$v" -- "$bookify" --max-post-size=$v --list "$samples/handbook"
+done
+has "$tmp/err" "must be a size such as 500K" "--max-post-size value"
+expect 2 "--diagnostics=xml" -- "$bookify" --diagnostics=xml --list "$samples/handbook"
+has "$tmp/err" "'text' or 'json'" "--diagnostics value"
+expect 0 "--diagnostics=json, clean" -- "$bookify" --diagnostics=json --list "$samples/hugo-notes"
+has "$tmp/err" "[]" "an empty JSON array when there is nothing to say"
+expect 0 "init --help" -- "$bookify" init --help
+has "$tmp/out" "Usage: bookify init SITE" "init --help"
+expect 2 "init with an option" -- "$bookify" init --quiet "$samples/handbook"
 expect 1 "missing site" -- "$bookify" --list "$tmp/nope"
 has "$tmp/err" "$tmp/nope: error: cannot open site folder: No such file or directory" "missing site"
 expect 1 "site is a file" -- "$bookify" --list "$samples/handbook/README.md"
