@@ -560,6 +560,19 @@ static char *output_real(const char *path)
  * setting, nor anything else there but an earlier book of its kind. */
 static int check_output(bk_book *book, const char *path, const char *ext, bk_diags *d)
 {
+    /* A folder that is not there fails now, not after a long layout. */
+    const char *slash = strrchr(path, '/');
+    if (slash && slash != path) {
+        char *dir = g_strndup(path, (size_t)(slash - path));
+        struct stat dst;
+        int e = stat(dir, &dst) < 0 ? errno : S_ISDIR(dst.st_mode) ? 0 : ENOTDIR;
+        if (e == ENOENT || e == ENOTDIR)
+            bk_error(d, (bk_loc){ path, 0, 0 }, "cannot write: the folder '%s' %s", dir,
+                     e == ENOENT ? "does not exist" : "is not a folder");
+        g_free(dir);
+        if (e == ENOENT || e == ENOTDIR)
+            return -1;
+    }
     char *real = output_real(path);
     struct stat st;
     size_t n = strlen(book->site_real);
