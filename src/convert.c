@@ -125,8 +125,9 @@ static int flatten_deep_nesting(cmark_node *doc)
         while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
             cmark_node *n = cmark_iter_get_node(it);
             cmark_node *parent = cmark_node_parent(n);
-            if (ev == CMARK_EVENT_ENTER && n != anchor && !md_container(n) && parent &&
-                md_container(parent) && (cmark_node_get_type(n) & CMARK_NODE_TYPE_MASK) == CMARK_NODE_TYPE_BLOCK) {
+            bool block = (cmark_node_get_type(n) & CMARK_NODE_TYPE_MASK) == CMARK_NODE_TYPE_BLOCK;
+            if (ev == CMARK_EVENT_ENTER && n != anchor && block && !md_container(n) && parent &&
+                md_container(parent)) {
                 BK_GROW(leaves, capl, nleaves + 1);
                 leaves[nleaves++] = n;
             }
@@ -192,8 +193,8 @@ static xmlNodePtr html_body(htmlDocPtr h)
     return NULL;
 }
 
-/* Deepest element nesting under n (iterative). */
-/* The depth of n's deepest element, and (deepest) the first one there. */
+/* The depth of n's deepest element (iterative), and (deepest) the first
+ * one at that depth. */
 static int max_depth(xmlNodePtr n, xmlNodePtr *deepest)
 {
     int depth = 0, best = 0;
@@ -293,8 +294,6 @@ static bool mostly_rtl(const char *text, size_t len)
     return rtl > ltr;
 }
 
-/* Markdown of one line (a title) rendered as inline nodes under parent.
- * A title is never a block: a leading "1." or "#" stays text. */
 /* A title that Markdown would leave as it is: letters, digits, spaces
  * and punctuation with no inline or smart-punctuation meaning. Most are;
  * they skip a Markdown parse and an HTML parse each. */
@@ -313,6 +312,8 @@ static bool plain_title(const char *s)
     return !isdigit((unsigned char)s[0]) || !strchr(".)", s[strspn(s, "0123456789")]);
 }
 
+/* Markdown of one line (a title) rendered as inline nodes under parent.
+ * A title is never a block: a leading "1." or "#" stays text. */
 static void render_inline(conv *c, const char *text, xmlNodePtr parent)
 {
     if (plain_title(text)) {

@@ -609,7 +609,8 @@ static int init_main(int argc, char **argv)
             return 0;
         }
         if (argv[i][0] == '-' || site)
-            return usage_error("bookify init takes one SITE folder and no option, not '%s'", argv[i]);
+            return usage_error("bookify init takes one SITE folder and no option, not '%s'",
+                               argv[i]);
         site = argv[i];
     }
     if (!site)

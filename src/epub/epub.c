@@ -427,22 +427,27 @@ static void link_styles(ep_ctx *c, xmlDocPtr doc)
 /* At least as many bytes as n takes serialised (every character that
  * may be escaped counted at its longest): most chapters are far under
  * the split size, and this walk costs much less than writing them out. */
+static size_t slen(const xmlChar *s)
+{
+    return s ? strlen((const char *)s) : 0;
+}
+
 static size_t node_size_bound(xmlNodePtr n)
 {
     size_t total = 0;
     for (xmlNodePtr x = n; x; x = bk_dom_next(x, n, false)) {
-        if (x->type == XML_ELEMENT_NODE) {
-            total += 2 * strlen((const char *)x->name) + 5 + (x->ns && x->ns->prefix ? 2 * strlen((const char *)x->ns->prefix) + 2 : 0);
-            for (xmlNsPtr ns = x->nsDef; ns; ns = ns->next)
-                total += 16 + (ns->prefix ? strlen((const char *)ns->prefix) : 0) +
-                         (ns->href ? 6 * strlen((const char *)ns->href) : 0);
-            for (xmlAttrPtr a = x->properties; a; a = a->next) {
-                total += strlen((const char *)a->name) + 4 + (a->ns && a->ns->prefix ? strlen((const char *)a->ns->prefix) + 1 : 0);
-                for (xmlNodePtr t = a->children; t; t = t->next)
-                    total += t->content ? 6 * strlen((const char *)t->content) : 0;
-            }
-        } else if (x->content) {
-            total += 6 * strlen((const char *)x->content) + 12;
+        if (x->type != XML_ELEMENT_NODE) {
+            total += 6 * slen(x->content) + 12;
+            continue;
+        }
+        /* <p:name ...>...</p:name> */
+        total += 2 * (slen(x->name) + (x->ns ? slen(x->ns->prefix) + 1 : 0)) + 5;
+        for (xmlNsPtr ns = x->nsDef; ns; ns = ns->next)
+            total += 16 + slen(ns->prefix) + 6 * slen(ns->href);
+        for (xmlAttrPtr a = x->properties; a; a = a->next) {
+            total += slen(a->name) + 4 + (a->ns ? slen(a->ns->prefix) + 1 : 0);
+            for (xmlNodePtr t = a->children; t; t = t->next)
+                total += 6 * slen(t->content);
         }
     }
     return total;
@@ -692,7 +697,8 @@ static void chapters(ep_ctx *c)
             it->spine = true;
             it->linear = true;
             BK_GROW(w.jobs, capjobs, w.njobs + 1);
-            w.jobs[w.njobs++] = (chapter_job){ ch->docs[k], ch->files[0], ch->files[k], c->nitems - 1 };
+            w.jobs[w.njobs++] =
+                (chapter_job){ ch->docs[k], ch->files[0], ch->files[k], c->nitems - 1 };
         }
     }
     /* Links and style sheets set and each file written out, on the

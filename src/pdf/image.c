@@ -86,7 +86,9 @@ static int check_size(double w, double h, bk_buf *why)
         return -1;
     }
     if (w * h > max_pixels) {
-        bk_buf_addf(why, "the image claims %.0fx%.0f pixels, more than the limit of %.0f (--max-image-pixels)",
+        bk_buf_addf(why,
+                    "the image claims %.0fx%.0f pixels, more than the limit of %.0f "
+                    "(--max-image-pixels)",
                     w, h, max_pixels);
         return -1;
     }
