@@ -120,6 +120,13 @@ static const char *severity_name(bk_severity s)
     return "?";
 }
 
+/* Notes show with -v only, warnings unless -q. */
+static bool shown(const bk_diag *g, unsigned flags)
+{
+    return !(g->severity == BK_NOTE && !(flags & BK_DIAGS_VERBOSE)) &&
+           !(g->severity == BK_WARNING && (flags & BK_DIAGS_QUIET));
+}
+
 static void print_count(FILE *f, size_t n, const char *what)
 {
     fprintf(f, "%zu %s%s", n, what, n == 1 ? "" : "s");
@@ -151,9 +158,7 @@ void bk_diags_print(const bk_diags *d, FILE *f, unsigned flags)
     bk_strmap printed = BK_STRMAP_INIT;
     for (size_t i = 0; i < d->len; i++) {
         const bk_diag *g = &d->items[i];
-        if (g->severity == BK_NOTE && !(flags & BK_DIAGS_VERBOSE))
-            continue;
-        if (g->severity == BK_WARNING && (flags & BK_DIAGS_QUIET))
+        if (!shown(g, flags))
             continue;
         if (g->severity == BK_WARNING)
             shown_warnings++;
@@ -248,9 +253,7 @@ void bk_diags_print_json(const bk_diags *d, FILE *f, unsigned flags)
     bool first = true;
     for (size_t i = 0; i < d->len; i++) {
         const bk_diag *g = &d->items[i];
-        if (g->severity == BK_NOTE && !(flags & BK_DIAGS_VERBOSE))
-            continue;
-        if (g->severity == BK_WARNING && (flags & BK_DIAGS_QUIET))
+        if (!shown(g, flags))
             continue;
         fputs(first ? "\n" : ",\n", f);
         first = false;
