@@ -392,7 +392,7 @@ static bool rewrite_content(const pdf_src *s, size_t a, size_t b, size_t n, bk_b
 /* The finished file goes out in pieces of about this size: a long book
  * is never held twice, and only a window of pages is rewritten at once. */
 #define FLUSH_AT ((size_t)1 << 20)
-#define PAGE_WINDOW 256
+#define PAGE_WINDOW 64
 
 typedef struct fin_out {
     bk_buf b;             /* bytes not yet written */
