@@ -1420,11 +1420,7 @@ static void report_dropped(dropped_acc *acc, bk_diags *d)
         bk_buf k = BK_BUF_INIT;
         bk_buf_addf(&k, "%d:%s", (int)dr->kind, dr->name);
         keys[i] = bk_buf_detach(&k);
-        long *n = bk_strmap_lookup(&seen, keys[i]);
-        if (n)
-            (*n)++;
-        else
-            bk_strmap_put(&seen, keys[i], 1);
+        bk_strmap_incr(&seen, keys[i]);
     }
     for (size_t i = 0; i < acc->len; i++) {
         bk_premd_dropped *dr = &acc->items[i];

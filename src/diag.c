@@ -149,11 +149,7 @@ void bk_diags_print(const bk_diags *d, FILE *f, unsigned flags)
         bk_buf k = BK_BUF_INIT;
         bk_buf_addf(&k, "%d\x1f%s\x1f%s", (int)g->severity, g->file ? g->file : "", g->message);
         keys[i] = bk_buf_detach(&k);
-        long *n = bk_strmap_lookup(&seen, keys[i]);
-        if (n)
-            (*n)++;
-        else
-            bk_strmap_put(&seen, keys[i], 1);
+        bk_strmap_incr(&seen, keys[i]);
     }
     bk_strmap printed = BK_STRMAP_INIT;
     for (size_t i = 0; i < d->len; i++) {
@@ -164,10 +160,7 @@ void bk_diags_print(const bk_diags *d, FILE *f, unsigned flags)
             shown_warnings++;
         if (keys[i]) {
             long *total = bk_strmap_lookup(&seen, keys[i]);
-            long *done = bk_strmap_lookup(&printed, keys[i]);
-            long k = done ? ++*done : 1;
-            if (!done)
-                bk_strmap_put(&printed, keys[i], 1);
+            long k = bk_strmap_incr(&printed, keys[i]);
             if (k > REPEATS_SHOWN) {
                 if (k == REPEATS_SHOWN + 1)
                     fprintf(f, "%s: %s: and %ld more like this (-v shows them all)\n",

@@ -36,10 +36,7 @@ static const char *most_common(const bk_book *book, size_t field_offset)
         const char *v = *(const char *const *)((const char *)book->posts[i] + field_offset);
         if (!v || !*v)
             continue;
-        long *n = bk_strmap_lookup(&counts, v);
-        long k = n ? ++*n : 1;
-        if (!n)
-            bk_strmap_put(&counts, v, 1);
+        long k = bk_strmap_incr(&counts, v);
         if (k > best_n) {
             best_n = k;
             best = v;

@@ -584,13 +584,17 @@ static int check_output(bk_book *book, const char *path, const char *ext, bk_dia
         for (size_t i = 0; i < book->nassets && !input; i++)
             input = strcmp(real, book->assets[i].path) == 0;
         const char *dot = strrchr(real, '.');
-        if (input || !dot || strcasecmp(dot + 1, ext) != 0)
+        const char *kind = strcmp(ext, "pdf") == 0 ? "PDF" : "EPUB";
+        if (input)
             rc = bk_error(d, (bk_loc){ path, 0, 0 },
-                          input ? "will not write the %s over one of the book's input files; "
-                                  "choose another file name"
-                                : "will not write the %s over a file of the site that is not "
-                                  "one; choose another file name",
-                          strcmp(ext, "pdf") == 0 ? "PDF" : "EPUB");
+                          "will not write the %s over one of the book's input files; choose "
+                          "another file name",
+                          kind);
+        else if (!dot || strcasecmp(dot + 1, ext) != 0)
+            rc = bk_error(d, (bk_loc){ path, 0, 0 },
+                          "will not write the %s over a file of the site that is not an earlier "
+                          "%s; choose another file name",
+                          kind, kind);
     }
     free(real);
     return rc;

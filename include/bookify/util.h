@@ -128,6 +128,8 @@ typedef struct bk_strmap {
 long *bk_strmap_lookup(const bk_strmap *m, const char *key);
 /* Set key to value (inserting or replacing). */
 void bk_strmap_put(bk_strmap *m, const char *key, long value);
+/* Count key: 1 the first time, then one more each time; the new count. */
+long bk_strmap_incr(bk_strmap *m, const char *key);
 /* A name not yet in `used`, which it is then added to: stem+ext, else
  * stem-N+ext for the first free N from `first` on. `used` remembers for
  * each name where the next repeat starts counting, so n repeats of one

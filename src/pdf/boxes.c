@@ -1145,28 +1145,26 @@ static void text_drop_glyphs(pdf_text *t)
         t->lines[i].pl = NULL;
 }
 
-void pdf_chapter_drop_glyphs(pdf_engine *e, size_t c)
+/* fn on every text of a chapter: blocks, table cells, footnotes. */
+static void each_text(pdf_chapter *ch, void (*fn)(pdf_text *t))
 {
-    pdf_chapter *ch = &e->chapters[c];
     for (size_t i = 0; i < ch->nblocks; i++) {
-        text_drop_glyphs(&ch->blocks[i].t);
+        fn(&ch->blocks[i].t);
         for (size_t k = 0; k < ch->blocks[i].ncells; k++)
-            text_drop_glyphs(&ch->blocks[i].cells[k]);
+            fn(&ch->blocks[i].cells[k]);
     }
     for (size_t i = 0; i < ch->nnotes; i++)
-        text_drop_glyphs(&ch->notes[i].t);
+        fn(&ch->notes[i].t);
+}
+
+void pdf_chapter_drop_glyphs(pdf_engine *e, size_t c)
+{
+    each_text(&e->chapters[c], text_drop_glyphs);
 }
 
 void pdf_chapter_drop_layouts(pdf_engine *e, size_t c)
 {
-    pdf_chapter *ch = &e->chapters[c];
-    for (size_t i = 0; i < ch->nblocks; i++) {
-        text_drop_layout(&ch->blocks[i].t);
-        for (size_t k = 0; k < ch->blocks[i].ncells; k++)
-            text_drop_layout(&ch->blocks[i].cells[k]);
-    }
-    for (size_t i = 0; i < ch->nnotes; i++)
-        text_drop_layout(&ch->notes[i].t);
+    each_text(&e->chapters[c], text_drop_layout);
 }
 
 void pdf_boxes_release(pdf_engine *e)

@@ -470,6 +470,15 @@ void bk_strmap_put(bk_strmap *m, const char *key, long value)
     e->value = value;
 }
 
+long bk_strmap_incr(bk_strmap *m, const char *key)
+{
+    long *n = bk_strmap_lookup(m, key);
+    if (n)
+        return ++*n;
+    bk_strmap_put(m, key, 1);
+    return 1;
+}
+
 void bk_strmap_release(bk_strmap *m)
 {
     free(m->slots);

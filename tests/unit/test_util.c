@@ -130,7 +130,10 @@ static void test_strmap(void)
     CHECK_INT(*bk_strmap_lookup(&m, "k1234"), 1234);
     bk_strmap_put(&m, "k7", -7);
     CHECK_INT(*bk_strmap_lookup(&m, "k7"), -7);
-    CHECK_INT(m.len, 2000);
+    CHECK_INT(bk_strmap_incr(&m, "new"), 1);
+    CHECK_INT(bk_strmap_incr(&m, "new"), 2);
+    CHECK_INT(bk_strmap_incr(&m, "k7"), -6);
+    CHECK_INT(m.len, 2001); /* "new" added, "k7" counted in place */
     CHECK(bk_strmap_lookup(&m, "k2000") == NULL);
     bk_strmap_release(&m);
     bk_strmap_release(&m);
