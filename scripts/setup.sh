@@ -16,6 +16,8 @@ packages=(
     libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev libyaml-dev libzip-dev zlib1g-dev
     libcairo2-dev libpango1.0-dev libfontconfig-dev libfreetype-dev libharfbuzz-dev
     libhyphen-dev
+    # syntax highlighting of code (docs/highlighting.md)
+    libgtksourceview-4-dev
     # hyphenation patterns for the book's language (others are not hyphenated)
     hyphen-en-us hyphen-en-gb hyphen-fr hyphen-de hyphen-es hyphen-it hyphen-pt-br hyphen-pt-pt
     hyphen-nl hyphen-ru hyphen-pl
@@ -27,7 +29,7 @@ packages=(
     # validators and readers the tests run on every book
     epubcheck qpdf poppler-utils mupdf-tools libxml2-utils cmark-gfm python3
     # tools the tests and bench/ call (unzip, script, /usr/bin/time, bc)
-    unzip bsdutils time bc git
+    unzip bsdutils time bc git strace
     # memory checking of one sample build (tests/e2e/valgrind.sh)
     valgrind
 )

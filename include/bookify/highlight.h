@@ -1,0 +1,80 @@
+/*
+ * highlight.h -- syntax highlighting of code, through GtkSourceView 4.
+ *
+ * Consumes the text of a code block and the language a post names for it
+ * (a fence's info string, {% highlight ruby %}, class="language-go"...).
+ * Produces the byte ranges of the code that are keywords, strings,
+ * comments, numbers and so on: one small set of classes for every
+ * language, which the EPUB styles with CSS and the PDF with the theme.
+ *
+ * GtkSourceView's language definitions (172 languages in Debian 12) do the
+ * work; its highlight tags are anonymous, so bookify gives each of its
+ * styles a distinct colour in a style scheme of its own and reads the class
+ * back from a tag's colour (docs/highlighting.md).
+ *
+ * Process-wide state: the library is set up on first use and its objects
+ * are shared, so every call takes one lock. Safe from any thread.
+ */
+#ifndef BK_HIGHLIGHT_H
+#define BK_HIGHLIGHT_H
+
+#include <stddef.h>
+
+typedef enum bk_hl_class {
+    BK_HL_NONE = 0,
+    BK_HL_KEYWORD,
+    BK_HL_TYPE,
+    BK_HL_STRING,
+    BK_HL_ESCAPE, /* an escape or special character inside a string */
+    BK_HL_COMMENT,
+    BK_HL_NUMBER,
+    BK_HL_FUNCTION,
+    BK_HL_BUILTIN,
+    BK_HL_CONSTANT, /* true, None, nil, named constants */
+    BK_HL_PREPROCESSOR,
+    BK_HL_VARIABLE,
+    BK_HL_TAG,       /* markup element names */
+    BK_HL_ATTRIBUTE, /* markup attribute names */
+    BK_HL_INSERTED,  /* diff: added lines */
+    BK_HL_DELETED,   /* diff: removed lines */
+    BK_HL_HEADING,   /* markup headings, diff file names */
+    BK_HL_COUNT
+} bk_hl_class;
+
+/* The class's name as used in the EPUB's class attributes and the theme's
+ * keys ("keyword", "string" ...); "" for BK_HL_NONE. */
+const char *bk_hl_class_name(bk_hl_class c);
+
+/* The class named name, or BK_HL_NONE. */
+bk_hl_class bk_hl_class_from_name(const char *name);
+
+/* A class for a span of pre-highlighted HTML pasted into a post (the short
+ * classes Pygments, Rouge and Chroma write: "k", "s2", "nf", "c1" ...), or
+ * BK_HL_NONE. */
+bk_hl_class bk_hl_class_from_pygments(const char *cls);
+
+typedef struct bk_hl_span {
+    size_t start, end; /* byte offsets into the code, end exclusive */
+    bk_hl_class cls;
+} bk_hl_span;
+
+/* The highlighter's language for a name as posts write it: its own ids
+ * ("python", "cpp"), common aliases ("js", "sh", "yml", "c++", "golang"),
+ * and file extensions ("rb", "rs", "kt"); any case. Returns a string that
+ * lives as long as the process, or NULL for an unknown language. */
+const char *bk_highlight_language(const char *name);
+
+/* Highlight code[0..len) (UTF-8) as language lang (from
+ * bk_highlight_language). Returns the number of spans and sets *spans to
+ * them, in order, not overlapping, adjacent spans of one class merged
+ * (caller frees with free); returns 0 with *spans NULL when there is
+ * nothing to mark or the code is not valid UTF-8 or longer than
+ * BK_HIGHLIGHT_MAX bytes. Deterministic. */
+#define BK_HIGHLIGHT_MAX (512u * 1024u)
+size_t bk_highlight(const char *lang, const char *code, size_t len, bk_hl_span **spans);
+
+/* Free what the highlighter holds (at exit, so leak checkers see a clean
+ * process). Highlighting after this sets it up again. */
+void bk_highlight_release(void);
+
+#endif

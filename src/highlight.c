@@ -1,0 +1,491 @@
+/* highlight.c -- syntax highlighting through GtkSourceView 4 (see highlight.h).
+ *
+ * How the classes come back: GtkSourceView colours its (anonymous) tags
+ * from a style scheme. bookify's scheme, made here from the table below,
+ * gives every style it cares about a foreground of #0000NN where NN is the
+ * class, so a tag's foreground colour is its class. The scheme is read
+ * from a sealed in-memory file (memfd): the scheme manager only reads
+ * files named in its search path, and it accepts a file there as well as
+ * a folder. Nothing is written to disk.
+ *
+ * GtkSourceView is not thread-safe (its managers, languages and compiled
+ * regexes are shared), so every call runs under one lock; one buffer per
+ * language is kept and reused. */
+#define _GNU_SOURCE /* memfd_create */
+#include "bookify/highlight.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <gtksourceview/gtksource.h>
+
+#include "bookify/util.h"
+
+#include "bookify/banned.h"
+
+static const char *const class_names[BK_HL_COUNT] = {
+    [BK_HL_NONE] = "",
+    [BK_HL_KEYWORD] = "keyword",
+    [BK_HL_TYPE] = "type",
+    [BK_HL_STRING] = "string",
+    [BK_HL_ESCAPE] = "escape",
+    [BK_HL_COMMENT] = "comment",
+    [BK_HL_NUMBER] = "number",
+    [BK_HL_FUNCTION] = "function",
+    [BK_HL_BUILTIN] = "builtin",
+    [BK_HL_CONSTANT] = "constant",
+    [BK_HL_PREPROCESSOR] = "preprocessor",
+    [BK_HL_VARIABLE] = "variable",
+    [BK_HL_TAG] = "tag",
+    [BK_HL_ATTRIBUTE] = "attribute",
+    [BK_HL_INSERTED] = "inserted",
+    [BK_HL_DELETED] = "deleted",
+    [BK_HL_HEADING] = "heading",
+};
+
+const char *bk_hl_class_name(bk_hl_class c)
+{
+    return (unsigned)c < BK_HL_COUNT ? class_names[c] : "";
+}
+
+bk_hl_class bk_hl_class_from_name(const char *name)
+{
+    for (int c = 1; c < BK_HL_COUNT; c++)
+        if (strcmp(class_names[c], name) == 0)
+            return (bk_hl_class)c;
+    return BK_HL_NONE;
+}
+
+/* Pygments' short token classes, which Rouge and Chroma share: the first
+ * letters give the family, a few second letters refine it. */
+bk_hl_class bk_hl_class_from_pygments(const char *c)
+{
+    static const struct {
+        const char *cls;
+        bk_hl_class hl;
+    } exact[] = {
+        { "kt", BK_HL_TYPE },       { "kc", BK_HL_CONSTANT },  { "cp", BK_HL_PREPROCESSOR },
+        { "cpf", BK_HL_PREPROCESSOR }, { "se", BK_HL_ESCAPE }, { "si", BK_HL_ESCAPE },
+        { "nf", BK_HL_FUNCTION },   { "fm", BK_HL_FUNCTION },  { "nc", BK_HL_TYPE },
+        { "nn", BK_HL_TYPE },       { "nb", BK_HL_BUILTIN },   { "bp", BK_HL_BUILTIN },
+        { "nt", BK_HL_TAG },        { "na", BK_HL_ATTRIBUTE }, { "nv", BK_HL_VARIABLE },
+        { "vc", BK_HL_VARIABLE },   { "vg", BK_HL_VARIABLE },  { "vi", BK_HL_VARIABLE },
+        { "vm", BK_HL_VARIABLE },   { "no", BK_HL_CONSTANT },  { "nd", BK_HL_PREPROCESSOR },
+        { "ow", BK_HL_KEYWORD },    { "gi", BK_HL_INSERTED },  { "gd", BK_HL_DELETED },
+        { "gh", BK_HL_HEADING },    { "gu", BK_HL_HEADING },   { "ch", BK_HL_COMMENT },
+    };
+    for (size_t i = 0; i < sizeof exact / sizeof *exact; i++)
+        if (strcmp(c, exact[i].cls) == 0)
+            return exact[i].hl;
+    size_t n = strlen(c);
+    if (n == 0 || n > 3)
+        return BK_HL_NONE;
+    switch (c[0]) {
+    case 'k': return BK_HL_KEYWORD;
+    case 's': return BK_HL_STRING;
+    case 'c': return BK_HL_COMMENT;
+    case 'm': return BK_HL_NUMBER;
+    default: return BK_HL_NONE;
+    }
+}
+
+/* ---- the style scheme ---- */
+
+/* GtkSourceView style -> class. Every def: style is listed, the ones
+ * bookify leaves plain as BK_HL_NONE: an unlisted style would fall back
+ * to the style it maps to (def:operator to def:statement, a keyword). */
+static const struct {
+    const char *style;
+    bk_hl_class cls;
+} scheme_styles[] = {
+    { "def:comment", BK_HL_COMMENT },
+    { "def:shebang", BK_HL_COMMENT },
+    { "def:doc-comment", BK_HL_COMMENT },
+    { "def:doc-comment-element", BK_HL_COMMENT },
+    { "def:note", BK_HL_COMMENT },
+    { "def:constant", BK_HL_CONSTANT },
+    { "def:special-constant", BK_HL_CONSTANT },
+    { "def:boolean", BK_HL_CONSTANT },
+    { "def:character", BK_HL_STRING },
+    { "def:string", BK_HL_STRING },
+    { "def:special-char", BK_HL_ESCAPE },
+    { "def:number", BK_HL_NUMBER },
+    { "def:floating-point", BK_HL_NUMBER },
+    { "def:decimal", BK_HL_NUMBER },
+    { "def:base-n-integer", BK_HL_NUMBER },
+    { "def:complex", BK_HL_NUMBER },
+    { "def:identifier", BK_HL_VARIABLE },
+    { "def:function", BK_HL_FUNCTION },
+    { "def:builtin", BK_HL_BUILTIN },
+    { "def:statement", BK_HL_KEYWORD },
+    { "def:keyword", BK_HL_KEYWORD },
+    { "def:reserved", BK_HL_KEYWORD },
+    { "def:operator", BK_HL_NONE },
+    { "def:type", BK_HL_TYPE },
+    { "def:preprocessor", BK_HL_PREPROCESSOR },
+    { "def:heading", BK_HL_HEADING },
+    { "def:heading0", BK_HL_HEADING },
+    { "def:heading1", BK_HL_HEADING },
+    { "def:heading2", BK_HL_HEADING },
+    { "def:heading3", BK_HL_HEADING },
+    { "def:heading4", BK_HL_HEADING },
+    { "def:heading5", BK_HL_HEADING },
+    { "def:heading6", BK_HL_HEADING },
+    { "def:insertion", BK_HL_INSERTED },
+    { "def:deletion", BK_HL_DELETED },
+    { "def:emphasis", BK_HL_NONE },
+    { "def:strong-emphasis", BK_HL_NONE },
+    { "def:inline-code", BK_HL_NONE },
+    { "def:link-text", BK_HL_NONE },
+    { "def:link-symbol", BK_HL_NONE },
+    { "def:link-destination", BK_HL_NONE },
+    { "def:thematic-break", BK_HL_NONE },
+    { "def:preformatted-section", BK_HL_NONE },
+    { "def:list-marker", BK_HL_NONE },
+    { "def:net-address", BK_HL_NONE },
+    { "def:underlined", BK_HL_NONE },
+    { "def:error", BK_HL_NONE },
+    { "def:warning", BK_HL_NONE },
+    /* the styles of a few languages that map to nothing, or to a def:
+     * style that says less than they do */
+    { "diff:added-line", BK_HL_INSERTED },
+    { "diff:removed-line", BK_HL_DELETED },
+    { "diff:location", BK_HL_PREPROCESSOR },
+    { "diff:diff-file", BK_HL_HEADING },
+    { "xml:element-name", BK_HL_TAG },
+    { "xml:attribute-name", BK_HL_ATTRIBUTE },
+    { "xml:attribute-value", BK_HL_STRING },
+    { "xml:entity", BK_HL_ESCAPE },
+};
+
+#define SCHEME_ID "bookify-classes"
+
+/* ---- language names ---- */
+
+static const struct {
+    const char *name, *id;
+} aliases[] = {
+    { "javascript", "js" },   { "node", "js" },         { "nodejs", "js" },
+    { "ecmascript", "js" },   { "mjs", "js" },          { "cjs", "js" },
+    { "ts", "typescript" },   { "tsx", "typescript-jsx" },
+    { "py", "python3" },      { "py3", "python3" },     { "python", "python3" },
+    { "ipython", "python3" }, { "pycon", "python3" },   { "python2", "python" },
+    { "py2", "python" },      { "bash", "sh" },         { "shell", "sh" },
+    { "zsh", "sh" },          { "ksh", "sh" },          { "console", "sh" },
+    { "terminal", "sh" },     { "shell-session", "sh" }, { "shellsession", "sh" },
+    { "sh-session", "sh" },   { "yml", "yaml" },        { "c++", "cpp" },
+    { "cxx", "cpp" },         { "cc", "cpp" },          { "hpp", "cpp" },
+    { "hxx", "cpp" },         { "h++", "cpp" },         { "h", "c" },
+    { "rb", "ruby" },         { "golang", "go" },       { "rs", "rust" },
+    { "kt", "kotlin" },       { "kts", "kotlin" },      { "cs", "c-sharp" },
+    { "c#", "c-sharp" },      { "csharp", "c-sharp" },  { "fs", "fsharp" },
+    { "f#", "fsharp" },       { "vb", "vbnet" },        { "vb.net", "vbnet" },
+    { "md", "markdown" },     { "mkd", "markdown" },    { "tex", "latex" },
+    { "ps1", "powershell" },  { "pwsh", "powershell" }, { "posh", "powershell" },
+    { "dockerfile", "docker" }, { "make", "makefile" }, { "mk", "makefile" },
+    { "htm", "html" },        { "xhtml", "html" },      { "svg", "xml" },
+    { "xsd", "xml" },         { "rss", "xml" },         { "atom", "xml" },
+    { "plist", "xml" },       { "protobuf", "proto" },  { "tf", "terraform" },
+    { "hcl", "terraform" },   { "objective-c", "objc" }, { "objectivec", "objc" },
+    { "obj-c", "objc" },      { "hs", "haskell" },      { "ml", "ocaml" },
+    { "erl", "erlang" },      { "pl", "perl" },         { "mysql", "sql" },
+    { "postgresql", "sql" },  { "postgres", "sql" },    { "psql", "sql" },
+    { "plsql", "sql" },       { "sqlite", "sql" },      { "bat", "dosbatch" },
+    { "batch", "dosbatch" },  { "cmd", "dosbatch" },    { "cfg", "ini" },
+    { "conf", "ini" },        { "dosini", "ini" },      { "editorconfig", "ini" },
+    { "jsonc", "json" },      { "json5", "json" },      { "patch", "diff" },
+    { "udiff", "diff" },      { "jl", "julia" },        { "rscript", "r" },
+    { "splus", "r" },         { "f90", "fortran" },     { "f95", "fortran" },
+    { "delphi", "pascal" },   { "lisp", "commonlisp" }, { "elisp", "commonlisp" },
+    { "emacs-lisp", "commonlisp" }, { "common-lisp", "commonlisp" }, { "cl", "commonlisp" },
+    { "sol", "solidity" },    { "gql", "sparql" },
+};
+
+/* ---- process-wide state, under the lock ---- */
+
+static pthread_mutex_t hl_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    bool ready, failed;
+    GtkSourceLanguageManager *languages;
+    GtkSourceStyleSchemeManager *schemes;
+    GtkSourceStyleScheme *scheme;
+    GHashTable *buffers; /* language id -> GtkSourceBuffer*, reused */
+    GHashTable *tags;    /* GtkTextTag* -> class + 1 (0 unknown yet) */
+    GHashTable *names;   /* lowercased name -> interned id, or "" when unknown */
+} hl;
+
+static void swallow_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer ud)
+{
+    (void)domain, (void)level, (void)msg, (void)ud;
+}
+
+/* The scheme, as XML in a sealed memfd; search path "/proc/self/fd/N". */
+static int scheme_fd(void)
+{
+    bk_buf x = BK_BUF_INIT;
+    bk_buf_adds(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<style-scheme id=\"" SCHEME_ID
+                    "\" name=\"bookify\" version=\"1.0\">\n");
+    for (size_t i = 0; i < sizeof scheme_styles / sizeof *scheme_styles; i++)
+        bk_buf_addf(&x, "<style name=\"%s\" foreground=\"#0000%02x\"/>\n", scheme_styles[i].style,
+                    (unsigned)scheme_styles[i].cls);
+    bk_buf_adds(&x, "</style-scheme>\n");
+    int fd = memfd_create("bookify-style-scheme", MFD_CLOEXEC);
+    bool ok = fd >= 0;
+    for (size_t off = 0; ok && off < x.len;) {
+        ssize_t w = write(fd, x.ptr + off, x.len - off);
+        ok = w > 0;
+        off += ok ? (size_t)w : 0;
+    }
+    bk_buf_release(&x);
+    if (!ok && fd >= 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* Once per process: what GtkSourceView needs before its first use. */
+static void init_library(void)
+{
+    /* GtkTextTag's class declares properties of GDK's and pango's boxed
+     * types; without gtk_init nobody has registered them and GLib prints
+     * criticals. Registering them first is enough. */
+    g_type_ensure(GDK_TYPE_RGBA);
+    G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+    g_type_ensure(GDK_TYPE_COLOR);
+    G_GNUC_END_IGNORE_DEPRECATIONS
+    g_type_ensure(PANGO_TYPE_FONT_DESCRIPTION);
+    g_type_ensure(PANGO_TYPE_TAB_ARRAY);
+    /* Its warnings (a line too slow to highlight, a broken language
+     * file) are no concern of the reader: the code stays readable. */
+    g_log_set_handler("GtkSourceView", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+                      swallow_log, NULL);
+    gtk_source_init();
+}
+
+static void set_up(void)
+{
+    static bool once;
+    if (hl.ready || hl.failed)
+        return;
+    hl.failed = true;
+    if (!once) {
+        once = true;
+        init_library();
+    }
+
+    /* Language definitions from the system's data folders only, not the
+     * user's: the same input gives the same book on every machine. First
+     * bookify's folder with a permissive language2.rng, when it is found
+     * beside the binary (installed, or in the build tree): loading a
+     * language is then 2-3 times faster (styles/gtksourceview/). */
+    hl.languages = gtk_source_language_manager_new();
+    GPtrArray *dirs = g_ptr_array_new_with_free_func(g_free);
+    char *exe = g_file_read_link("/proc/self/exe", NULL);
+    if (exe) {
+        char *bin = g_path_get_dirname(exe);
+        static const char *const rel[] = { "../share/bookify/gtksourceview", "share/bookify/gtksourceview" };
+        for (size_t i = 0; i < 2; i++) {
+            char *dir = g_build_filename(bin, rel[i], NULL);
+            char *rng = g_build_filename(dir, "language2.rng", NULL);
+            if (g_file_test(rng, G_FILE_TEST_IS_REGULAR) && dirs->len == 0)
+                g_ptr_array_add(dirs, dir);
+            else
+                g_free(dir);
+            g_free(rng);
+        }
+        g_free(bin);
+        g_free(exe);
+    }
+    for (const gchar *const *d = g_get_system_data_dirs(); d && *d; d++)
+        g_ptr_array_add(dirs, g_build_filename(*d, "gtksourceview-4", "language-specs", NULL));
+    g_ptr_array_add(dirs, NULL);
+    gtk_source_language_manager_set_search_path(hl.languages, (gchar **)dirs->pdata);
+    g_ptr_array_free(dirs, TRUE);
+
+    int fd = scheme_fd();
+    if (fd < 0)
+        return;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    const gchar *spath[] = { path, NULL };
+    hl.schemes = gtk_source_style_scheme_manager_new();
+    gtk_source_style_scheme_manager_set_search_path(hl.schemes, (gchar **)spath);
+    hl.scheme = gtk_source_style_scheme_manager_get_scheme(hl.schemes, SCHEME_ID);
+    if (hl.scheme)
+        g_object_ref(hl.scheme);
+    close(fd); /* the scheme is parsed; the manager does not read it again */
+    if (!hl.scheme)
+        return;
+    hl.buffers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_object_unref);
+    hl.tags = g_hash_table_new(g_direct_hash, g_direct_equal);
+    hl.names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    hl.ready = true;
+    hl.failed = false;
+}
+
+void bk_highlight_release(void)
+{
+    pthread_mutex_lock(&hl_lock);
+    if (hl.buffers)
+        g_hash_table_destroy(hl.buffers);
+    if (hl.tags)
+        g_hash_table_destroy(hl.tags);
+    if (hl.names)
+        g_hash_table_destroy(hl.names);
+    if (hl.scheme)
+        g_object_unref(hl.scheme);
+    if (hl.schemes)
+        g_object_unref(hl.schemes);
+    if (hl.languages)
+        g_object_unref(hl.languages);
+    memset(&hl, 0, sizeof hl);
+    pthread_mutex_unlock(&hl_lock);
+}
+
+static GtkSourceLanguage *visible_language(const char *id)
+{
+    GtkSourceLanguage *l = gtk_source_language_manager_get_language(hl.languages, id);
+    return l && !gtk_source_language_get_hidden(l) ? l : NULL;
+}
+
+static const char *find_language(const char *lower)
+{
+    /* aliases first: "python" is Python 3 today, not GtkSourceView's
+     * Python 2 */
+    GtkSourceLanguage *l = NULL;
+    for (size_t i = 0; !l && i < sizeof aliases / sizeof *aliases; i++)
+        if (strcmp(aliases[i].name, lower) == 0)
+            l = visible_language(aliases[i].id);
+    if (!l)
+        l = visible_language(lower);
+    if (!l) {
+        /* a file extension: "rb", "kt", "scss" */
+        char *file = g_strconcat("x.", lower, NULL);
+        l = gtk_source_language_manager_guess_language(hl.languages, file, NULL);
+        g_free(file);
+        if (l && gtk_source_language_get_hidden(l))
+            l = NULL;
+    }
+    return l ? g_intern_string(gtk_source_language_get_id(l)) : "";
+}
+
+const char *bk_highlight_language(const char *name)
+{
+    if (!name || !*name || strlen(name) > 40)
+        return NULL;
+    char lower[48];
+    size_t n = 0;
+    for (const char *p = name; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch < 0x21 || ch > 0x7e || ch == '/' || ch == '\\')
+            return NULL; /* not a language name */
+        lower[n++] = (char)tolower(ch);
+    }
+    lower[n] = '\0';
+    pthread_mutex_lock(&hl_lock);
+    set_up();
+    const char *id = NULL;
+    if (hl.ready) {
+        id = g_hash_table_lookup(hl.names, lower);
+        if (!id) {
+            id = find_language(lower);
+            g_hash_table_insert(hl.names, g_strdup(lower), (gpointer)id);
+        }
+    }
+    pthread_mutex_unlock(&hl_lock);
+    return id && *id ? id : NULL;
+}
+
+/* The class a tag stands for (BK_HL_NONE for a tag bookify's scheme did
+ * not colour), -1 when the tag sets no colour at all. */
+static int tag_class(GtkTextTag *tag)
+{
+    uintptr_t known = (uintptr_t)g_hash_table_lookup(hl.tags, tag);
+    if (known)
+        return (int)known - 2;
+    gboolean set = FALSE;
+    GdkRGBA *c = NULL;
+    g_object_get(tag, "foreground-set", &set, "foreground-rgba", &c, NULL);
+    int cls = -1;
+    if (set && c) {
+        long v = lround(c->blue * 255.0);
+        cls = c->red == 0 && c->green == 0 && v >= 0 && v < BK_HL_COUNT ? (int)v : BK_HL_NONE;
+    }
+    if (c)
+        gdk_rgba_free(c);
+    g_hash_table_insert(hl.tags, tag, (gpointer)(uintptr_t)(cls + 2));
+    return cls;
+}
+
+static GtkSourceBuffer *buffer_for(const char *lang)
+{
+    GtkSourceBuffer *b = g_hash_table_lookup(hl.buffers, lang);
+    if (b)
+        return b;
+    GtkSourceLanguage *l = visible_language(lang);
+    if (!l)
+        return NULL;
+    b = gtk_source_buffer_new_with_language(l);
+    gtk_source_buffer_set_style_scheme(b, hl.scheme);
+    gtk_source_buffer_set_highlight_matching_brackets(b, FALSE);
+    g_hash_table_insert(hl.buffers, (gpointer)lang, b);
+    return b;
+}
+
+size_t bk_highlight(const char *lang, const char *code, size_t len, bk_hl_span **spans)
+{
+    *spans = NULL;
+    if (!lang || len == 0 || len > BK_HIGHLIGHT_MAX || !g_utf8_validate(code, (gssize)len, NULL))
+        return 0;
+    size_t n = 0, cap = 0;
+    bk_hl_span *out = NULL;
+    pthread_mutex_lock(&hl_lock);
+    set_up();
+    GtkSourceBuffer *b = hl.ready ? buffer_for(lang) : NULL;
+    if (b) {
+        GtkTextBuffer *tb = GTK_TEXT_BUFFER(b);
+        gtk_text_buffer_set_text(tb, code, (gint)len);
+        GtkTextIter it, end;
+        gtk_text_buffer_get_bounds(tb, &it, &end);
+        gtk_source_buffer_ensure_highlight(b, &it, &end);
+        /* Walk from tag toggle to tag toggle; a stretch's class is its
+         * highest-priority coloured tag's. Character offsets become byte
+         * offsets by walking the code along (they only grow). */
+        const char *p = code;
+        int chars = 0;
+        while (!gtk_text_iter_is_end(&it)) {
+            GtkTextIter next = it;
+            gtk_text_iter_forward_to_tag_toggle(&next, NULL);
+            int cls = BK_HL_NONE;
+            GSList *tags = gtk_text_iter_get_tags(&it); /* lowest priority first */
+            for (GSList *t = tags; t; t = t->next) {
+                int c = tag_class(t->data);
+                if (c >= 0)
+                    cls = c;
+            }
+            g_slist_free(tags);
+            size_t start = (size_t)(p - code);
+            for (int to = gtk_text_iter_get_offset(&next); chars < to && p < code + len; chars++)
+                p = g_utf8_next_char(p);
+            size_t stop = (size_t)(p - code);
+            if (cls != BK_HL_NONE && stop > start) {
+                if (n && out[n - 1].cls == (bk_hl_class)cls && out[n - 1].end == start)
+                    out[n - 1].end = stop;
+                else {
+                    BK_GROW(out, cap, n + 1);
+                    out[n++] = (bk_hl_span){ start, stop, (bk_hl_class)cls };
+                }
+            }
+            it = next;
+        }
+    }
+    pthread_mutex_unlock(&hl_lock);
+    *spans = out;
+    return n;
+}

@@ -1,0 +1,238 @@
+/* Unit tests: the syntax highlighter (GtkSourceView through highlight.h). */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "bookify/highlight.h"
+
+/* The class of the span that covers exactly the first occurrence of token
+ * in code, or -1 when no span does. */
+static int class_of(const char *lang_name, const char *code, const char *token)
+{
+    const char *lang = bk_highlight_language(lang_name);
+    if (!lang)
+        return -2;
+    bk_hl_span *s;
+    size_t n = bk_highlight(lang, code, strlen(code), &s);
+    const char *at = strstr(code, token);
+    int cls = -1;
+    for (size_t i = 0; at && i < n; i++)
+        if (s[i].start <= (size_t)(at - code) && s[i].end >= (size_t)(at - code) + strlen(token))
+            cls = (int)s[i].cls;
+    free(s);
+    return cls;
+}
+
+#define CLASS(lang, code, token, want)                                                         \
+    do {                                                                                       \
+        int got_ = class_of(lang, code, token);                                                \
+        bk_test_checks++;                                                                      \
+        if (got_ != (int)(want)) {                                                             \
+            bk_test_failures++;                                                                \
+            fprintf(stderr, "%s:%d: %s '%s' is class %d, expected %s\n", __FILE__, __LINE__,  \
+                    lang, token, got_, bk_hl_class_name(want));                                \
+        }                                                                                      \
+    } while (0)
+
+static void test_languages(void)
+{
+    /* ten languages and more, a few tokens each */
+    const char *py = "def area(r):\n    # circle\n    return 3.14 * r ** 2 + len(\"x\")\n";
+    CLASS("python", py, "def", BK_HL_KEYWORD);
+    CLASS("python", py, "area", BK_HL_FUNCTION);
+    CLASS("python", py, "# circle", BK_HL_COMMENT);
+    CLASS("python", py, "3.14", BK_HL_NUMBER);
+    CLASS("python", py, "\"x\"", BK_HL_STRING);
+    CLASS("python", py, "len", BK_HL_BUILTIN);
+
+    const char *js = "const n = 42; // answer\nlet s = 'hi';\nif (n) { return null; }\n";
+    CLASS("js", js, "const", BK_HL_KEYWORD);
+    CLASS("js", js, "// answer", BK_HL_COMMENT);
+    CLASS("js", js, "'hi'", BK_HL_STRING);
+    CLASS("js", js, "42", BK_HL_NUMBER);
+    CLASS("javascript", js, "null", BK_HL_CONSTANT);
+
+    const char *c = "#include <stdio.h>\nint main(void) { /* hi */ return 0; }\n";
+    CLASS("c", c, "#include", BK_HL_PREPROCESSOR);
+    CLASS("c", c, "int", BK_HL_TYPE);
+    CLASS("c", c, "/* hi */", BK_HL_COMMENT);
+    CLASS("c", c, "return", BK_HL_KEYWORD);
+
+    const char *go = "package main\nfunc main() { fmt.Println(\"hi\\n\") }\n";
+    CLASS("golang", go, "func", BK_HL_KEYWORD);
+    CLASS("go", go, "\\n", BK_HL_ESCAPE);
+
+    const char *rs = "fn main() { let x: u32 = 7; }\n";
+    CLASS("rust", rs, "fn", BK_HL_KEYWORD);
+    CLASS("rs", rs, "u32", BK_HL_TYPE);
+    CLASS("rust", rs, "7", BK_HL_NUMBER);
+
+    const char *rb = "class Greeter\n  def hi; puts 'hello' end # say it\nend\n";
+    CLASS("ruby", rb, "class", BK_HL_KEYWORD);
+    CLASS("rb", rb, "'hello'", BK_HL_STRING);
+    CLASS("ruby", rb, "# say it", BK_HL_COMMENT);
+
+    const char *sh = "#!/bin/sh\nfor f in *.md; do echo \"$f\"; done # all\n";
+    CLASS("sh", sh, "for", BK_HL_KEYWORD);
+    CLASS("bash", sh, "# all", BK_HL_COMMENT);
+    CLASS("shell", sh, "echo", BK_HL_KEYWORD);
+
+    const char *java = "class A { int n = 1; void f() { return; } }\n";
+    CLASS("java", java, "int", BK_HL_TYPE);
+    CLASS("java", java, "return", BK_HL_KEYWORD);
+
+    const char *sql = "SELECT name FROM users WHERE id = 42; -- one\n";
+    CLASS("sql", sql, "SELECT", BK_HL_KEYWORD);
+    CLASS("sql", sql, "-- one", BK_HL_COMMENT);
+    CLASS("postgresql", sql, "42", BK_HL_NUMBER);
+
+    const char *yml = "title: Handbook # the book\ncount: 3\n";
+    CLASS("yml", yml, "# the book", BK_HL_COMMENT);
+
+    const char *html = "<p class=\"x\">hi &amp; bye</p>\n";
+    CLASS("html", html, "p", BK_HL_TAG);
+    CLASS("html", html, "class", BK_HL_ATTRIBUTE);
+    CLASS("html", html, "&amp;", BK_HL_ESCAPE);
+
+    const char *diff = "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n";
+    CLASS("diff", diff, "-old", BK_HL_DELETED);
+    CLASS("patch", diff, "+new", BK_HL_INSERTED);
+
+    const char *cpp = "template <typename T> T twice(T x) { return x + x; }\n";
+    CLASS("c++", cpp, "template", BK_HL_KEYWORD);
+
+    const char *kt = "fun main() { if (x) return \"k\" }\n";
+    CLASS("kt", kt, "if", BK_HL_KEYWORD);
+    CLASS("kotlin", kt, "\"k\"", BK_HL_STRING);
+}
+
+static void test_names(void)
+{
+    CHECK_STR(bk_highlight_language("Python"), "python3");
+    CHECK_STR(bk_highlight_language("py"), "python3");
+    CHECK_STR(bk_highlight_language("python2"), "python");
+    CHECK_STR(bk_highlight_language("JS"), "js");
+    CHECK_STR(bk_highlight_language("ts"), "typescript");
+    CHECK_STR(bk_highlight_language("yml"), "yaml");
+    CHECK_STR(bk_highlight_language("c++"), "cpp");
+    CHECK_STR(bk_highlight_language("console"), "sh");
+    CHECK_STR(bk_highlight_language("dockerfile"), "docker");
+    CHECK_STR(bk_highlight_language("cs"), "c-sharp");
+    /* by file extension, through the language definitions' globs */
+    CHECK_STR(bk_highlight_language("scss"), "scss");
+    CHECK_STR(bk_highlight_language("pyi"), "python3");
+    /* unknown, hidden helper languages, nonsense */
+    CHECK(bk_highlight_language("klingon") == NULL);
+    CHECK(bk_highlight_language("text") == NULL);
+    CHECK(bk_highlight_language("js-expr") == NULL);
+    CHECK(bk_highlight_language("def") == NULL);
+    CHECK(bk_highlight_language("") == NULL);
+    CHECK(bk_highlight_language(NULL) == NULL);
+    CHECK(bk_highlight_language("../../etc/passwd") == NULL);
+    CHECK(bk_highlight_language("a b") == NULL);
+    /* the same answer twice (cached) */
+    CHECK(bk_highlight_language("rb") == bk_highlight_language("RB"));
+}
+
+static void test_edges(void)
+{
+    bk_hl_span *s = (bk_hl_span *)1;
+    const char *py = bk_highlight_language("python");
+    CHECK_INT(bk_highlight(py, "", 0, &s), 0);
+    CHECK(s == NULL);
+    /* not UTF-8: left plain */
+    CHECK_INT(bk_highlight(py, "x = '\xff'\n", 8, &s), 0);
+    CHECK(s == NULL);
+    /* plain text has nothing to mark */
+    CHECK_INT(bk_highlight(py, "x\n", 2, &s), 0);
+    free(s);
+    /* byte offsets, not character offsets, after non-ASCII text */
+    const char *u = "s = \"é€\" # ünï\nreturn\n";
+    size_t n = bk_highlight(py, u, strlen(u), &s);
+    CHECK_INT(n, 3);
+    if (n == 3) {
+        CHECK_INT(s[0].start, 4);
+        CHECK_INT(s[0].end, 4 + 7);
+        CHECK_INT(s[0].cls, BK_HL_STRING);
+        CHECK_INT(s[1].cls, BK_HL_COMMENT);
+        CHECK(strncmp(u + s[1].start, "# ünï", s[1].end - s[1].start) == 0);
+        CHECK_INT(s[2].cls, BK_HL_KEYWORD);
+    }
+    free(s);
+    /* an unterminated string does not leak into the next block */
+    const char *open = "x = \"never closed\n";
+    n = bk_highlight(py, open, strlen(open), &s);
+    free(s);
+    n = bk_highlight(py, "return 1\n", 9, &s);
+    CHECK(n >= 1 && s[0].cls == BK_HL_KEYWORD && s[0].start == 0);
+    free(s);
+    /* too big: left plain */
+    size_t big = BK_HIGHLIGHT_MAX + 1;
+    char *b = malloc(big);
+    memset(b, 'x', big);
+    CHECK_INT(bk_highlight(py, b, big, &s), 0);
+    free(b);
+}
+
+static void test_classes(void)
+{
+    for (int c = 1; c < BK_HL_COUNT; c++)
+        CHECK_INT(bk_hl_class_from_name(bk_hl_class_name((bk_hl_class)c)), c);
+    CHECK_INT(bk_hl_class_from_name("nonsense"), BK_HL_NONE);
+    CHECK_STR(bk_hl_class_name(BK_HL_NONE), "");
+    CHECK_INT(bk_hl_class_from_pygments("k"), BK_HL_KEYWORD);
+    CHECK_INT(bk_hl_class_from_pygments("kd"), BK_HL_KEYWORD);
+    CHECK_INT(bk_hl_class_from_pygments("kt"), BK_HL_TYPE);
+    CHECK_INT(bk_hl_class_from_pygments("s2"), BK_HL_STRING);
+    CHECK_INT(bk_hl_class_from_pygments("c1"), BK_HL_COMMENT);
+    CHECK_INT(bk_hl_class_from_pygments("mi"), BK_HL_NUMBER);
+    CHECK_INT(bk_hl_class_from_pygments("nf"), BK_HL_FUNCTION);
+    CHECK_INT(bk_hl_class_from_pygments("gi"), BK_HL_INSERTED);
+    CHECK_INT(bk_hl_class_from_pygments("n"), BK_HL_NONE);
+    CHECK_INT(bk_hl_class_from_pygments("keyword"), BK_HL_NONE);
+}
+
+/* Many threads at once get the same spans as one thread alone. */
+static const char *thread_code = "def f(x):\n    return [i * 2 for i in range(x)]  # doubled\n";
+static void *highlight_many(void *arg)
+{
+    size_t *want = arg, bad = 0;
+    const char *py = bk_highlight_language("python");
+    for (int i = 0; i < 200; i++) {
+        bk_hl_span *s;
+        size_t n = bk_highlight(py, thread_code, strlen(thread_code), &s);
+        bad += n != *want;
+        free(s);
+    }
+    return (void *)bad;
+}
+
+static void test_threads(void)
+{
+    bk_hl_span *s;
+    size_t want = bk_highlight(bk_highlight_language("python"), thread_code, strlen(thread_code), &s);
+    free(s);
+    CHECK(want >= 5);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, highlight_many, &want);
+    for (int i = 0; i < 4; i++) {
+        void *bad;
+        pthread_join(t[i], &bad);
+        CHECK(bad == NULL);
+    }
+}
+
+int main(void)
+{
+    RUN(test_languages);
+    RUN(test_names);
+    RUN(test_edges);
+    RUN(test_classes);
+    RUN(test_threads);
+    bk_highlight_release();
+    /* set up again after a release */
+    CHECK_STR(bk_highlight_language("python"), "python3");
+    bk_highlight_release();
+    return TEST_DONE();
+}
