@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Make a synthetic Jekyll site of N posts for the benchmarks.
 
-usage: bench/make-site.py N OUT_DIR
+usage: bench/make-site.py N OUT_DIR [SAMPLE]
 
-The posts are the handbook sample's (samples/handbook/_posts) repeated in
-turn, so the mix of prose, lists, tables, code, footnotes, images, maths
+The posts are a sample's (samples/SAMPLE, default handbook: its _posts or
+posts folder) repeated in turn, so the mix of prose, lists, tables, code, footnotes, images, maths
 and scripts is the sample's; each copy gets its own title, date and file
 name. The site's config, includes and images are copied beside them.
 """
@@ -17,16 +17,18 @@ import sys
 
 def main():
     n, out = int(sys.argv[1]), sys.argv[2]
+    name = sys.argv[3] if len(sys.argv) > 3 else "handbook"
     here = os.path.dirname(os.path.abspath(__file__))
-    sample = os.path.join(here, "..", "samples", "handbook")
+    sample = os.path.join(here, "..", "samples", name)
+    folder = "_posts" if os.path.isdir(os.path.join(sample, "_posts")) else "posts"
     if os.path.exists(out):
         # only a site this script made (or an empty folder) is replaced
         if os.listdir(out) and not os.path.exists(os.path.join(out, ".bench-site")):
             sys.exit(f"{out} exists and is not a site made by make-site.py: not touching it")
         shutil.rmtree(out)
-    shutil.copytree(sample, out, ignore=shutil.ignore_patterns("_posts", "_drafts"))
+    shutil.copytree(sample, out, ignore=shutil.ignore_patterns(folder, "_drafts"))
     open(os.path.join(out, ".bench-site"), "w").close()
-    src = sorted(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(sample, "_posts"))
+    src = sorted(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(sample, folder))
                  for f in fs if f.endswith((".md", ".markdown")))
     texts = []
     for f in src:

@@ -6,13 +6,16 @@
 #   BOOKIFY=path   the binary (default build/bookify)
 #   RUNS=k         runs per measurement, median taken (default 3)
 #   SKIP_OTHERS=1  bookify only
+#   HIGHLIGHT_MAX=n the highlighting section runs for sizes up to n
+#                  (default 1000)
 #
 # For each size: bookify EPUB, PDF and both; cmark-gfm + gzip over the same
 # Markdown (the work no EPUB writer can avoid); and when installed pandoc
 # (EPUB), pandoc + WeasyPrint and pandoc + xelatex (PDF), and
 # `mutool convert` (bookify's EPUB to PDF). It prints wall time (median),
 # peak RSS, output size, pages, and bookify's speed-up. Run by hand on a
-# quiet machine; not a test. Results go in docs/performance.md.
+# quiet machine; not a test. Then, for sizes up to 1,000, what syntax
+# highlighting costs on samples/code-tour scaled up. Results go in docs/performance.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bookify=${BOOKIFY:-build/bookify}
@@ -86,4 +89,23 @@ for n in "${sizes[@]}"; do
             speedup "bookify --pdf" "pandoc + xelatex"
         fi
     fi
+done
+
+# What syntax highlighting costs: samples/code-tour (code in twenty
+# languages, nearly all of each post) scaled up, with and without it.
+for n in "${sizes[@]}"; do
+    [ "$n" -le "${HIGHLIGHT_MAX:-1000}" ] || continue
+    site="$tmp/code-$n"
+    python3 bench/make-site.py "$n" "$site" code-tour
+    : >"$tmp/results"
+    echo
+    echo "== highlighting: $n code-tour posts, $(grep -c '^```[a-z]' "$site"/_posts/*.md | awk -F: '{s += $2} END {print s}') fenced blocks with a language =="
+    measure "EPUB" "$tmp/c.epub" "$bookify" -q --epub="$tmp/c.epub" "$site"
+    measure "EPUB --no-highlight" "$tmp/c.epub" "$bookify" -q --no-highlight --epub="$tmp/c.epub" "$site"
+    measure "PDF" "$tmp/c.pdf" "$bookify" -q --pdf="$tmp/c.pdf" "$site"
+    measure "PDF --no-highlight" "$tmp/c.pdf" "$bookify" -q --no-highlight --pdf="$tmp/c.pdf" "$site"
+    awk -F'\t' '{t[$1] = $2} END {
+        printf "  highlighting costs %.2f s of the EPUB (%.0f%%), %.2f s of the PDF (%.0f%%)\n",
+            t["EPUB"] - t["EPUB --no-highlight"], 100 * (t["EPUB"] - t["EPUB --no-highlight"]) / t["EPUB"],
+            t["PDF"] - t["PDF --no-highlight"], 100 * (t["PDF"] - t["PDF --no-highlight"]) / t["PDF"] }' "$tmp/results"
 done

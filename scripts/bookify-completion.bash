@@ -44,7 +44,7 @@ _bookify()
         COMPREPLY=($(compgen -W "--epub --epub= --pdf --pdf= --output-dir= --list --check --dump-xhtml=
             --css= --embed-fonts --toc-depth= --theme= --page-size= --dump-layout= --config= --title=
             --subtitle= --author= --lang= --order= --category= --tag= --since= --until= --drafts
-            --future --no-smart --max-post-size= --max-image-size= --max-image-pixels= --jobs=
+            --future --no-smart --no-highlight --max-post-size= --max-image-size= --max-image-pixels= --jobs=
             --quiet --verbose --strict --diagnostics= --help --version" -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace 2>/dev/null
         return

@@ -238,6 +238,10 @@ static int on_bookify(void *ctx, bk_yaml *y, const char *key, yaml_node_t *k, ya
                              "'%s' should be a size such as 500K, 20M or 1G", key);
         else
             *field = n;
+    } else if (strcmp(key, "highlight") == 0) {
+        bool on;
+        if (bk_yaml_bool(y, v, key, &on)) /* else it warns */
+            m->highlight = on ? 1 : -1;
     } else if (strcmp(key, "toc-depth") == 0) {
         const char *s = bk_yaml_scalar(v);
         long n;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bookify/config.h"
+#include "bookify/highlight.h"
 #include "bookify/par.h"
 #include "bookify/progress.h"
 #include "bookify/premd.h"
@@ -233,7 +234,7 @@ typedef struct conv {
     xmlDocPtr doc;
     xmlNsPtr ns, epub;
     xmlNodePtr section; /* the chapter */
-    bool smart;
+    bool smart, highlight;
 } conv;
 
 static int md_to_file_line(void *ud, int md_line)
@@ -1132,6 +1133,170 @@ static void tidy(conv *c, xmlNodePtr content_start)
     }
 }
 
+/* ==================== syntax highlighting ==================== */
+
+/* The language a class token names: "language-go", "lang-go", or, with
+ * any_token, a bare "go" (highlight.js's <code class="go">). NULL when the
+ * token names none the highlighter knows. */
+static const char *token_language(const char *tok, size_t n, bool any_token)
+{
+    char name[48];
+    static const char *const prefixes[] = { "language-", "lang-" };
+    for (size_t i = 0; i < 2; i++) {
+        size_t k = strlen(prefixes[i]);
+        if (n > k && n - k < sizeof name && strncmp(tok, prefixes[i], k) == 0) {
+            memcpy(name, tok + k, n - k);
+            name[n - k] = '\0';
+            goto found;
+        }
+    }
+    if (!any_token || n >= sizeof name)
+        return NULL;
+    memcpy(name, tok, n);
+    name[n] = '\0';
+    static const char *const not_languages[] = { "highlight", "hljs", "sourcecode", "chroma",
+                                                 "code", "nohighlight", "plaintext", "text" };
+    for (size_t i = 0; i < sizeof not_languages / sizeof *not_languages; i++)
+        if (g_ascii_strcasecmp(name, not_languages[i]) == 0)
+            return NULL;
+found:;
+    /* pandoc's and R Markdown's info strings: "{.python}", "{r}",
+     * "{python, echo=FALSE}" */
+    char *s = name;
+    while (*s == '{' || *s == '.')
+        s++;
+    s[strcspn(s, ",} ")] = '\0';
+    return bk_highlight_language(s);
+}
+
+/* The language of a code block: the class of its <code> or <pre> as
+ * cmark-gfm ("language-x"), Hugo, pandoc and highlight.js write it, or a
+ * lang or data-lang attribute; NULL when none is known. */
+static const char *block_language(xmlNodePtr pre, xmlNodePtr code)
+{
+    xmlNodePtr els[2] = { code, pre };
+    for (int pass = 0; pass < 2; pass++)
+        for (int e = 0; e < 2; e++) {
+            if (!els[e])
+                continue;
+            const char *lang = NULL;
+            char *cls = bk_dom_attr(els[e], "class");
+            for (const char *p = cls; p && *p && !lang;) {
+                p += strspn(p, " \t\n");
+                size_t n = strcspn(p, " \t\n");
+                if (n)
+                    lang = token_language(p, n, pass == 1);
+                p += n;
+            }
+            xmlFree(cls);
+            for (int a = 0; a < 2 && !lang && pass == 0; a++) {
+                char *v = bk_dom_attr(els[e], a ? "lang" : "data-lang");
+                lang = v ? bk_highlight_language(v) : NULL;
+                if (lang && a) {
+                    /* GitHub's old <pre lang="ruby">: the code's language,
+                     * not a human one; said the usual way instead */
+                    char named[64];
+                    snprintf(named, sizeof named, "language-%s", v);
+                    xmlUnsetProp(els[e], BAD_CAST "lang");
+                    bk_dom_add_class(els[e], named);
+                }
+                xmlFree(v);
+            }
+            if (lang)
+                return lang;
+        }
+    return NULL;
+}
+
+/* Spans of pre-highlighted HTML pasted into a post (Pygments, Rouge,
+ * Chroma: <span class="k">) take bookify's classes, so they look like the
+ * rest. */
+static void map_pasted_highlight(xmlNodePtr pre)
+{
+    for (xmlNodePtr x = pre->children; x; x = bk_dom_next(x, pre, false)) {
+        if (!bk_dom_is(x, "span"))
+            continue;
+        char *cls = bk_dom_attr(x, "class");
+        bk_hl_class hc = cls ? bk_hl_class_from_pygments(cls) : BK_HL_NONE;
+        if (hc != BK_HL_NONE)
+            xmlSetProp(x, BAD_CAST "class", BAD_CAST bk_hl_class_name(hc));
+        xmlFree(cls);
+    }
+}
+
+static void highlight_block(conv *c, xmlNodePtr target, const char *lang)
+{
+    bk_buf text = BK_BUF_INIT;
+    for (xmlNodePtr x = target->children; x; x = x->next)
+        if (x->content)
+            bk_buf_adds(&text, (const char *)x->content);
+    bk_hl_span *spans;
+    size_t n = bk_highlight(lang, text.ptr, text.len, &spans);
+    if (n) {
+        long line = bk_dom_line(target);
+        while (target->children) {
+            xmlNodePtr x = target->children;
+            xmlUnlinkNode(x);
+            xmlFreeNode(x);
+        }
+        size_t at = 0;
+        for (size_t i = 0; i <= n; i++) {
+            size_t start = i < n ? spans[i].start : text.len;
+            if (start > at) {
+                xmlNodePtr t = xmlNewDocTextLen(c->doc, BAD_CAST text.ptr + at, (int)(start - at));
+                bk_dom_set_line(t, line);
+                xmlAddChild(target, t);
+            }
+            if (i == n)
+                break;
+            xmlNodePtr span = xmlNewDocNode(c->doc, c->ns, BAD_CAST "span", NULL);
+            xmlSetProp(span, BAD_CAST "class", BAD_CAST bk_hl_class_name(spans[i].cls));
+            xmlAddChild(span, xmlNewDocTextLen(c->doc, BAD_CAST text.ptr + spans[i].start,
+                                               (int)(spans[i].end - spans[i].start)));
+            bk_dom_set_line(span, line);
+            xmlAddChild(target, span);
+            at = spans[i].end;
+        }
+    }
+    free(spans);
+    bk_buf_release(&text);
+}
+
+/* Every code block that names a known language gets its tokens marked
+ * with <span class="keyword"> (highlight.h); others stay plain. */
+static void highlight_code(conv *c)
+{
+    for (xmlNodePtr x = c->section; x;) {
+        if (!bk_dom_is(x, "pre")) {
+            x = bk_dom_next(x, c->section, false);
+            continue;
+        }
+        xmlNodePtr pre = x, code = NULL;
+        x = bk_dom_next(x, c->section, true);
+        /* The code is a <code> alone in the <pre>, or the <pre>'s own
+         * text; it must be text only (no markup of its own). */
+        bool other = false;
+        for (xmlNodePtr k = pre->children; k; k = k->next) {
+            if (k->type == XML_ELEMENT_NODE && !code && bk_dom_is(k, "code"))
+                code = k;
+            else if (k->type != XML_TEXT_NODE || !is_blank_text(k))
+                other = true;
+        }
+        xmlNodePtr target = !code ? pre : !other ? code : NULL;
+        bool only_text = target != NULL;
+        for (xmlNodePtr k = target ? target->children : NULL; k; k = k->next)
+            if (k->type != XML_TEXT_NODE)
+                only_text = false;
+        if (!only_text) {
+            map_pasted_highlight(pre);
+            continue;
+        }
+        const char *lang = block_language(pre, code);
+        if (lang)
+            highlight_block(c, target, lang);
+    }
+}
+
 /* ==================== East Asian line breaks ==================== */
 
 /* Chinese and Japanese put no space between words, so a line break in
@@ -1260,7 +1425,7 @@ static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, b
                        dropped_acc *acc)
 {
     xmlSetStructuredErrorFunc(NULL, swallow_xml_error); /* per thread */
-    conv c = { book, post, d, BK_PREMD_INIT, NULL, NULL, NULL, NULL, !o->no_smart };
+    conv c = { book, post, d, BK_PREMD_INIT, NULL, NULL, NULL, NULL, !o->no_smart, !o->no_highlight };
     unsigned flags = BK_PREMD_MATH | BK_PREMD_KRAMDOWN;
     if (book->kind != BK_SITE_HUGO)
         flags |= BK_PREMD_LIQUID;
@@ -1368,6 +1533,8 @@ static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, b
         task_lists(&c);
         tidy(&c, last_header->next);
         cjk_soft_breaks(&c, last_header->next);
+        if (c.highlight)
+            highlight_code(&c);
     }
     xmlFreeDoc(post->doc); /* converting again replaces the chapter */
     post->doc = c.doc;

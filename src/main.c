@@ -20,6 +20,7 @@
 #include "bookify/config.h"
 #include "bookify/convert.h"
 #include "bookify/epub.h"
+#include "bookify/highlight.h"
 #include "bookify/init.h"
 #include "bookify/order.h"
 #include "bookify/outfile.h"
@@ -77,6 +78,8 @@ static const char usage_text[] =
     "\n"
     "Text:\n"
     "      --no-smart         keep straight quotes and -- as typed (no smart punctuation)\n"
+    "      --no-highlight     leave code blocks plain (no syntax highlighting; also\n"
+    "                         bookify.yml's highlight: false)\n"
     "\n"
     "Limits (also bookify.yml's max-post-size, max-image-size, max-image-pixels):\n"
     "      --max-post-size=SIZE     a bigger post is an error (default 64M)\n"
@@ -124,6 +127,7 @@ enum long_only {
     OPT_CHECK,
     OPT_DUMP_XHTML,
     OPT_NO_SMART,
+    OPT_NO_HIGHLIGHT,
     OPT_CSS,
     OPT_EMBED_FONTS,
     OPT_TOC_DEPTH,
@@ -156,6 +160,7 @@ static const struct option long_options[] = {
     { "check", no_argument, NULL, OPT_CHECK },
     { "dump-xhtml", required_argument, NULL, OPT_DUMP_XHTML },
     { "no-smart", no_argument, NULL, OPT_NO_SMART },
+    { "no-highlight", no_argument, NULL, OPT_NO_HIGHLIGHT },
     { "css", required_argument, NULL, OPT_CSS },
     { "embed-fonts", no_argument, NULL, OPT_EMBED_FONTS },
     { "toc-depth", required_argument, NULL, OPT_TOC_DEPTH },
@@ -176,7 +181,7 @@ static const struct option long_options[] = {
 };
 
 typedef struct cli {
-    bool epub, pdf, list, check, no_smart, quiet, verbose, strict, embed_fonts, json;
+    bool epub, pdf, list, check, no_smart, no_highlight, quiet, verbose, strict, embed_fonts, json;
     const char **css;
     size_t ncss, capcss;
     int toc_depth;
@@ -289,6 +294,9 @@ static int parse_args(int argc, char **argv, cli *c)
             break;
         case OPT_NO_SMART:
             c->no_smart = true;
+            break;
+        case OPT_NO_HIGHLIGHT:
+            c->no_highlight = true;
             break;
         case OPT_CSS:
             BK_GROW(c->css, c->capcss, c->ncss + 1);
@@ -685,7 +693,8 @@ int main(int argc, char **argv)
 
     /* The list needs no conversion; everything else does. */
     if (d.nerrors == 0 && !c.list) {
-        bk_convert_opts co = { .no_smart = c.no_smart };
+        bk_convert_opts co = { .no_smart = c.no_smart,
+                                .no_highlight = c.no_highlight || book->meta.highlight < 0 };
         bk_convert_book(book, &co, &d);
         if (c.dump_xhtml && d.nerrors == 0)
             dump_xhtml(book, c.dump_xhtml, &d);
@@ -730,6 +739,7 @@ int main(int argc, char **argv)
     }
     bk_diags_release(&d);
     bk_book_free(book);
+    bk_highlight_release();
     free(c.categories);
     free(c.tags);
     free(c.css);

@@ -66,6 +66,7 @@ typedef struct bk_meta {
     bk_order_mode order;
     bool order_set;
     int toc_depth;                      /* 0 = not set */
+    int highlight;                      /* bookify.yml highlight: 1 true, -1 false, 0 not set */
     /* limits (0 = the default): a post's bytes, an image file's bytes, an
      * image's pixels (bookify.yml max-post-size..., --max-post-size...) */
     size_t max_post_size, max_image_size, max_image_pixels;

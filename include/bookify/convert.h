@@ -16,7 +16,8 @@
 #include "bookify/book.h"
 
 typedef struct bk_convert_opts {
-    bool no_smart; /* turn off smart punctuation */
+    bool no_smart;     /* turn off smart punctuation */
+    bool no_highlight; /* leave code blocks plain (no syntax highlighting) */
 } bk_convert_opts;
 
 /* Once, in the main thread, before any conversion: registers cmark-gfm's

@@ -534,6 +534,37 @@ static void list(walk *w, xmlNodePtr n, bool ordered)
         w->ch->blocks[w->ch->nblocks - 1].style.space_after = w->e->theme.body_size * 0.5;
 }
 
+/* The theme's look for highlighted code of class hc, on top of r. */
+static void hl_apply(const pdf_engine *e, bk_hl_class hc, run *r)
+{
+    const bk_hl_style *st = &e->theme.highlight[hc];
+    if (hc == BK_HL_NONE)
+        return;
+    if (st->coloured) {
+        r->coloured = true;
+        r->colour = st->colour;
+    }
+    r->bold |= st->bold;
+    r->italic |= st->italic;
+}
+
+/* The highlight class of a span (bookify's highlighter marks code with
+ * <span class="keyword">), or BK_HL_NONE. */
+static bk_hl_class hl_class(xmlNodePtr n)
+{
+    if (!is(n, "span"))
+        return BK_HL_NONE;
+    char *cls = bk_dom_attr(n, "class");
+    bk_hl_class hc = cls ? bk_hl_class_from_name(cls) : BK_HL_NONE;
+    xmlFree(cls);
+    return hc;
+}
+
+typedef struct code_part {
+    size_t end; /* in the code's text */
+    bk_hl_class cls;
+} code_part;
+
 static void code_block(walk *w, xmlNodePtr n)
 {
     close_para(w);
@@ -550,21 +581,44 @@ static void code_block(walk *w, xmlNodePtr n)
     s.space_before = s.space_after = e->theme.body_size * 0.5;
     pdf_block *b = new_block(w, PK_TEXT, &s);
     b->shaded = true;
-    xmlChar *text = xmlNodeGetContent(n);
-    size_t len = text ? strlen((const char *)text) : 0;
-    while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
-        len--;
-    /* Tabs are four spaces in a book. */
-    bk_buf b2 = BK_BUF_INIT;
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] == '\t')
-            bk_buf_adds(&b2, "    ");
-        else
-            bk_buf_addc(&b2, (char)text[i]);
+    /* The code's text, tabs as four spaces (in a book), in parts of one
+     * highlight class each. */
+    bk_buf code = BK_BUF_INIT;
+    code_part *parts = NULL;
+    size_t nparts = 0, cap = 0;
+    for (xmlNodePtr x = n->children; x; x = bk_dom_next(x, n, false)) {
+        if ((x->type != XML_TEXT_NODE && x->type != XML_CDATA_SECTION_NODE) || !x->content)
+            continue;
+        bk_hl_class hc = BK_HL_NONE;
+        for (xmlNodePtr p = x->parent; p && p != n && hc == BK_HL_NONE; p = p->parent)
+            hc = hl_class(p);
+        for (const char *c = (const char *)x->content; *c; c++) {
+            if (*c == '\t')
+                bk_buf_adds(&code, "    ");
+            else
+                bk_buf_addc(&code, *c);
+        }
+        if (nparts && parts[nparts - 1].cls == hc) {
+            parts[nparts - 1].end = code.len;
+        } else {
+            BK_GROW(parts, cap, nparts + 1);
+            parts[nparts++] = (code_part){ code.len, hc };
+        }
     }
-    pdf_text_append(e, &b->t, b2.ptr, b2.len, &s, &s, false);
-    bk_buf_release(&b2);
-    xmlFree(text);
+    size_t len = code.len;
+    while (len && (code.ptr[len - 1] == '\n' || code.ptr[len - 1] == ' '))
+        len--;
+    size_t at = 0;
+    for (size_t i = 0; i < nparts && at < len; i++) {
+        size_t end = parts[i].end < len ? parts[i].end : len;
+        run r = { s.font, s.size, s.bold, s.italic, false, false, 0, false, { 0, 0, 0 } };
+        hl_apply(e, parts[i].cls, &r);
+        if (end > at)
+            text_append_run(e, &b->t, code.ptr + at, end - at, &s, &r, false, NULL);
+        at = end;
+    }
+    free(parts);
+    bk_buf_release(&code);
     w->no_indent = true;
 }
 
@@ -708,7 +762,9 @@ static void inline_element(walk *w, xmlNodePtr n)
              (!strcmp(name, "span") && bk_dom_has_class(n, "task-box"))) {
         w->r.font = PF_MONO;
         w->r.size = w->r.size * 0.88;
-    } else if (!strcmp(name, "del") || !strcmp(name, "s"))
+    } else if (hl_class(n) != BK_HL_NONE && bk_dom_inside(n, "pre"))
+        hl_apply(w->e, hl_class(n), &w->r); /* code in a table cell */
+    else if (!strcmp(name, "del") || !strcmp(name, "s"))
         w->r.strike = true;
     else if (!strcmp(name, "u") || !strcmp(name, "ins"))
         w->r.underline = true;

@@ -239,6 +239,7 @@ typedef enum key_kind {
     K_COLOUR,
     K_TEMPLATE,  /* running head text with {placeholders} */
     K_SIZES,     /* the list of heading sizes */
+    K_HL_STYLE,  /* "#rrggbb bold italic", "plain" */
 } key_kind;
 
 typedef struct theme_key {
@@ -309,6 +310,26 @@ static const theme_key colour_keys[] = {
     { NULL, K_SECTION, 0, NULL },
 };
 
+static const theme_key highlight_keys[] = {
+    { "keyword", K_HL_STYLE, FIELD(highlight) + BK_HL_KEYWORD * sizeof(bk_hl_style), NULL },
+    { "type", K_HL_STYLE, FIELD(highlight) + BK_HL_TYPE * sizeof(bk_hl_style), NULL },
+    { "string", K_HL_STYLE, FIELD(highlight) + BK_HL_STRING * sizeof(bk_hl_style), NULL },
+    { "escape", K_HL_STYLE, FIELD(highlight) + BK_HL_ESCAPE * sizeof(bk_hl_style), NULL },
+    { "comment", K_HL_STYLE, FIELD(highlight) + BK_HL_COMMENT * sizeof(bk_hl_style), NULL },
+    { "number", K_HL_STYLE, FIELD(highlight) + BK_HL_NUMBER * sizeof(bk_hl_style), NULL },
+    { "function", K_HL_STYLE, FIELD(highlight) + BK_HL_FUNCTION * sizeof(bk_hl_style), NULL },
+    { "builtin", K_HL_STYLE, FIELD(highlight) + BK_HL_BUILTIN * sizeof(bk_hl_style), NULL },
+    { "constant", K_HL_STYLE, FIELD(highlight) + BK_HL_CONSTANT * sizeof(bk_hl_style), NULL },
+    { "preprocessor", K_HL_STYLE, FIELD(highlight) + BK_HL_PREPROCESSOR * sizeof(bk_hl_style), NULL },
+    { "variable", K_HL_STYLE, FIELD(highlight) + BK_HL_VARIABLE * sizeof(bk_hl_style), NULL },
+    { "tag", K_HL_STYLE, FIELD(highlight) + BK_HL_TAG * sizeof(bk_hl_style), NULL },
+    { "attribute", K_HL_STYLE, FIELD(highlight) + BK_HL_ATTRIBUTE * sizeof(bk_hl_style), NULL },
+    { "inserted", K_HL_STYLE, FIELD(highlight) + BK_HL_INSERTED * sizeof(bk_hl_style), NULL },
+    { "deleted", K_HL_STYLE, FIELD(highlight) + BK_HL_DELETED * sizeof(bk_hl_style), NULL },
+    { "heading", K_HL_STYLE, FIELD(highlight) + BK_HL_HEADING * sizeof(bk_hl_style), NULL },
+    { NULL, K_SECTION, 0, NULL },
+};
+
 static const theme_key head_keys[] = {
     { "header-verso", K_TEMPLATE, FIELD(header_verso), NULL },
     { "header-recto", K_TEMPLATE, FIELD(header_recto), NULL },
@@ -325,6 +346,7 @@ static const theme_key root_keys[] = {
     { "colours", K_SECTION, 0, colour_keys },
     { "colors", K_SECTION, 0, colour_keys }, /* the American spelling works too */
     { "running-heads", K_SECTION, 0, head_keys },
+    { "highlight", K_SECTION, 0, highlight_keys },
     { NULL, K_SECTION, 0, NULL },
 };
 
@@ -439,6 +461,44 @@ static void set_string(char **dst, const char *s, size_t n)
 }
 
 static int on_key(void *ctx, bk_yaml *y, const char *key, yaml_node_t *k, yaml_node_t *v);
+
+/* A highlight style: words in any order, "#rrggbb" (or "#rgb"), "bold",
+ * "italic"; "plain" alone for none of them. */
+static void set_hl_style(theme_ctx *c, bk_yaml *y, const char *key, yaml_node_t *v,
+                         bk_hl_style *out)
+{
+    const char *wanted = "a colour and 'bold' or 'italic', such as \"#1d3f8a bold\", or 'plain'";
+    const char *s = scalar_or_error(c, y, key, v, wanted);
+    if (!s)
+        return;
+    bk_hl_style st = { 0 };
+    bool plain = false, ok = true;
+    size_t words = 0;
+    for (const char *p = skip_blanks(s); *p && ok; p = skip_blanks(p), words++) {
+        size_t n = strcspn(p, " \t");
+        char w[16];
+        ok = n < sizeof w;
+        if (!ok)
+            break;
+        memcpy(w, p, n);
+        w[n] = '\0';
+        p += n;
+        if (w[0] == '#' && !st.coloured)
+            ok = st.coloured = parse_colour(w, &st.colour);
+        else if (strcmp(w, "bold") == 0 && !st.bold)
+            st.bold = true;
+        else if (strcmp(w, "italic") == 0 && !st.italic)
+            st.italic = true;
+        else if (strcmp(w, "plain") == 0)
+            plain = true;
+        else
+            ok = false;
+    }
+    if (!ok || (plain && words != 1))
+        bk_error(c->d, bk_yaml_loc(y, v), "'%s' should be %s, not '%s'", key, wanted, s);
+    else
+        *out = st;
+}
 
 /* "a, b, c": the names of keys, for messages. */
 static void known_keys(bk_buf *out, const theme_key *keys)
@@ -592,6 +652,9 @@ static void set_value(theme_ctx *c, bk_yaml *y, const theme_key *tk, yaml_node_t
         break;
     case K_SIZES:
         set_sizes(c, y, key, v);
+        break;
+    case K_HL_STYLE:
+        set_hl_style(c, y, key, v, field(t, tk->off));
         break;
     }
 }

@@ -13,10 +13,18 @@
 #include <stdbool.h>
 
 #include "bookify/diag.h"
+#include "bookify/highlight.h"
 
 typedef struct bk_rgb {
     double r, g, b; /* 0..1 */
 } bk_rgb;
+
+/* How highlighted code of one class looks (theme `highlight:`). */
+typedef struct bk_hl_style {
+    bool coloured; /* else the code's own colour */
+    bk_rgb colour;
+    bool bold, italic;
+} bk_hl_style;
 
 typedef struct bk_theme {
     /* page */
@@ -37,6 +45,8 @@ typedef struct bk_theme {
     double small_size;       /* pt: captions, running heads, footnotes */
     /* colours */
     bk_rgb text, heading, link, code_background, rule, quote_bar, muted;
+    /* syntax highlighting, by class (index BK_HL_*; [0] unused) */
+    bk_hl_style highlight[BK_HL_COUNT];
     /* running heads and feet: templates with {book}, {chapter}, {part},
      * {page}; empty = nothing */
     char *header_verso, *header_recto, *footer_verso, *footer_recto;

@@ -208,6 +208,46 @@ static void test_no_smart(void)
     free(x);
 }
 
+/* Code blocks: every way of naming the language is highlighted; code
+ * that names none, an unknown one, or holds markup of its own is not. */
+static void test_highlight(void)
+{
+    start(BK_SITE_JEKYLL);
+    bk_post *p = add("_posts/2024-01-08-code.md",
+                     "---\ntitle: C\n---\n"
+                     "```{.python}\ndef a(): pass\n```\n\n"
+                     "```py title=\"x.py\"\ndef b(): pass\n```\n\n"
+                     "<pre lang=\"ruby\">def c; end</pre>\n\n"
+                     "<pre class=\"sourceCode python\"><code class=\"sourceCode python\">def d(): pass</code></pre>\n\n"
+                     "<pre><code class=\"python\">def e(): pass</code></pre>\n\n"
+                     "<pre><code class=\"lang-python\">def f(): pass</code></pre>\n\n"
+                     "```\ndef g(): pass\n```\n\n"
+                     "```nosuchlanguage\ndef h(): pass\n```\n\n"
+                     "<pre><code class=\"language-python\">def <em>i</em>(): pass</code></pre>\n\n"
+                     "Inline `def j` stays plain.\n");
+    bk_order(book, BK_ORDER_DATE, &d);
+    bk_convert_book(book, &(bk_convert_opts){ 0 }, &d);
+    char *x = chapter(p);
+    for (char n = 'a'; n <= 'f'; n++) {
+        char want[80];
+        snprintf(want, sizeof want, "<span class=\"keyword\">def</span> <span class=\"function\">%c</span>", n);
+        if (n == 'c') /* Ruby's definition marks no function names */
+            snprintf(want, sizeof want, "<pre class=\"language-ruby\"><span class=\"keyword\">def</span> c;");
+        HAS(x, want);
+    }
+    HAS(x, "<pre><code>def g(): pass");
+    HAS(x, "<code class=\"language-nosuchlanguage\">def h(): pass");
+    HAS(x, "<code class=\"language-python\">def <em>i</em>(): pass");
+    HAS(x, "<code>def j</code>");
+    CHECK_INT(d.nwarnings, 0);
+    free(x);
+    /* turned off */
+    bk_convert_book(book, &(bk_convert_opts){ .no_highlight = true }, &d);
+    x = chapter(p);
+    CHECK(strstr(x, "<span class=\"keyword\">") == NULL);
+    free(x);
+}
+
 static void test_raw_html(void)
 {
     start(BK_SITE_JEKYLL);
@@ -248,7 +288,7 @@ static void test_templates(void)
     HAS(x, "href=\"b.xhtml#deep\"");
     HAS(x, "<a href=\"b.xhtml\">b3</a>");
     HAS(x, "href=\"https://blog.example/nowhere/\"");
-    HAS(x, "<pre><code class=\"language-ruby\">puts 1");
+    HAS(x, "<pre><code class=\"language-ruby\">puts <span class=\"number\">1</span>");
     HAS(x, "$5 and $10");
     HAS(x, "<span class=\"math\">a*b</span>");
     HAS(x, "<div class=\"math display\">");
@@ -395,7 +435,7 @@ static void test_hugo(void)
     HAS(y, "<figcaption>A \"quoted\" &lt;b&gt;cap&lt;/b&gt;</figcaption>");
     HAS(y, "alt text");
     free(y);
-    HAS(x, "<pre><code class=\"language-go\">fmt.Println(\"{{ x }}\")");
+    HAS(x, "<pre><code class=\"language-go\">fmt.Println(<span class=\"string\">\"{{ x }}\"</span>)");
     HASNT(x, "youtube");
     CHECK(diag_at(BK_WARNING, "content/posts/h.md", 8, "shortcode 'youtube'"));
     free(x);
@@ -461,6 +501,7 @@ int main(void)
     RUN(test_headings);
     RUN(test_gfm);
     RUN(test_no_smart);
+    RUN(test_highlight);
     RUN(test_raw_html);
     RUN(test_templates);
     RUN(test_links_without_url);

@@ -460,6 +460,47 @@ out:
     bk_diags_release(&d);
 }
 
+/* The highlight section: defaults, a style of one's own, and bad styles
+ * reported at their line. */
+static void test_highlight(void)
+{
+    bk_theme t;
+    bk_diags d = BK_DIAGS_INIT;
+    CHECK_INT(bk_theme_load(&t, NULL, NULL, &d), 0);
+    CHECK(t.highlight[BK_HL_KEYWORD].bold && t.highlight[BK_HL_KEYWORD].coloured);
+    CHECK(t.highlight[BK_HL_COMMENT].italic && !t.highlight[BK_HL_COMMENT].bold);
+    CHECK(!t.highlight[BK_HL_HEADING].coloured && t.highlight[BK_HL_HEADING].bold);
+    for (int c = 1; c < BK_HL_COUNT; c++) /* every class has a look */
+        CHECK(t.highlight[c].coloured || t.highlight[c].bold || t.highlight[c].italic);
+    bk_theme_release(&t);
+
+    CHECK_INT(load(&t, "highlight:\n  keyword: 'italic #f00'\n  comment: plain\n", &d), 0);
+    CHECK(t.highlight[BK_HL_KEYWORD].italic && !t.highlight[BK_HL_KEYWORD].bold);
+    CHECK(NEAR(t.highlight[BK_HL_KEYWORD].colour.r, 1) && NEAR(t.highlight[BK_HL_KEYWORD].colour.g, 0));
+    CHECK(!t.highlight[BK_HL_COMMENT].coloured && !t.highlight[BK_HL_COMMENT].italic);
+    CHECK(t.highlight[BK_HL_STRING].coloured); /* the rest as before */
+    CHECK_INT(d.len, 0);
+    bk_theme_release(&t);
+
+    CHECK_INT(load(&t,
+                   "highlight:\n"              /* 1 */
+                   "  keyword: '#12 bold'\n"   /* 2 */
+                   "  string: bold bold\n"     /* 3 */
+                   "  comment: plain italic\n" /* 4 */
+                   "  number:\n"               /* 5 */
+                   "  opcode: bold\n",         /* 6 */
+                   &d),
+              -1);
+    CHECK_AT(&d, "'keyword' should be a colour and 'bold' or 'italic'", BK_ERROR, 2, 12);
+    CHECK_AT(&d, "'string' should be", BK_ERROR, 3, 11);
+    CHECK_AT(&d, "'comment' should be", BK_ERROR, 4, 12);
+    CHECK_AT(&d, "'number' has no value", BK_ERROR, 5, 10);
+    CHECK_AT(&d, "unknown key 'opcode' in 'highlight'", BK_WARNING, 6, 3);
+    CHECK(t.highlight[BK_HL_KEYWORD].bold); /* the default stays */
+    bk_theme_release(&t);
+    bk_diags_release(&d);
+}
+
 int main(void)
 {
     RUN(test_defaults);
@@ -468,5 +509,6 @@ int main(void)
     RUN(test_page_sizes);
     RUN(test_errors);
     RUN(test_fonts);
+    RUN(test_highlight);
     return TEST_DONE();
 }

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# End-to-end: syntax highlighting on samples/code-tour (code in twenty
+# languages, written as fences, aliases, {% highlight %}, HTML and pasted
+# Pygments HTML). The EPUB marks the tokens of every named language with
+# bookify's classes and leaves unnamed and unknown languages plain; the
+# PDF draws them in the theme's colours (a theme of one's own changes
+# them); --no-highlight and bookify.yml's highlight: false turn it off;
+# -j 1 and -j 2 give the same bytes.
+# usage: highlight.sh BOOKIFY SITE   (77 = skipped)
+set -u
+bookify=$1 site=$2
+for t in qpdf unzip python3; do
+    command -v $t >/dev/null || { echo "skip: $t missing"; exit 77; }
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export SOURCE_DATE_EPOCH=1764000000
+fail=0
+
+"$bookify" -q -j 2 --epub="$tmp/a.epub" --pdf="$tmp/a.pdf" "$site" || { echo "FAIL: bookify"; exit 1; }
+"$bookify" -q -j 1 --epub="$tmp/b.epub" --pdf="$tmp/b.pdf" "$site" || { echo "FAIL: bookify -j 1"; exit 1; }
+cmp -s "$tmp/a.epub" "$tmp/b.epub" || { echo "FAIL: the EPUB differs between -j 1 and -j 2"; fail=1; }
+cmp -s "$tmp/a.pdf" "$tmp/b.pdf" || { echo "FAIL: the PDF differs between -j 1 and -j 2"; fail=1; }
+
+mkdir "$tmp/x"
+(cd "$tmp/x" && unzip -q ../a.epub) || { echo "FAIL: unzip"; exit 1; }
+python3 - "$tmp/x/EPUB" <<'EOF' || fail=1
+import glob, re, sys
+blocks = {}
+for f in sorted(glob.glob(sys.argv[1] + "/*.xhtml")):
+    s = open(f, encoding="utf-8").read()
+    for m in re.finditer(r'<pre([^>]*)>(?:<code([^>]*)>)?(.*?)</pre>', s, re.S):
+        attrs = (m.group(1) or "") + (m.group(2) or "")
+        lang = re.search(r'language-([\w+#-]+)', attrs)
+        key = lang.group(1) if lang else ("pasted" if "highlight" in attrs else "none")
+        blocks.setdefault(key, []).append(m.group(3))
+bad = 0
+def fail(msg):
+    global bad
+    print("FAIL:", msg)
+    bad = 1
+named = ["python", "sh", "console", "ruby", "js", "c", "c++", "golang", "rust", "java", "sql",
+         "json", "yml", "html", "css", "ts", "kotlin", "diff", "dockerfile", "make", "haskell"]
+for lang in named:
+    if lang not in blocks:
+        fail(f"no code block in {lang}")
+        continue
+    spans = re.findall(r'<span class="(\w+)">', blocks[lang][0])
+    want = 1 if lang == "console" else 3
+    if len(spans) < want:
+        fail(f"{lang}: {len(spans)} highlighted tokens, expected {want} or more")
+# a few tokens, one per class, in several languages
+expect = {
+    "python": ['<span class="keyword">def</span>', '<span class="function">count_words</span>',
+               '<span class="comment"># the ten most common</span>', '<span class="builtin">open</span>'],
+    "ruby": ['<span class="comment"># Count words with a hash that starts every count at zero.</span>'],
+    "c": ['<span class="preprocessor">#include </span>', '<span class="type">int</span>',
+          '<span class="keyword">return</span>', '<span class="escape">%ld\\n</span>'],
+    "rust": ['<span class="keyword">fn</span>', '<span class="type">i64</span>'],
+    "sql": ['<span class="keyword">SELECT</span>', '<span class="comment">-- The ten most active writers of the year</span>'],
+    "json": ['<span class="constant">false</span>', '<span class="number">3.5</span>'],
+    "html": ['<span class="tag">&lt;article</span>', '<span class="attribute">class=</span>', '<span class="string">"card"</span>'],
+    "diff": ['<span class="deleted">', '<span class="inserted">'],
+    "haskell": ['<span class="keyword">import</span>'],
+    "pasted": ['<span class="keyword">def</span>', '<span class="function">greet</span>', '<span class="string">"hello, "</span>'],
+}
+for lang, needles in expect.items():
+    for n in needles:
+        if not any(n in b for b in blocks.get(lang, [])):
+            fail(f"{lang}: {n} missing")
+for lang in ("none", "klingon"):
+    for b in blocks.get(lang, []):
+        if "<span" in b:
+            fail(f"the {lang} block was highlighted")
+    if lang not in blocks:
+        fail(f"no {lang} block")
+# escaping survives: the text of the HTML block is still escaped markup
+if not any("&lt;" in b and "&amp;amp;" in b for b in blocks.get("html", [])):
+    fail("html: the code's markup is not escaped")
+sys.exit(bad)
+EOF
+
+# The PDF draws keywords in the theme's keyword colour (#1d3f8a), bold.
+pdf_has() { qpdf --qdf --object-streams=disable "$1" - 2>/dev/null | grep -a -c "$2 rg"; }
+n=$(pdf_has "$tmp/a.pdf" "0.113725 0.247059 0.541176")
+[ "$n" -gt 20 ] || { echo "FAIL: the PDF has $n runs in the keyword colour"; fail=1; }
+# a theme of one's own: keywords in red
+printf 'highlight:\n  keyword: "#ff0000 italic"\n  comment: plain\n' >"$tmp/theme.yml"
+"$bookify" -q --theme="$tmp/theme.yml" --pdf="$tmp/t.pdf" "$site" || { echo "FAIL: bookify --theme"; fail=1; }
+n=$(pdf_has "$tmp/t.pdf" "1 0 0")
+[ "$n" -gt 20 ] || { echo "FAIL: the theme's keyword colour is used $n times"; fail=1; }
+n=$(pdf_has "$tmp/t.pdf" "0.419608 0.419608 0.419608")
+[ "$n" -eq 0 ] || { echo "FAIL: comments still in the default comment colour with 'comment: plain'"; fail=1; }
+# a bad style is an error at its line
+printf 'highlight:\n  keyword: "#12 bold"\n' >"$tmp/bad.yml"
+"$bookify" -q --theme="$tmp/bad.yml" --pdf="$tmp/bad.pdf" "$site" 2>"$tmp/err.txt"
+grep -q "bad.yml:2:12: error: 'keyword' should be a colour" "$tmp/err.txt" ||
+    { echo "FAIL: bad highlight style:"; cat "$tmp/err.txt"; fail=1; }
+[ ! -e "$tmp/bad.pdf" ] || { echo "FAIL: a PDF was written despite the theme error"; fail=1; }
+
+# Off: --no-highlight, and highlight: false in bookify.yml
+"$bookify" -q --no-highlight --epub="$tmp/off.epub" --pdf="$tmp/off.pdf" "$site" || { echo "FAIL: --no-highlight"; fail=1; }
+if unzip -p "$tmp/off.epub" 'EPUB/*.xhtml' | grep -q '<span class="keyword">def'; then
+    echo "FAIL: --no-highlight still highlights"; fail=1
+fi
+n=$(pdf_has "$tmp/off.pdf" "0.113725 0.247059 0.541176")
+[ "$n" -eq 0 ] || { echo "FAIL: --no-highlight PDF has $n keyword-coloured runs"; fail=1; }
+cp -r "$site" "$tmp/site"
+echo "highlight: false" >>"$tmp/site/bookify.yml"
+"$bookify" -q --epub="$tmp/off2.epub" --pdf="$tmp/off2.pdf" "$tmp/site" || { echo "FAIL: highlight: false"; fail=1; }
+cmp -s "$tmp/off.epub" "$tmp/off2.epub" || { echo "FAIL: highlight: false differs from --no-highlight (EPUB)"; fail=1; }
+cmp -s "$tmp/off.pdf" "$tmp/off2.pdf" || { echo "FAIL: highlight: false differs from --no-highlight (PDF)"; fail=1; }
+
+[ $fail -eq 0 ] && echo "ok: highlighting"
+exit $fail
