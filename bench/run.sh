@@ -64,6 +64,7 @@ for n in "${sizes[@]}"; do
     echo "== $n posts, $(cat "$site"/_posts/*.md | wc -c | awk '{printf "%.2f MB", $1 / 1e6}') of Markdown =="
     echo "   ($("$bookify" --list -q "$site" | wc -l) of them in the book: drafts and unpublished posts are left out)"
     measure "bookify --epub" "$tmp/b.epub" "$bookify" -q --epub="$tmp/b.epub" "$site"
+    measure "  --no-highlight" "$tmp/b.epub" "$bookify" -q --no-highlight --epub="$tmp/b.epub" "$site"
     measure "bookify --pdf" "$tmp/b.pdf" "$bookify" -q --pdf="$tmp/b.pdf" "$site"
     measure "bookify (both; PDF)" "$tmp/b.pdf" "$bookify" -q --epub="$tmp/b.epub" --pdf="$tmp/b.pdf" "$site"
     "$bookify" -q --epub="$tmp/keep.epub" "$site"

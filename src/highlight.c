@@ -9,8 +9,9 @@
  * a folder. Nothing is written to disk.
  *
  * GtkSourceView is not thread-safe (its managers, languages and compiled
- * regexes are shared), so every call runs under one lock; one buffer per
- * language is kept and reused. */
+ * regexes are shared, and GTK keeps process-wide state: tried with a set
+ * of objects per thread, it crashed), so every call runs under one lock;
+ * one buffer per language is kept and reused. */
 #define _GNU_SOURCE /* memfd_create */
 #include "bookify/highlight.h"
 
@@ -203,7 +204,11 @@ static const struct {
     { "splus", "r" },         { "f90", "fortran" },     { "f95", "fortran" },
     { "delphi", "pascal" },   { "lisp", "commonlisp" }, { "elisp", "commonlisp" },
     { "emacs-lisp", "commonlisp" }, { "common-lisp", "commonlisp" }, { "cl", "commonlisp" },
-    { "sol", "solidity" },    { "gql", "sparql" },
+    { "sol", "solidity" },    { "vue", "html" },        { "svelte", "html" },
+    /* Jinja's family of templates: Tera shares their syntax */
+    { "jinja", "tera" },      { "jinja2", "tera" },     { "j2", "tera" },
+    { "django", "tera" },     { "twig", "tera" },       { "nunjucks", "tera" },
+    { "liquid", "tera" },
 };
 
 /* ---- process-wide state, under the lock ---- */
@@ -214,9 +219,8 @@ static struct {
     GtkSourceLanguageManager *languages;
     GtkSourceStyleSchemeManager *schemes;
     GtkSourceStyleScheme *scheme;
-    GHashTable *buffers; /* language id -> GtkSourceBuffer*, reused */
-    GHashTable *tags;    /* GtkTextTag* -> class + 1 (0 unknown yet) */
     GHashTable *names;   /* lowercased name -> interned id, or "" when unknown */
+    GHashTable *buffers; /* language id -> GtkSourceBuffer* */
 } hl;
 
 static void swallow_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer ud)
@@ -322,9 +326,8 @@ static void set_up(void)
     close(fd); /* the scheme is parsed; the manager does not read it again */
     if (!hl.scheme)
         return;
-    hl.buffers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_object_unref);
-    hl.tags = g_hash_table_new(g_direct_hash, g_direct_equal);
     hl.names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    hl.buffers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_object_unref);
     hl.ready = true;
     hl.failed = false;
 }
@@ -332,12 +335,10 @@ static void set_up(void)
 void bk_highlight_release(void)
 {
     pthread_mutex_lock(&hl_lock);
-    if (hl.buffers)
-        g_hash_table_destroy(hl.buffers);
-    if (hl.tags)
-        g_hash_table_destroy(hl.tags);
     if (hl.names)
         g_hash_table_destroy(hl.names);
+    if (hl.buffers)
+        g_hash_table_destroy(hl.buffers);
     if (hl.scheme)
         g_object_unref(hl.scheme);
     if (hl.schemes)
@@ -403,10 +404,13 @@ const char *bk_highlight_language(const char *name)
 }
 
 /* The class a tag stands for (BK_HL_NONE for a tag bookify's scheme did
- * not colour), -1 when the tag sets no colour at all. */
+ * not colour), -1 when the tag sets no colour at all; kept on the tag. */
 static int tag_class(GtkTextTag *tag)
 {
-    uintptr_t known = (uintptr_t)g_hash_table_lookup(hl.tags, tag);
+    static GQuark key;
+    if (!key)
+        key = g_quark_from_static_string("bookify-class");
+    uintptr_t known = (uintptr_t)g_object_get_qdata(G_OBJECT(tag), key);
     if (known)
         return (int)known - 2;
     gboolean set = FALSE;
@@ -419,10 +423,15 @@ static int tag_class(GtkTextTag *tag)
     }
     if (c)
         gdk_rgba_free(c);
-    g_hash_table_insert(hl.tags, tag, (gpointer)(uintptr_t)(cls + 2));
+    g_object_set_qdata(G_OBJECT(tag), key, (gpointer)(uintptr_t)(cls + 2));
     return cls;
 }
 
+/* One buffer per language, kept: a new one per block costs about 50 times
+ * the highlighting (its engine compiles its regexes again). Each block is
+ * highlighted from an emptied buffer. GtkSourceView gives a nested
+ * context's tag a higher priority than its parent's whatever it saw
+ * before, so the classes do not depend on the blocks before. */
 static GtkSourceBuffer *buffer_for(const char *lang)
 {
     GtkSourceBuffer *b = g_hash_table_lookup(hl.buffers, lang);
@@ -443,6 +452,19 @@ size_t bk_highlight(const char *lang, const char *code, size_t len, bk_hl_span *
     *spans = NULL;
     if (!lang || len == 0 || len > BK_HIGHLIGHT_MAX || !g_utf8_validate(code, (gssize)len, NULL))
         return 0;
+    /* GtkTextBuffer keeps a line's tag toggles in a list: marking a line
+     * dense with tokens costs the square of its length. Bounded so that a
+     * block takes at most about half a second. */
+    double squares = 0;
+    for (const char *p = code, *end = code + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((nl ? nl : end) - p);
+        if (n > 160) /* shorter lines cost little more than their length */
+            squares += (double)n * (double)n;
+        if (n > BK_HIGHLIGHT_MAX_LINE || squares > BK_HIGHLIGHT_MAX_SQUARES)
+            return 0;
+        p = nl ? nl + 1 : end;
+    }
     size_t n = 0, cap = 0;
     bk_hl_span *out = NULL;
     pthread_mutex_lock(&hl_lock);
@@ -454,22 +476,39 @@ size_t bk_highlight(const char *lang, const char *code, size_t len, bk_hl_span *
         GtkTextIter it, end;
         gtk_text_buffer_get_bounds(tb, &it, &end);
         gtk_source_buffer_ensure_highlight(b, &it, &end);
-        /* Walk from tag toggle to tag toggle; a stretch's class is its
-         * highest-priority coloured tag's. Character offsets become byte
-         * offsets by walking the code along (they only grow). */
+        /* Walk from tag toggle to tag toggle, keeping the tags that are on
+         * (asking for all of a position's tags costs the length of its
+         * line, and a long line would cost its square). A stretch's class
+         * is its highest-priority coloured tag's. Character offsets become
+         * byte offsets by walking the code along (they only grow). */
+        GtkTextTag *on[32];
+        int non = 0;
         const char *p = code;
         int chars = 0;
         while (!gtk_text_iter_is_end(&it)) {
+            GSList *off = gtk_text_iter_get_toggled_tags(&it, FALSE);
+            for (GSList *t = off; t; t = t->next)
+                for (int i = 0; i < non; i++)
+                    if (on[i] == t->data) {
+                        on[i] = on[--non];
+                        break;
+                    }
+            g_slist_free(off);
+            GSList *toggled = gtk_text_iter_get_toggled_tags(&it, TRUE);
+            for (GSList *t = toggled; t; t = t->next)
+                if (non < (int)(sizeof on / sizeof *on))
+                    on[non++] = t->data;
+            g_slist_free(toggled);
+            int cls = BK_HL_NONE, top = -1;
+            for (int i = 0; i < non; i++) {
+                int c = tag_class(on[i]), pri = gtk_text_tag_get_priority(on[i]);
+                if (c >= 0 && pri > top) {
+                    cls = c;
+                    top = pri;
+                }
+            }
             GtkTextIter next = it;
             gtk_text_iter_forward_to_tag_toggle(&next, NULL);
-            int cls = BK_HL_NONE;
-            GSList *tags = gtk_text_iter_get_tags(&it); /* lowest priority first */
-            for (GSList *t = tags; t; t = t->next) {
-                int c = tag_class(t->data);
-                if (c >= 0)
-                    cls = c;
-            }
-            g_slist_free(tags);
             size_t start = (size_t)(p - code);
             for (int to = gtk_text_iter_get_offset(&next); chars < to && p < code + len; chars++)
                 p = g_utf8_next_char(p);
@@ -484,6 +523,7 @@ size_t bk_highlight(const char *lang, const char *code, size_t len, bk_hl_span *
             }
             it = next;
         }
+        gtk_text_buffer_set_text(tb, "", 0);
     }
     pthread_mutex_unlock(&hl_lock);
     *spans = out;

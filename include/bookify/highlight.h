@@ -68,9 +68,14 @@ const char *bk_highlight_language(const char *name);
  * bk_highlight_language). Returns the number of spans and sets *spans to
  * them, in order, not overlapping, adjacent spans of one class merged
  * (caller frees with free); returns 0 with *spans NULL when there is
- * nothing to mark or the code is not valid UTF-8 or longer than
- * BK_HIGHLIGHT_MAX bytes. Deterministic. */
+ * nothing to mark, or the code is not valid UTF-8, longer than
+ * BK_HIGHLIGHT_MAX bytes, has a line longer than BK_HIGHLIGHT_MAX_LINE
+ * (minified code), or the squares of the lengths of its lines over 160
+ * bytes add up to more than BK_HIGHLIGHT_MAX_SQUARES (GtkTextBuffer's
+ * time grows with the square of a line's length). Deterministic. */
 #define BK_HIGHLIGHT_MAX (512u * 1024u)
+#define BK_HIGHLIGHT_MAX_LINE 2000u
+#define BK_HIGHLIGHT_MAX_SQUARES 32e6
 size_t bk_highlight(const char *lang, const char *code, size_t len, bk_hl_span **spans);
 
 /* Free what the highlighter holds (at exit, so leak checkers see a clean

@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "bookify/highlight.h"
+#include "bookify/util.h"
 
 /* The class of the span that covers exactly the first occurrence of token
  * in code, or -1 when no span does. */
@@ -118,6 +119,9 @@ static void test_names(void)
     CHECK_STR(bk_highlight_language("console"), "sh");
     CHECK_STR(bk_highlight_language("dockerfile"), "docker");
     CHECK_STR(bk_highlight_language("cs"), "c-sharp");
+    CHECK_STR(bk_highlight_language("liquid"), "tera");
+    CHECK_STR(bk_highlight_language("jinja2"), "tera");
+    CHECK_STR(bk_highlight_language("vue"), "html");
     /* by file extension, through the language definitions' globs */
     CHECK_STR(bk_highlight_language("scss"), "scss");
     CHECK_STR(bk_highlight_language("pyi"), "python3");
@@ -166,6 +170,32 @@ static void test_edges(void)
     n = bk_highlight(py, "return 1\n", 9, &s);
     CHECK(n >= 1 && s[0].cls == BK_HL_KEYWORD && s[0].start == 0);
     free(s);
+    /* a line too long, and too many long lines: left plain */
+    char *line = malloc(BK_HIGHLIGHT_MAX_LINE + 20);
+    strcpy(line, "x = ");
+    memset(line + 4, '1', BK_HIGHLIGHT_MAX_LINE);
+    strcpy(line + 4 + BK_HIGHLIGHT_MAX_LINE, "\nreturn\n");
+    CHECK_INT(bk_highlight(py, line, strlen(line), &s), 0);
+    line[BK_HIGHLIGHT_MAX_LINE - 10] = '\n'; /* now short enough */
+    n = bk_highlight(py, line, strlen(line), &s);
+    CHECK(n >= 2);
+    free(s);
+    free(line);
+    bk_buf many = BK_BUF_INIT;
+    while (many.len < 40 * 1000)
+        bk_buf_adds(&many, "x = '1500 characters of one string, over and over again. . . . . . . . '\n");
+    n = bk_highlight(py, many.ptr, many.len, &s); /* 550 lines of 76: fine */
+    CHECK(n >= 500);
+    free(s);
+    bk_buf_reset(&many);
+    for (int i = 0; i < 20; i++) { /* 20 lines of 1,500: too much */
+        bk_buf_adds(&many, "x = '");
+        for (int k = 0; k < 150; k++)
+            bk_buf_adds(&many, "a\\'a\\'a\\'");
+        bk_buf_adds(&many, "'\n");
+    }
+    CHECK_INT(bk_highlight(py, many.ptr, many.len, &s), 0);
+    bk_buf_release(&many);
     /* too big: left plain */
     size_t big = BK_HIGHLIGHT_MAX + 1;
     char *b = malloc(big);
@@ -190,6 +220,39 @@ static void test_classes(void)
     CHECK_INT(bk_hl_class_from_pygments("gi"), BK_HL_INSERTED);
     CHECK_INT(bk_hl_class_from_pygments("n"), BK_HL_NONE);
     CHECK_INT(bk_hl_class_from_pygments("keyword"), BK_HL_NONE);
+}
+
+/* A block's spans do not depend on the blocks highlighted before it in the
+ * same language (the buffer is reused; workers take blocks in any order). */
+static void test_history(void)
+{
+    const char *py = bk_highlight_language("python");
+    const char *blocks[] = {
+        "s = 'a\\nb'  # esc\n",
+        "\"\"\"doc\nstring\"\"\"\ndef f(): return '%d' % 1\n",
+        "x = \"unterminated\n",
+        "@decorator\nclass A(B):\n    pass\n",
+    };
+    enum { N = sizeof blocks / sizeof *blocks };
+    bk_hl_span *first[N];
+    size_t nfirst[N];
+    for (int i = 0; i < N; i++)
+        nfirst[i] = bk_highlight(py, blocks[i], strlen(blocks[i]), &first[i]);
+    for (int round = 0; round < 3; round++)
+        for (int k = N - 1; k >= 0; k--) {
+            int i = (k + round) % N;
+            bk_hl_span *s;
+            size_t n = bk_highlight(py, blocks[i], strlen(blocks[i]), &s);
+            CHECK_INT(n, nfirst[i]);
+            for (size_t j = 0; j < n && n == nfirst[i]; j++) {
+                CHECK_INT(s[j].start, first[i][j].start);
+                CHECK_INT(s[j].end, first[i][j].end);
+                CHECK_INT(s[j].cls, first[i][j].cls);
+            }
+            free(s);
+        }
+    for (int i = 0; i < N; i++)
+        free(first[i]);
 }
 
 /* Many threads at once get the same spans as one thread alone. */
@@ -229,6 +292,7 @@ int main(void)
     RUN(test_names);
     RUN(test_edges);
     RUN(test_classes);
+    RUN(test_history);
     RUN(test_threads);
     bk_highlight_release();
     /* set up again after a release */
