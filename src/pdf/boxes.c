@@ -85,9 +85,51 @@ static void text_add(pdf_text *t, const char *s, size_t n)
 
 /* Append text to t in the run's style (attributes only where it differs
  * from the block's own style). Soft hyphens go between syllables. */
+/* Runs of more than LONG_RUN characters with no space get a zero-width
+ * space every BREAK_EVERY characters. Pango breaks a word too long for a
+ * line by shaping the rest of it again for every line: a 40,000-character
+ * word (a base64 image pasted into a post) took 6 s, a 300,000-character
+ * one minutes. The zero-width spaces give it places to break instead;
+ * they are invisible, and absent from the PDF's text. NULL when s needs
+ * none; else a copy to free. */
+#define LONG_RUN 500
+#define BREAK_EVERY 16
+static char *breakable_copy(const char *s, size_t len, size_t *out_len)
+{
+    size_t stretch = 0, i = 0;
+    bool long_run = false;
+    while (i < len && !long_run) {
+        gunichar ch = g_utf8_get_char_validated(s + i, (gssize)(len - i));
+        stretch = g_unichar_isspace(ch) ? 0 : stretch + 1;
+        long_run = stretch > LONG_RUN;
+        i = (size_t)(g_utf8_next_char(s + i) - s);
+    }
+    if (!long_run)
+        return NULL;
+    bk_buf out = BK_BUF_INIT;
+    stretch = 0;
+    for (i = 0; i < len;) {
+        size_t next = (size_t)(g_utf8_next_char(s + i) - s);
+        gunichar ch = g_utf8_get_char_validated(s + i, (gssize)(len - i));
+        stretch = g_unichar_isspace(ch) ? 0 : stretch + 1;
+        if (stretch > LONG_RUN && stretch % BREAK_EVERY == 0)
+            bk_buf_adds(&out, "\xE2\x80\x8B");
+        bk_buf_add(&out, s + i, next - i);
+        i = next;
+    }
+    *out_len = out.len;
+    return bk_buf_detach(&out);
+}
+
 static void text_append_run(pdf_engine *e, pdf_text *t, const char *s, size_t len,
                             const pdf_style *base, const run *r, bool hyphenate, const char *lang)
 {
+    size_t blen;
+    char *breakable = len > LONG_RUN ? breakable_copy(s, len, &blen) : NULL;
+    if (breakable) {
+        s = breakable;
+        len = blen;
+    }
     pdf_text *b = t; /* appended to in place */
     size_t old = t->len;
     HyphenDict *dict = hyphenate ? e->hyphen : NULL;
@@ -140,6 +182,7 @@ static void text_append_run(pdf_engine *e, pdf_text *t, const char *s, size_t le
             i = j;
         }
     }
+    free(breakable);
     int start = (int)old, end = (int)t->len;
     if (end == start)
         return;
