@@ -160,6 +160,7 @@ char *bk_init_text(const bk_book *book)
                     "# theme: book-theme.yml         (PDF look: docs/theme.md)\n"
                     "# css: [extra.css]              (EPUB style sheets after bookify's own)\n"
                     "# exclude: [notes/, \"*-draft.md\"]\n"
+                    "# highlight: false              (leave code plain: no syntax highlighting)\n"
                     "# max-post-size: 64M\n");
     return bk_buf_detach(&b);
 }
