@@ -83,8 +83,6 @@ static void text_add(pdf_text *t, const char *s, size_t n)
     t->text[t->len] = '\0';
 }
 
-/* Append text to t in the run's style (attributes only where it differs
- * from the block's own style). Soft hyphens go between syllables. */
 /* Runs of more than LONG_RUN characters with no space get a zero-width
  * space every BREAK_EVERY characters. Pango breaks a word too long for a
  * line by shaping the rest of it again for every line: a 40,000-character
@@ -121,6 +119,8 @@ static char *breakable_copy(const char *s, size_t len, size_t *out_len)
     return bk_buf_detach(&out);
 }
 
+/* Append text to t in the run's style (attributes only where it differs
+ * from the block's own style). Soft hyphens go between syllables. */
 static void text_append_run(pdf_engine *e, pdf_text *t, const char *s, size_t len,
                             const pdf_style *base, const run *r, bool hyphenate, const char *lang)
 {
