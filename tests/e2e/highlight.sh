@@ -80,6 +80,12 @@ if not any("&lt;" in b and "&amp;amp;" in b for b in blocks.get("html", [])):
 sys.exit(bad)
 EOF
 
+# The style sheet carries the difference without colour (e-ink): keywords
+# bold, comments italic.
+css=$(unzip -p "$tmp/a.epub" EPUB/css/epub.css)
+grep -Eq 'pre \.keyword[^{]*\{[^}]*font-weight: *bold' <<<"$css" || { echo "FAIL: keywords are not bold in epub.css"; fail=1; }
+grep -Eq 'pre \.comment[^{]*\{[^}]*font-style: *italic' <<<"$css" || { echo "FAIL: comments are not italic in epub.css"; fail=1; }
+
 # The PDF draws keywords in the theme's keyword colour (#1d3f8a), bold.
 pdf_has() { qpdf --qdf --object-streams=disable "$1" - 2>/dev/null | grep -a -c "$2 rg"; }
 n=$(pdf_has "$tmp/a.pdf" "0.113725 0.247059 0.541176")
