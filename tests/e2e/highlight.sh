@@ -90,6 +90,13 @@ grep -Eq 'pre \.comment[^{]*\{[^}]*font-style: *italic' <<<"$css" || { echo "FAI
 pdf_has() { qpdf --qdf --object-streams=disable "$1" - 2>/dev/null | grep -a -c "$2 rg"; }
 n=$(pdf_has "$tmp/a.pdf" "0.113725 0.247059 0.541176")
 [ "$n" -gt 20 ] || { echo "FAIL: the PDF has $n runs in the keyword colour"; fail=1; }
+# code in a table cell is laid out inline, and highlighted there too
+mkdir -p "$tmp/cell/_posts"
+printf -- '---\ntitle: Cell\n---\n<table><tr><td><pre><code class="language-python">def cell(): return 1</code></pre></td></tr></table>\n' \
+    >"$tmp/cell/_posts/2024-01-01-cell.md"
+"$bookify" -q --pdf="$tmp/cell.pdf" "$tmp/cell" || { echo "FAIL: bookify (table cell)"; fail=1; }
+n=$(pdf_has "$tmp/cell.pdf" "0.113725 0.247059 0.541176")
+[ "$n" -ge 1 ] || { echo "FAIL: code in a table cell is not highlighted in the PDF"; fail=1; }
 # a theme of one's own: keywords in red
 printf 'highlight:\n  keyword: "#ff0000 italic"\n  comment: plain\n' >"$tmp/theme.yml"
 "$bookify" -q --theme="$tmp/theme.yml" --pdf="$tmp/t.pdf" "$site" || { echo "FAIL: bookify --theme"; fail=1; }

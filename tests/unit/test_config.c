@@ -52,6 +52,19 @@ static void test_levels(void)
     CHECK_INT(book->meta.toc_depth, 3);
     CHECK_STR(book->meta.css.v[0], "extra.css");
     CHECK_INT(d.len, 0);
+    /* highlight: unset, then false, then a value that is no boolean (a
+     * warning at its place; the last good value stays) */
+    CHECK_INT(book->meta.highlight, 0);
+    CHECK_INT(load(book, BK_CONFIG_BOOKIFY, "highlight: false\n", &d), 0);
+    CHECK_INT(book->meta.highlight, -1);
+    bk_diags maybe = BK_DIAGS_INIT;
+    CHECK_INT(load(book, BK_CONFIG_BOOKIFY, "highlight: maybe\n", &maybe), 0);
+    CHECK(maybe.len == 1 && maybe.items[0].severity == BK_WARNING && maybe.items[0].line == 1 &&
+          strstr(maybe.items[0].message, "'highlight' should be true or false"));
+    CHECK_INT(book->meta.highlight, -1);
+    bk_diags_release(&maybe);
+    CHECK_INT(load(book, BK_CONFIG_BOOKIFY, "highlight: yes\n", &d), 0);
+    CHECK_INT(book->meta.highlight, 1);
     bk_diags_release(&d);
     bk_book_free(book);
 }
