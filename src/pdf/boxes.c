@@ -1259,6 +1259,20 @@ static void each_text(pdf_chapter *ch, void (*fn)(pdf_text *t))
 void pdf_chapter_drop_glyphs(pdf_engine *e, size_t c)
 {
     each_text(&e->chapters[c], text_drop_glyphs);
+    e->chapters[c].glyphs_dropped = true;
+}
+
+size_t pdf_chapter_text_bytes(const pdf_chapter *ch)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ch->nblocks; i++) {
+        n += ch->blocks[i].t.len;
+        for (size_t k = 0; k < ch->blocks[i].ncells; k++)
+            n += ch->blocks[i].cells[k].len;
+    }
+    for (size_t i = 0; i < ch->nnotes; i++)
+        n += ch->notes[i].t.len;
+    return n;
 }
 
 void pdf_chapter_drop_layouts(pdf_engine *e, size_t c)

@@ -51,6 +51,22 @@ static void pdf_time(const char *stage)
     last = t;
 }
 
+/* The most text (bytes) whose layouts are kept from line breaking to
+ * drawing: about 50 bytes of pango layout each, so 100 MiB at most.
+ * BOOKIFY_LAYOUT_BUDGET (bytes) overrides it: the tests set 0 to lay
+ * every chapter out twice and compare the bytes. */
+static size_t layout_budget(void)
+{
+    const char *v = getenv("BOOKIFY_LAYOUT_BUDGET");
+    if (v && *v) {
+        char *end;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (!*end)
+            return (size_t)n;
+    }
+    return (size_t)2 << 20;
+}
+
 /* ==================== geometry ==================== */
 
 /* Pages are numbered from 0; with two-sided printing, even indexes are
@@ -592,7 +608,7 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
     bool relaid_same = true;
     for (size_t p = 0; p < e->npages; p++) {
         pdf_page *pg = &e->pages[p];
-        if (e->relayout && (p == 0 || e->pages[p - 1].chapter != pg->chapter))
+        if (e->chapters[pg->chapter].glyphs_dropped && (p == 0 || e->pages[p - 1].chapter != pg->chapter))
             relaid_same = pdf_chapter_relayout(e, pg->chapter) && relaid_same;
         char *label = page_label(pg);
         cairo_pdf_surface_set_page_label(s, label);
@@ -1206,6 +1222,17 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
      * must be byte-identical (docs/performance.md). */
     bk_progress_start("breaking lines", e.nchapters);
     bool body_started = false;
+    /* A book's glyphs stay from line breaking to drawing when all of
+     * them fit the budget (a quarter of a small book's time saved). A
+     * longer book drops each chapter's once it is paginated and lays the
+     * chapter out again just before drawing it (the same lines), so its
+     * memory does not grow with it. Kept for part of a long book, they
+     * added their whole size to the peak: all or none. --dump-layout
+     * reads them after pagination. */
+    size_t text = 0;
+    for (size_t c = 0; c < e.nchapters; c++)
+        text += pdf_chapter_text_bytes(&e.chapters[c]);
+    bool drop = !o->dump_layout && text > layout_budget();
     for (size_t c = 0; c < e.nchapters; c++) {
         int unknown = lines_chapter(&e, c);
         /* Never silent tofu: say which post needs a font. */
@@ -1229,14 +1256,11 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         if (!front)
             body_started = true;
         pdf_pages_chapter(&e, c);
-        /* Its glyphs go until the chapter is drawn (--dump-layout reads
-         * them after pagination). */
-        if (!o->dump_layout)
+        if (drop)
             pdf_chapter_drop_glyphs(&e, c);
     }
     bk_progress_end();
     pdf_time("lines and pages");
-    e.relayout = !o->dump_layout;
     number_pages(&e);
     map_dests(&e);
     /* Where each printed page begins, for the EPUB's page list. */

@@ -131,6 +131,7 @@ typedef struct pdf_chapter {
     pdf_block *notes;       /* footnotes, set at the foot of the page citing them */
     size_t nnotes, capnotes;
     char **note_ids;        /* id of each note (its aside) */
+    bool glyphs_dropped;    /* its layouts went after pagination: lay out again to draw */
 } pdf_chapter;
 
 /* ---- placement ---- */
@@ -182,7 +183,6 @@ typedef struct pdf_engine {
     bk_arena arena;
     bk_pdf_image **images;  /* one per book asset, loaded on first use */
     bk_strmap dest_page;    /* destination name -> page index (after pagination) */
-    bool relayout;          /* layouts were dropped after pagination: lay out again to draw */
     const char **alts;      /* alternative text of each figure, in drawing order */
     size_t nalts, capalts;
 } pdf_engine;
@@ -205,6 +205,9 @@ void pdf_chapter_drop_layouts(pdf_engine *e, size_t c);
  * attributes and line heights: a long book never holds every chapter's
  * glyphs; the chapter is laid out again just before it is drawn. */
 void pdf_chapter_drop_glyphs(pdf_engine *e, size_t c);
+/* Bytes of text in a chapter (blocks, cells, notes): what its layouts'
+ * memory grows with. */
+size_t pdf_chapter_text_bytes(const pdf_chapter *ch);
 
 /* lines.c */
 /* Lay out one block; returns the number of characters no font could show. */
