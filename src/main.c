@@ -648,6 +648,11 @@ static int init_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* cairo deflates page contents the PDF finishing pass then inflates,
+     * marks and deflates again: asked to leave them plain (its one switch
+     * for that, read when a PDF surface is made), it does not, and the
+     * pass deflates them once, on every core. Set before any thread. */
+    setenv("CAIRO_DEBUG_PDF", "1", 0);
     if (argc >= 2 && strcmp(argv[1], "init") == 0)
         return init_main(argc - 1, argv + 1);
     cli c = { 0 };

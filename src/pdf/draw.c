@@ -515,13 +515,25 @@ static void draw_furniture(pdf_engine *e, cairo_t *cr, size_t page)
 typedef struct raw_sink {
     bk_outfile *f;
     bk_diags *diags;
+    bk_buf pending;  /* cairo writes in small pieces: one system call a MiB */
+    bool failed;
 } raw_sink;
+
+static bool raw_flush(raw_sink *r)
+{
+    if (!r->failed && r->pending.len && bk_outfile_write(r->f, r->pending.ptr, r->pending.len, r->diags) < 0)
+        r->failed = true;
+    bk_buf_reset(&r->pending);
+    return !r->failed;
+}
 
 static cairo_status_t collect(void *closure, const unsigned char *data, unsigned int len)
 {
     raw_sink *r = closure;
-    return bk_outfile_write(r->f, data, len, r->diags) < 0 ? CAIRO_STATUS_WRITE_ERROR
-                                                            : CAIRO_STATUS_SUCCESS;
+    bk_buf_add(&r->pending, data, len);
+    if (r->pending.len >= ((size_t)1 << 20) && !raw_flush(r))
+        return CAIRO_STATUS_WRITE_ERROR;
+    return r->failed ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
 }
 
 static void add_outline(pdf_engine *e, cairo_surface_t *s)
@@ -580,7 +592,7 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
     bk_outfile rawf;
     if (bk_outfile_open(&rawf, path, e->diags) < 0)
         return -1;
-    raw_sink raw = { &rawf, e->diags };
+    raw_sink raw = { &rawf, e->diags, BK_BUF_INIT, false };
     cairo_surface_t *s = cairo_pdf_surface_create_for_stream(collect, &raw, t->page_width,
                                                              t->page_height);
     cairo_pdf_surface_restrict_to_version(s, CAIRO_PDF_VERSION_1_5);
@@ -651,6 +663,9 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
     cairo_surface_finish(s);
     cairo_status_t st = cairo_surface_status(s);
     cairo_surface_destroy(s);
+    if (!raw_flush(&raw) && st == CAIRO_STATUS_SUCCESS)
+        st = CAIRO_STATUS_WRITE_ERROR;
+    bk_buf_release(&raw.pending);
     /* cairo's own records of the pages are freed: give them back before
      * the finishing pass maps the file. */
     malloc_trim(0);

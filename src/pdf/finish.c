@@ -350,43 +350,153 @@ typedef struct content_run {
     const pdf_src *s;
     const size_t *objs;  /* the content streams' object numbers */
     bk_buf *bufs;        /* each one's new bytes, empty when unchanged */
+    bool *unmarked;      /* each one's artifacts could not be marked */
 } content_run;
 
 static bool rewrite_content(const pdf_src *s, size_t a, size_t b, size_t n, bk_buf *out);
+
+static bool deflate_stream(const pdf_src *s, size_t a, size_t b, size_t n, bk_buf *out);
 
 static void content_job(void *ctx, size_t k, int worker)
 {
     content_run *r = ctx;
     size_t a, b;
     (void)worker;
-    if (object_span(r->s, r->objs[k], &a, &b) && !rewrite_content(r->s, a, b, r->objs[k], &r->bufs[k]))
+    if (!object_span(r->s, r->objs[k], &a, &b)) {
+        r->unmarked[k] = true;
+        return;
+    }
+    /* Not marked, an uncompressed page is still compressed. */
+    if (!rewrite_content(r->s, a, b, r->objs[k], &r->bufs[k])) {
+        r->unmarked[k] = true;
         bk_buf_release(&r->bufs[k]);
+        if (!deflate_stream(r->s, a, b, r->objs[k], &r->bufs[k]))
+            bk_buf_release(&r->bufs[k]);
+    }
+}
+
+/* A stream object as cairo writes it: its dictionary's span (after "<<",
+ * up to the ">>" before "stream"), its data's, and whether it is
+ * deflated. The data of an uncompressed stream ends before the end of
+ * line cairo puts before "endstream". */
+typedef struct pdf_stream {
+    const char *dict, *dict_end, *data, *data_end;
+    bool deflated;
+} pdf_stream;
+
+static bool stream_parts(const pdf_src *s, size_t a, size_t b, pdf_stream *st)
+{
+    const char *p = s->d + a;
+    const char *open = find_in(p, b - a, " 0 obj\n<<");
+    const char *close = find_in(p, b - a, ">>\nstream\n");
+    const char *es = rfind_in(p, b - a, "endstream");
+    if (!open || !close || !es || close < open || es < close + 10)
+        return false;
+    st->dict = open + 9;
+    st->dict_end = close;
+    st->data = close + 10;
+    st->deflated = find_in(st->dict, (size_t)(close - st->dict), "/Filter /FlateDecode") != NULL;
+    if (!st->deflated && find_in(st->dict, (size_t)(close - st->dict), "/Filter"))
+        return false; /* another filter: left alone */
+    st->data_end = es;
+    if (!st->deflated && st->data_end > st->data && st->data_end[-1] == '\n')
+        st->data_end--;
+    if (!st->deflated && st->data_end > st->data && st->data_end[-1] == '\r')
+        st->data_end--;
+    return true;
+}
+
+/* The length of a "/Length N" or "/Length N 0 R" entry at p (before
+ * end), or 0 if p starts none. */
+static size_t length_entry(const char *p, const char *end)
+{
+    if (end - p < 9 || memcmp(p, "/Length ", 8) != 0 || p[8] < '0' || p[8] > '9')
+        return 0;
+    const char *q = p + 8;
+    while (q < end && *q >= '0' && *q <= '9')
+        q++;
+    if (end - q >= 4 && memcmp(q, " 0 R", 4) == 0)
+        q += 4;
+    return (size_t)(q - p);
+}
+
+/* Object n as a deflated stream of `data`, with the other entries of its
+ * dictionary (between dict and dict_end) kept as they were. */
+static bool put_deflated(bk_buf *out, size_t n, const char *dict, const char *dict_end, const char *data,
+                         size_t len)
+{
+    bk_buf z = BK_BUF_INIT;
+    if (!deflate_all(data, len, &z)) {
+        bk_buf_release(&z);
+        return false;
+    }
+    bk_buf_addf(out, "%zu 0 obj\n<< /Length %zu\n   /Filter /FlateDecode\n", n, z.len);
+    /* every entry but the old /Length and /Filter, line by line; a line
+     * emptied by their removal goes */
+    bk_buf line = BK_BUF_INIT;
+    for (const char *p = dict; p <= dict_end; p++) {
+        if (p == dict_end || *p == '\n') {
+            if (line.len && strspn(line.ptr, " ") < line.len) {
+                bk_buf_add(out, line.ptr, line.len);
+                bk_buf_addc(out, '\n');
+            }
+            bk_buf_reset(&line);
+            continue;
+        }
+        size_t skip = length_entry(p, dict_end);
+        if (!skip && dict_end - p >= 20 && memcmp(p, "/Filter /FlateDecode", 20) == 0)
+            skip = 20;
+        if (skip)
+            p += skip - 1;
+        else
+            bk_buf_addc(&line, *p);
+    }
+    bk_buf_release(&line);
+    bk_buf_adds(out, ">>\nstream\n");
+    bk_buf_add(out, z.ptr, z.len);
+    bk_buf_adds(out, "\nendstream\nendobj\n");
+    bk_buf_release(&z);
+    return true;
+}
+
+/* Deflate stream object n, left uncompressed by cairo (bookify asks it
+ * to leave page contents and forms so: they are deflated once, here, in
+ * parallel, not deflated by cairo then inflated and deflated again).
+ * False when it is no stream or is compressed already. */
+static bool deflate_stream(const pdf_src *s, size_t a, size_t b, size_t n, bk_buf *out)
+{
+    pdf_stream st;
+    if (!stream_parts(s, a, b, &st) || st.deflated)
+        return false;
+    return put_deflated(out, n, st.dict, st.dict_end, st.data, (size_t)(st.data_end - st.data));
 }
 
 static bool rewrite_content(const pdf_src *s, size_t a, size_t b, size_t n, bk_buf *out)
 {
-    const char *p = s->d + a;
-    const char *st = find_in(p, b - a, "stream\n");
-    const char *flt = st ? find_in(p, (size_t)(st - p), "/Filter /FlateDecode") : NULL;
-    const char *es = rfind_in(p, b - a, "endstream");
-    if (!st || !flt || !es)
+    pdf_stream st;
+    if (!stream_parts(s, a, b, &st))
         return false;
     /* zlib stops at the end of its stream: the end of line cairo puts
      * before "endstream" is never read */
-    const char *data = st + 7;
-    bk_buf plain = BK_BUF_INIT, marked = BK_BUF_INIT, z = BK_BUF_INIT;
-    bool ok = inflate_all((const unsigned char *)data, (size_t)(es - data), &plain) &&
-              pdf_mark_artifacts(plain.ptr ? plain.ptr : "", plain.len, &marked) &&
-              deflate_all(marked.ptr ? marked.ptr : "", marked.len, &z);
-    if (ok) {
-        bk_buf_addf(out, "%zu 0 obj\n<< /Length %zu\n   /Filter /FlateDecode\n>>\nstream\n", n, z.len);
-        bk_buf_add(out, z.ptr, z.len);
-        bk_buf_adds(out, "\nendstream\nendobj\n");
+    bk_buf plain = BK_BUF_INIT, marked = BK_BUF_INIT;
+    const char *data = st.data;
+    size_t len = (size_t)(st.data_end - st.data);
+    if (st.deflated) {
+        if (!inflate_all((const unsigned char *)st.data, len, &plain))
+            goto fail;
+        data = plain.ptr ? plain.ptr : "";
+        len = plain.len;
     }
+    if (!pdf_mark_artifacts(data, len, &marked) ||
+        !put_deflated(out, n, st.dict, st.dict_end, marked.ptr ? marked.ptr : "", marked.len))
+        goto fail;
     bk_buf_release(&plain);
     bk_buf_release(&marked);
-    bk_buf_release(&z);
-    return ok;
+    return true;
+fail:
+    bk_buf_release(&plain);
+    bk_buf_release(&marked);
+    return false;
 }
 
 /* The finished file goes out in pieces of about this size: a long book
@@ -490,7 +600,8 @@ int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, v
             slot[order[k]] = ncontent;
             objs[ncontent++] = order[k];
         }
-    content_run cr = { &s, objs, bk_xcalloc(ncontent ? ncontent : 1, sizeof(bk_buf)) };
+    content_run cr = { &s, objs, bk_xcalloc(ncontent ? ncontent : 1, sizeof(bk_buf)),
+                       bk_xcalloc(ncontent ? ncontent : 1, sizeof(bool)) };
     /* Everything was read once: the pages come back as the writing needs
      * them, and go again behind it. */
     size_t released = 0;
@@ -517,10 +628,10 @@ int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, v
             /* The next window of pages: inflated, marked and deflated in
              * parallel. */
             size_t n = ncontent - done < PAGE_WINDOW ? ncontent - done : PAGE_WINDOW;
-            content_run win = { &s, objs + done, cr.bufs + done };
+            content_run win = { &s, objs + done, cr.bufs + done, cr.unmarked + done };
             bk_par_for(n, content_job, &win);
             for (size_t j = done; j < done + n; j++)
-                info->unmarked += cr.bufs[j].len == 0;
+                info->unmarked += cr.unmarked[j];
             done += n;
         }
         if (is_content[i] && cr.bufs[slot[i]].len) {
@@ -553,7 +664,7 @@ int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, v
                 bk_buf_adds(out, "   /MarkInfo << /Marked true >>\n");
             bk_buf_adds(out, "   /ViewerPreferences << /DisplayDocTitle true >>\n");
             bk_buf_add(out, o + cut, b - a - cut);
-        } else {
+        } else if (!deflate_stream(&s, a, b, i, out)) {
             bk_buf_add(out, o, b - a);
         }
     }
@@ -576,6 +687,7 @@ int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, v
     free(objs);
     free(slot);
     free(cr.bufs);
+    free(cr.unmarked);
     free(is_content);
     free(order);
     free(s.off);

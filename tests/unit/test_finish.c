@@ -155,8 +155,85 @@ static void test_file(void)
     bk_buf_release(&b);
 }
 
+/* Stream n of out, inflated (its /Length must be direct), or NULL. */
+static char *inflated(const bk_buf *out, int n, char *head_out, size_t head_size)
+{
+    char head[32];
+    snprintf(head, sizeof head, "\n%d 0 obj\n<< /Length ", n);
+    char *o = memmem(out->ptr, out->len, head, strlen(head));
+    if (!o)
+        return NULL;
+    char *st = memmem(o, out->len - (size_t)(o - out->ptr), ">>\nstream\n", 10);
+    if (!st)
+        return NULL;
+    snprintf(head_out, head_size, "%.*s", (int)(st - o), o);
+    unsigned long zl = strtoul(o + strlen(head), NULL, 10);
+    char *plain = calloc(1, 4096);
+    uLongf pl = 4095;
+    if (uncompress((unsigned char *)plain, &pl, (unsigned char *)st + 10, zl) != Z_OK) {
+        free(plain);
+        return NULL;
+    }
+    return plain;
+}
+
+/* bookify asks cairo to leave page contents and forms uncompressed: the
+ * pass deflates them, marked or not, other entries kept. */
+static void test_plain_streams(void)
+{
+    bk_buf b = BK_BUF_INIT;
+    size_t off[10] = { 0 };
+    bk_buf_adds(&b, "%PDF-1.5\n%\xb5\xed\xae\xfb\n");
+    add_obj(&b, off, 1, "<< /Type /Pages /Kids [ 2 0 R 8 0 R ] /Count 2 >>");
+    add_obj(&b, off, 2, "<< /Type /Page % 1\n   /Parent 1 0 R\n   /Contents 3 0 R\n>>");
+    add_obj(&b, off, 3, "<< /Length 4 0 R\n>>\nstream\nBT (17) Tj ET\nq /x5 Do Q\n\nendstream");
+    add_obj(&b, off, 4, "   27");
+    add_obj(&b, off, 5, "<< /Length 6 0 R\n   /Type /XObject\n   /Subtype /Form\n   /BBox [ 0 0 640 400 ]\n"
+                        "   /Resources 7 0 R\n>>\nstream\n0 0 m 9 9 l S\n\nendstream");
+    add_obj(&b, off, 6, "   14");
+    add_obj(&b, off, 7, "<< /Type /Catalog\n   /Pages 1 0 R\n>>");
+    add_obj(&b, off, 8, "<< /Type /Page % 2\n   /Parent 1 0 R\n   /Contents 9 0 R\n>>");
+    /* content the pass cannot mark (an inline image): deflated as it is */
+    add_obj(&b, off, 9, "<< /Length 4 0 R\n>>\nstream\nBI /W 1 /H 1 ID x EI\n\nendstream");
+    size_t xref = b.len;
+    bk_buf_adds(&b, "xref\n0 10\n0000000000 65535 f \n");
+    for (int i = 1; i < 10; i++)
+        bk_buf_addf(&b, "%010zu 00000 n \n", off[i]);
+    bk_buf_addf(&b, "trailer\n<< /Size 10\n   /Root 7 0 R\n>>\nstartxref\n%zu\n%%%%EOF\n", xref);
+
+    pdf_finish_info info = { "en", NULL, 0, false, 0, false };
+    bk_buf out = BK_BUF_INIT;
+    CHECK_INT(pdf_finish(&b, &info, &out), 0);
+    CHECK_INT((long)info.unmarked, 1);
+    char head[512];
+    char *page = inflated(&out, 3, head, sizeof head);
+    CHECK(page != NULL);
+    if (page)
+        CHECK_STR(page, "/Artifact BMC\nBT (17) Tj ET\nEMC\nq /Artifact BMC\n/x5 Do EMC\nQ\n");
+    free(page);
+    CHECK(strlen(head) > 21 && strcmp(head + strlen(head) - 21, "/Filter /FlateDecode\n") == 0);
+    char *form = inflated(&out, 5, head, sizeof head);
+    CHECK(form != NULL);
+    if (form)
+        CHECK_STR(form, "0 0 m 9 9 l S\n");
+    free(form);
+    /* the form's other entries, each once; the old /Length gone */
+    CHECK(strstr(head, "   /Filter /FlateDecode\n   /Type /XObject\n   /Subtype /Form\n"
+                       "   /BBox [ 0 0 640 400 ]\n   /Resources 7 0 R\n") != NULL);
+    CHECK(strstr(head, "6 0 R") == NULL);
+    char *raw = inflated(&out, 9, head, sizeof head);
+    CHECK(raw != NULL);
+    if (raw)
+        CHECK_STR(raw, "BI /W 1 /H 1 ID x EI\n");
+    free(raw);
+    CHECK(memmem(out.ptr, out.len, "stream\nBT", 9) == NULL);
+    bk_buf_release(&out);
+    bk_buf_release(&b);
+}
+
 int main(void)
 {
+    RUN(test_plain_streams);
     RUN(test_artifacts);
     RUN(test_refused);
     RUN(test_file);
