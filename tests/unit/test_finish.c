@@ -74,6 +74,16 @@ static void add_obj(bk_buf *b, size_t *off, int n, const char *body)
     bk_buf_addf(b, "%d 0 obj\n%s\nendobj\n", n, body);
 }
 
+/* The cross-reference table of objects 1..n-1 and the trailer. */
+static void add_xref(bk_buf *b, const size_t *off, int n, int root)
+{
+    size_t xref = b->len;
+    bk_buf_addf(b, "xref\n0 %d\n0000000000 65535 f \n", n);
+    for (int i = 1; i < n; i++)
+        bk_buf_addf(b, "%010zu 00000 n \n", off[i]);
+    bk_buf_addf(b, "trailer\n<< /Size %d\n   /Root %d 0 R\n>>\nstartxref\n%zu\n%%%%EOF\n", n, root, xref);
+}
+
 static void test_file(void)
 {
     bk_buf b = BK_BUF_INIT;
@@ -96,11 +106,7 @@ static void test_file(void)
     add_obj(&b, off, 5, "<< /Type /StructElem\n   /S /Figure\n   /P 6 0 R\n   /K 0\n>>");
     add_obj(&b, off, 6, "<< /Type /StructTreeRoot /K [ 5 0 R ] >>");
     add_obj(&b, off, 7, "<< /Type /Catalog\n   /Pages 1 0 R\n   /StructTreeRoot 6 0 R\n>>");
-    size_t xref = b.len;
-    bk_buf_adds(&b, "xref\n0 8\n0000000000 65535 f \n");
-    for (int i = 1; i < 8; i++)
-        bk_buf_addf(&b, "%010zu 00000 n \n", off[i]);
-    bk_buf_addf(&b, "trailer\n<< /Size 8\n   /Root 7 0 R\n>>\nstartxref\n%zu\n%%%%EOF\n", xref);
+    add_xref(&b, off, 8, 7);
 
     const char *alts[] = { "A lamp \xC3\xA9" };
     pdf_finish_info info = { "fr-CA", alts, 1, false, 0, false };
@@ -195,11 +201,7 @@ static void test_plain_streams(void)
     add_obj(&b, off, 8, "<< /Type /Page % 2\n   /Parent 1 0 R\n   /Contents 9 0 R\n>>");
     /* content the pass cannot mark (an inline image): deflated as it is */
     add_obj(&b, off, 9, "<< /Length 4 0 R\n>>\nstream\nBI /W 1 /H 1 ID x EI\n\nendstream");
-    size_t xref = b.len;
-    bk_buf_adds(&b, "xref\n0 10\n0000000000 65535 f \n");
-    for (int i = 1; i < 10; i++)
-        bk_buf_addf(&b, "%010zu 00000 n \n", off[i]);
-    bk_buf_addf(&b, "trailer\n<< /Size 10\n   /Root 7 0 R\n>>\nstartxref\n%zu\n%%%%EOF\n", xref);
+    add_xref(&b, off, 10, 7);
 
     pdf_finish_info info = { "en", NULL, 0, false, 0, false };
     bk_buf out = BK_BUF_INIT;
