@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bookify/outfile.h"
+#include "bookify/par.h"
 #include "bookify/progress.h"
 #include "bookify/pdf.h"
 #include "pdf_int.h"
@@ -49,6 +50,19 @@ static void pdf_time(const char *stage)
         fprintf(stderr, "pdf: %-20s %7.3f s  %6.0f MiB (peak %.0f MiB)\n", stage, t - last,
                 (double)rss / 1024.0, (double)peak / 1024.0);
     last = t;
+}
+
+/* The first chapter of the book's second half, by text (what line
+ * breaking's time grows with). */
+static size_t half_text(const pdf_engine *e, size_t total)
+{
+    size_t acc = 0;
+    for (size_t c = 0; c < e->nchapters; c++) {
+        acc += pdf_chapter_text_bytes(&e->chapters[c]);
+        if (acc >= total / 2)
+            return c + 1;
+    }
+    return e->nchapters;
 }
 
 /* The most text (bytes) whose layouts are kept from line breaking to
@@ -1102,7 +1116,7 @@ static int dump_layout(pdf_engine *e, const char *path)
 
 /* One chapter's tables measured and blocks broken into lines; returns the
  * number of characters no font could show. */
-static int lines_chapter(pdf_engine *e, size_t c)
+int pdf_lines_chapter(pdf_engine *e, size_t c)
 {
     pdf_chapter *ch = &e->chapters[c];
     for (size_t i = 0; i < ch->nblocks; i++) {
@@ -1119,6 +1133,13 @@ static int lines_chapter(pdf_engine *e, size_t c)
         unknown += pdf_lines_block(e, &ch->blocks[i], ch->lang);
     for (size_t i = 0; i < ch->nnotes; i++)
         unknown += pdf_lines_block(e, &ch->notes[i], ch->lang);
+    return unknown;
+}
+
+/* After its lines are broken (here, or on the helper process). */
+static void notes_chapter(pdf_engine *e, size_t c)
+{
+    pdf_chapter *ch = &e->chapters[c];
     /* A note taller than a whole page is no footnote: it goes to the end
      * of its chapter, after a rule. Shorter ones that do not fit under
      * their reference continue on the next page's foot. */
@@ -1146,7 +1167,6 @@ static int lines_chapter(pdf_engine *e, size_t c)
                     ch->blocks[k].t.refs[r].note = -1;
     }
     bk_progress_step(1);
-    return unknown;
 }
 
 int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags *d)
@@ -1248,8 +1268,17 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     for (size_t c = 0; c < e.nchapters; c++)
         text += pdf_chapter_text_bytes(&e.chapters[c]);
     bool drop = !o->dump_layout && text > layout_budget();
+    /* Such a book's later chapters are broken into lines on a second
+     * process at the same time (fork.c): only their line heights come
+     * back, which is all pagination needs, and they are laid out again
+     * before drawing anyway. */
+    pdf_helper helper;
+    pdf_helper_start(&e, drop && bk_par_jobs() > 1 ? half_text(&e, text) : e.nchapters, &helper);
     for (size_t c = 0; c < e.nchapters; c++) {
-        int unknown = lines_chapter(&e, c);
+        int unknown = pdf_helper_take(&e, &helper, c);
+        if (unknown < 0)
+            unknown = pdf_lines_chapter(&e, c);
+        notes_chapter(&e, c);
         /* Never silent tofu: say which post needs a font. */
         if (unknown) {
             int post = e.chapters[c].post;
@@ -1274,6 +1303,10 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         if (drop)
             pdf_chapter_drop_glyphs(&e, c);
     }
+    if (getenv("BOOKIFY_TIMES") && helper.from < e.nchapters)
+        fprintf(stderr, "pdf: the helper process broke %zu of %zu chapters\n", helper.taken,
+                e.nchapters - helper.from);
+    pdf_helper_end(&helper);
     bk_progress_end();
     pdf_time("lines and pages");
     number_pages(&e);

@@ -40,6 +40,18 @@ static bool starts_rtl(const char *s)
     return false;
 }
 
+void pdf_text_lang(pdf_text *t, const char *lang)
+{
+    if (lang && !t->lang_added) {
+        t->lang_added = true;
+        /* The language picks CJK variants and fallback fonts. */
+        PangoAttribute *a = pango_attr_language_new(pango_language_from_string(lang));
+        a->start_index = 0;
+        a->end_index = G_MAXUINT;
+        pango_attr_list_insert_before(t->attrs, a);
+    }
+}
+
 static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double width, bool first_line,
                        const char *lang, bool rtl)
 {
@@ -54,14 +66,7 @@ static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double wi
     pango_layout_set_font_description(l, fd);
     pango_font_description_free(fd);
     pango_layout_set_text(l, t->text ? t->text : "", -1);
-    if (lang && !t->lang_added) {
-        t->lang_added = true;
-        /* The language picks CJK variants and fallback fonts. */
-        PangoAttribute *a = pango_attr_language_new(pango_language_from_string(lang));
-        a->start_index = 0;
-        a->end_index = G_MAXUINT;
-        pango_attr_list_insert_before(t->attrs, a);
-    }
+    pdf_text_lang(t, lang);
     pango_layout_set_attributes(l, t->attrs);
     if (width < 20)
         width = 20;

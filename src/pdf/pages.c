@@ -112,7 +112,7 @@ static bool note_placed(const pager *p, size_t note)
 
 static long ref_line(const pdf_text *t, const pdf_noteref *r)
 {
-    return t->layout ? r->line : -1;
+    return t->lines ? r->line : -1; /* laid out (here, or by the helper: fork.c) */
 }
 
 /* Is r the first reference to its note among lines [from, to)? */

@@ -209,7 +209,33 @@ void pdf_chapter_drop_glyphs(pdf_engine *e, size_t c);
  * memory grows with. */
 size_t pdf_chapter_text_bytes(const pdf_chapter *ch);
 
+/* draw.c: a chapter's tables' columns and every block's lines; returns
+ * the number of characters no font could show. */
+int pdf_lines_chapter(pdf_engine *e, size_t c);
+
+/* fork.c: a long book's later chapters broken into lines on a second
+ * process while this one does the first ones. */
+typedef struct pdf_helper {
+    int pid;                /* the helper, or -1: none */
+    int fd;                 /* its records come through this pipe */
+    size_t from;            /* first chapter it breaks */
+    bk_buf data;            /* its records, read whole when first needed */
+    size_t pos;             /* the next record */
+    size_t taken;           /* chapters whose lines came from it */
+    bool read, failed;
+} pdf_helper;
+/* Start a helper for chapters [from, nchapters); none when from leaves
+ * fewer than two chapters to it, or when fork fails (all then done here). */
+void pdf_helper_start(pdf_engine *e, size_t from, pdf_helper *h);
+/* Chapter c's lines from the helper, applied as pdf_lines_chapter would
+ * have set them (layouts left out); the number of characters no font
+ * could show, or -1 when the helper has not got them: lay it out here. */
+int pdf_helper_take(pdf_engine *e, pdf_helper *h, size_t c);
+void pdf_helper_end(pdf_helper *h);
+
 /* lines.c */
+/* The chapter's language on the whole text, once (laying out adds it). */
+void pdf_text_lang(pdf_text *t, const char *lang);
 /* Lay out one block; returns the number of characters no font could show. */
 int pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang);
 PangoFontDescription *pdf_font_desc(const pdf_engine *e, const pdf_style *s);

@@ -22,6 +22,22 @@ done
 # that path must give the same bytes.
 BOOKIFY_LAYOUT_BUDGET=0 "$bookify" -q -j 2 --pdf="$tmp/relaid.pdf" "$tmp/site" || { echo "FAIL: budget 0"; exit 1; }
 cmp -s "$tmp/one.pdf" "$tmp/relaid.pdf" || { echo "FAIL: laid out again before drawing, the PDF differs"; fail=1; }
+# Such a book's later chapters are broken into lines by a helper process
+# (with -j 2): it must have done its share, and whatever goes wrong with it
+# (records cut short or damaged, a crash) its chapters are laid out here:
+# the same bytes.
+for t in "" short odd crash; do
+    BOOKIFY_TIMES=1 BOOKIFY_HELPER_TEST=$t BOOKIFY_LAYOUT_BUDGET=0 "$bookify" -q -j 2 --pdf="$tmp/helped.pdf" \
+        "$tmp/site" 2>"$tmp/helper.txt" || { echo "FAIL: helper test '$t': the build failed"; fail=1; }
+    taken=$(sed -n 's/^pdf: the helper process broke \([0-9]*\) of \([0-9]*\) chapters$/\1 \2/p' "$tmp/helper.txt")
+    read -r got of <<<"${taken:-x y}"
+    case "$t" in
+    "") [ "$got" = "$of" ] && [ "${of:-0}" -gt 10 ] 2>/dev/null || { echo "FAIL: the helper broke '$taken' chapters"; fail=1; } ;;
+    crash) [ "$got" = 0 ] || { echo "FAIL: a crashed helper's chapters were taken: '$taken'"; fail=1; } ;;
+    *) [ "$got" -lt "$of" ] 2>/dev/null || { echo "FAIL: helper test '$t': '$taken' chapters taken"; fail=1; } ;;
+    esac
+    cmp -s "$tmp/one.pdf" "$tmp/helped.pdf" || { echo "FAIL: helper test '$t': the PDF differs"; fail=1; }
+done
 if "$bookify" -q -j 0 --epub="$tmp/x.epub" "$tmp/site" 2>/dev/null; then
     echo "FAIL: -j 0 accepted"; fail=1
 fi
