@@ -632,6 +632,7 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
 
     cairo_t *cr = cairo_create(s);
     bool relaid_same = true;
+    size_t drawn = 0;
     for (size_t p = 0; p < e->npages; p++) {
         pdf_page *pg = &e->pages[p];
         if (e->chapters[pg->chapter].glyphs_dropped && (p == 0 || e->pages[p - 1].chapter != pg->chapter))
@@ -665,8 +666,14 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
         draw_notes(e, cr, pg, ox, oy);
         draw_furniture(e, cr, p);
         cairo_show_page(cr);
-        if (p + 1 == e->npages || e->pages[p + 1].chapter != pg->chapter)
+        if (p + 1 == e->npages || e->pages[p + 1].chapter != pg->chapter) {
             pdf_chapter_drop_layouts(e, pg->chapter);
+            /* The chapters' layouts come and go while cairo's records
+             * grow: give the freed pages back now and then, or a long
+             * book's peak holds them all. */
+            if (++drawn % 256 == 0)
+                malloc_trim(0);
+        }
     }
     if (!relaid_same)
         bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
