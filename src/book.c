@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlsave.h>
+#include <zlib.h>
 
 #include "bookify/par.h"
 
@@ -57,6 +60,7 @@ const char *bk_order_mode_name(bk_order_mode m)
 bk_book *bk_book_new(const char *site)
 {
     bk_book *book = bk_xcalloc(1, sizeof(*book));
+    bk_buf_init(&book->saved);
     size_t n = strlen(site);
     while (n > 1 && site[n - 1] == '/')
         n--;
@@ -65,6 +69,93 @@ bk_book *bk_book_new(const char *site)
     const char *slash = strrchr(book->site, '/');
     book->site_name = slash && slash[1] ? slash + 1 : book->site;
     return book;
+}
+
+int bk_post_save_doc(bk_book *book, bk_post *p)
+{
+    if (!p->doc)
+        return -1;
+    xmlBufferPtr buf = xmlBufferCreate();
+    xmlSaveCtxtPtr s = buf ? xmlSaveToBuffer(buf, "UTF-8", 0) : NULL;
+    if (!s) {
+        xmlBufferFree(buf);
+        return -1;
+    }
+    xmlSaveDoc(s, p->doc);
+    xmlSaveClose(s);
+    size_t n = (size_t)xmlBufferLength(buf);
+    uLongf zn = compressBound((uLong)n);
+    unsigned char *z = bk_xmalloc(zn);
+    /* level 1: the fastest; it is read back once, in the same run */
+    if (n > UINT32_MAX || compress2(z, &zn, xmlBufferContent(buf), (uLong)n, 1) != Z_OK) {
+        free(z);
+        xmlBufferFree(buf);
+        return -1;
+    }
+    xmlBufferFree(buf);
+    p->saved_off = book->saved.len;
+    bk_buf_add(&book->saved, z, zn);
+    free(z);
+    p->saved_len = zn;
+    p->saved_size = n;
+    xmlFreeDoc(p->doc);
+    p->doc = NULL;
+    return 0;
+}
+
+int bk_post_restore_doc(const bk_book *book, bk_post *p)
+{
+    if (p->doc || !p->saved_len)
+        return p->doc ? 0 : -1;
+    char *plain = bk_xmalloc(p->saved_size + 1);
+    uLongf n = p->saved_size;
+    int rc = uncompress((unsigned char *)plain, &n, (const Bytef *)book->saved.ptr + p->saved_off, p->saved_len) == Z_OK && n == p->saved_size ? 0 : -1;
+    if (rc == 0) {
+        /* Every blank text node back: GtkSourceView turns libxml2's
+         * keep-blanks default off on the thread it loads a style on, and a
+         * parser context starts from that default. The text is bookify's
+         * own: its long text nodes are no attack (HUGE). */
+        xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+        if (ctxt) {
+            ctxt->keepBlanks = 1;
+            ctxt->sax->ignorableWhitespace = ctxt->sax->characters;
+            p->doc = xmlCtxtReadMemory(ctxt, plain, (int)n, NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_HUGE);
+            xmlFreeParserCtxt(ctxt);
+        }
+        rc = p->doc ? 0 : -1;
+    }
+    free(plain);
+    if (rc == 0)
+        p->saved_len = p->saved_size = 0;
+    return rc;
+}
+
+/* The node after n in document order under root (n's children first),
+ * or NULL at the end. */
+static xmlNodePtr next_node(xmlNodePtr root, xmlNodePtr n)
+{
+    if (n->type == XML_ELEMENT_NODE && n->children)
+        return n->children;
+    while (n != root && !n->next)
+        n = n->parent;
+    return n == root ? NULL : n->next;
+}
+
+xmlNodePtr bk_doc_next_element(xmlNodePtr root, xmlNodePtr n)
+{
+    do
+        n = next_node(root, n);
+    while (n && n->type != XML_ELEMENT_NODE);
+    return n;
+}
+
+void bk_doc_number_elements(xmlDocPtr doc, bool on)
+{
+    uintptr_t k = 0;
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    for (xmlNodePtr n = root; n; n = next_node(root, n))
+        if (n->type == XML_ELEMENT_NODE)
+            n->_private = on ? (void *)++k : NULL;
 }
 
 static void free_post_doc(void *ctx, size_t i, int worker)
@@ -84,6 +175,7 @@ void bk_book_free(bk_book *book)
     bk_par_for(book->nposts, free_post_doc, book);
     for (size_t i = 0; i < book->nposts; i++)
         free(book->posts[i]->title_text);
+    bk_buf_release(&book->saved);
     free(book->posts);
     free(book->parts);
     free(book->assets);

@@ -109,13 +109,17 @@ typedef struct bk_post {
     bool rtl;               /* right-to-left chapter */
     char *title_text;       /* title as plain text (Markdown and entities rendered); owned:
                              * set on a worker thread, so not in the book's arena */
+    size_t saved_off;       /* while doc is NULL: it, serialized and deflated, at this
+                             * offset of book->saved (both books in one run) */
+    size_t saved_len, saved_size; /* deflated and plain sizes; 0 when not saved */
 } bk_post;
 
 /* Where a printed page begins in a chapter, for the EPUB's page list
  * (set by the PDF writer). */
 typedef struct bk_page_mark {
     size_t post;            /* index in book->posts */
-    struct _xmlNode *node;  /* element of post->doc the page begins in (or at) */
+    long element;           /* the element the page begins in (or at): its index among
+                             * post->doc's elements in document order, root 0 */
     int number;             /* the printed page number */
 } bk_page_mark;
 
@@ -147,9 +151,24 @@ typedef struct bk_book {
     bk_asset *assets;       /* heap array, in first-use order */
     size_t nassets, capassets;
     bk_page_mark *page_marks; /* heap array, set by the PDF writer */
+    bk_buf saved;             /* posts' trees serialized and deflated, one after the other:
+                               * one large block, not pieces among the PDF's */
     size_t npage_marks;
     const char *page_source;  /* what the page numbers are of (the PDF) */
 } bk_book;
+
+/* Both books in one run: the PDF, made first, frees each post's tree
+ * once it has its boxes, keeping it serialized and deflated; the EPUB
+ * parses it back. -1 (the tree kept) if it cannot. */
+int bk_post_save_doc(bk_book *book, bk_post *p);
+/* The tree back from bk_post_save_doc; -1 if it does not parse. Safe on
+ * several threads for different posts. */
+int bk_post_restore_doc(const bk_book *book, bk_post *p);
+/* The element after n in document order under root (n's children
+ * first), or NULL: elements are counted this way from the root (0). */
+struct _xmlNode *bk_doc_next_element(struct _xmlNode *root, struct _xmlNode *n);
+/* Each element's index + 1 in its _private (on), or NULL there again. */
+void bk_doc_number_elements(struct _xmlDoc *doc, bool on);
 
 /* A new empty book for SITE (as typed). Never fails; free with bk_book_free. */
 bk_book *bk_book_new(const char *site);

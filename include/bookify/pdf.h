@@ -22,6 +22,8 @@ typedef struct bk_pdf_opts {
     const char *dump_layout; /* write every placed box here, or NULL */
     bool last_use;           /* nothing reads the chapters' documents after the
                                 PDF: each is freed once its boxes are built */
+    bool save_docs;          /* the EPUB comes next: each is kept serialized and
+                                deflated once its boxes are built, and freed */
 } bk_pdf_opts;
 
 /* Write the book as a PDF at path. Returns -1 after recording an error

@@ -363,9 +363,30 @@ static int images(ep_ctx *c)
 static void page_markers(ep_ctx *c)
 {
     bk_book *book = c->book;
+    /* Every mark's element first (the markers added below are elements
+     * too): a post's marks come in document order, so one walk a post. */
+    xmlNodePtr *nodes = bk_xcalloc(book->npage_marks ? book->npage_marks : 1, sizeof(*nodes));
+    size_t post = SIZE_MAX;
+    xmlNodePtr root = NULL, cur = NULL;
+    long cur_el = 0;
     for (size_t i = 0; i < book->npage_marks; i++) {
         const bk_page_mark *m = &book->page_marks[i];
-        xmlNodePtr at = m->node;
+        if (m->post >= book->nposts || m->element < 0)
+            continue;
+        if (m->post != post || m->element < cur_el) {
+            post = m->post;
+            root = cur = book->posts[post]->doc ? xmlDocGetRootElement(book->posts[post]->doc) : NULL;
+            cur_el = 0;
+        }
+        while (cur && cur_el < m->element) {
+            cur = bk_doc_next_element(root, cur);
+            cur_el++;
+        }
+        nodes[i] = cur && cur_el == m->element ? cur : NULL;
+    }
+    for (size_t i = 0; i < book->npage_marks; i++) {
+        const bk_page_mark *m = &book->page_marks[i];
+        xmlNodePtr at = nodes[i];
         if (!at || !at->doc)
             continue;
         xmlNsPtr epub = xmlSearchNsByHref(at->doc, xmlDocGetRootElement(at->doc), BAD_CAST BK_EPUB_NS);
@@ -408,6 +429,7 @@ static void page_markers(ep_ctx *c)
             xmlFreeNode(span);
         }
     }
+    free(nodes);
 }
 
 /* ==================== chapters ==================== */
@@ -909,6 +931,15 @@ done:
 
 /* ==================== the writer ==================== */
 
+/* Both books in one run: the PDF kept each tree serialized (book.h). */
+static void restore_job(void *ctx, size_t i, int worker)
+{
+    bk_book *book = ctx;
+    (void)worker;
+    if (!book->posts[i]->doc)
+        bk_post_restore_doc(book, book->posts[i]);
+}
+
 int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_diags *d)
 {
     ep_ctx c;
@@ -919,6 +950,14 @@ int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_dia
     c.images_all_alt = true;
     c.toc_depth = o->toc_depth ? o->toc_depth : book->meta.toc_depth ? book->meta.toc_depth : 2;
     size_t errors = d->nerrors;
+    bk_par_for(book->nposts, restore_job, book);
+    for (size_t i = 0; i < book->nposts; i++)
+        if (!book->posts[i]->doc) {
+            bk_error(d, (bk_loc){ book->posts[i]->display, 0, 0 },
+                     "bookify bug: the chapter could not be read back for the EPUB; please report it");
+            return -1;
+        }
+    bk_buf_release(&book->saved);
     metadata(&c);
     style_sheets(&c);
     cover_image(&c);

@@ -29,6 +29,7 @@ pdf_block *pdf_block_add(pdf_chapter *ch, pdf_kind kind, const pdf_style *s)
     b->kind = kind;
     b->style = *s;
     b->tag = "P";
+    b->src_el = -1;
     b->t.attrs = pango_attr_list_new();
     return b;
 }
@@ -284,6 +285,7 @@ static pdf_block *note_block_add(pdf_chapter *ch, const pdf_style *s)
     b->kind = PK_TEXT;
     b->style = *s;
     b->tag = "Note";
+    b->src_el = -1;
     b->t.attrs = pango_attr_list_new();
     return b;
 }

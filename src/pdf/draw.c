@@ -52,6 +52,22 @@ static void pdf_time(const char *stage)
     last = t;
 }
 
+/* Each block's source element by its index in the post's tree (the
+ * page marks' reference): the tree may be freed before the EPUB reads
+ * them (bk_post_save_doc). */
+static void number_sources(pdf_chapter *ch, bk_post *p)
+{
+    bk_doc_number_elements(p->doc, true);
+    for (size_t i = 0; i < ch->nblocks; i++) {
+        pdf_block *b = &ch->blocks[i];
+        b->src_el = b->src && b->src->_private ? (long)(uintptr_t)b->src->_private - 1 : -1;
+        b->src = NULL;
+    }
+    for (size_t i = 0; i < ch->nnotes; i++)
+        ch->notes[i].src = NULL, ch->notes[i].src_el = -1;
+    bk_doc_number_elements(p->doc, false);
+}
+
 /* The first chapter of the book's second half, by text (what line
  * breaking's time grows with). */
 static size_t half_text(const pdf_engine *e, size_t total)
@@ -1243,16 +1259,19 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
             part_page(&e, (size_t)part);
         }
         pdf_boxes_chapter(&e, i);
+        number_sources(&e.chapters[e.nchapters - 1], p);
         if (o->last_use) {
             xmlFreeDoc(p->doc);
             p->doc = NULL;
+        } else if (o->save_docs) {
+            bk_post_save_doc(book, p);
         }
     }
     int depth = o->toc_depth ? o->toc_depth : book->meta.toc_depth ? book->meta.toc_depth : 2;
     /* The posts' trees were built on the worker threads, in their heaps:
      * give those pages back, or the layout (on this thread) cannot reuse
      * them and the book's peak memory is the sum of both. */
-    if (o->last_use)
+    if (o->last_use || o->save_docs)
         malloc_trim(0);
     pdf_time("boxes built");
     contents(&e, toc, depth);
@@ -1329,11 +1348,11 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
             continue;
         pdf_chapter *ch = &e.chapters[pg->chapter];
         pdf_block *b = &ch->blocks[pg->pieces[0].block];
-        if (ch->post < 0 || !b->src || o->last_use)
+        if (ch->post < 0 || b->src_el < 0 || o->last_use)
             continue;
         BK_GROW(book->page_marks, capmarks, book->npage_marks + 1);
         book->page_marks[book->npage_marks++] =
-            (bk_page_mark){ (size_t)ch->post, b->src, pg->number };
+            (bk_page_mark){ (size_t)ch->post, b->src_el, pg->number };
     }
     book->page_source = bk_arena_printf(&book->arena, "the PDF edition of %s", book->meta.title);
     if (d->nerrors > errors)
@@ -1366,6 +1385,8 @@ done:
     bk_strmap_release(&e.dests_drawn);
     bk_arena_release(&e.arena);
     bk_theme_release(&e.theme);
+    /* The EPUB may come next: the PDF's freed pages go back first. */
+    malloc_trim(0);
     return rc;
 }
 

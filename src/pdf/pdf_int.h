@@ -115,7 +115,8 @@ typedef struct pdf_block {
     double row_height;
     /* the block's own destination (chapter start, heading id) */
     char *dest;
-    struct _xmlNode *src;   /* the element the block comes from (page marks) */
+    struct _xmlNode *src;   /* the element the block comes from (while its tree lives) */
+    long src_el;            /* its index in the post's elements (bk_page_mark), or -1 */
     /* contents entries: the destination they list, and its level */
     char *toc_target;
     int toc_level;
