@@ -4,7 +4,10 @@
 #
 # usage: bench/run.sh [N...]        (default: 100 1000 10000)
 #   BOOKIFY=path   the binary (default build/bookify)
-#   RUNS=k         runs per measurement, median taken (default 3)
+#   RUNS=k         runs per measurement, median taken (default 3); with
+#                  hyperfine installed it runs them (peak RSS: one more run)
+#   OTHER_RUNS=k   runs for the other tools (default RUNS; WeasyPrint takes
+#                  minutes at 1,000 posts)
 #   SKIP_OTHERS=1  bookify only
 #   HIGHLIGHT_MAX=n the highlighting section runs for sizes up to n
 #                  (default 1000)
@@ -26,12 +29,19 @@ sizes=("$@")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export SOURCE_DATE_EPOCH=1764000000
+hyperfine=
+command -v hyperfine >/dev/null && hyperfine=1
+other_runs=${OTHER_RUNS:-$runs}
 
-# measure NAME OUTPUT CMD...: median wall time and the peak RSS of that run
+# measure NAME OUTPUT CMD...: median wall time (hyperfine's when it is
+# installed and RUNS > 1) and the peak RSS (of the median run, or with
+# hyperfine of one run of its own)
 measure() {
     local name=$1 out=$2; shift 2
     local times=() rss=()
-    for ((r = 0; r < runs; r++)); do
+    local n=$runs hf=
+    [ "$hyperfine" ] && [ "$runs" -gt 1 ] && hf=1 n=1
+    for ((r = 0; r < n; r++)); do
         rm -f "$out"
         /usr/bin/time -f '%e %M' -o "$tmp/t" "$@" >/dev/null 2>"$tmp/err" || {
             printf '%-22s failed: %s\n' "$name" "$(tail -1 "$tmp/err")"; return 1; }
@@ -39,8 +49,13 @@ measure() {
         times+=("$t") rss+=("$m")
     done
     local med idx
-    med=$(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(( (runs + 1) / 2 ))p")
+    med=$(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(( (n + 1) / 2 ))p")
     for idx in "${!times[@]}"; do [ "${times[$idx]}" = "$med" ] && break; done
+    if [ "$hf" ]; then
+        hyperfine -N --style none --runs "$runs" --export-json "$tmp/h.json" -- "$(printf '%q ' "$@")" \
+            >/dev/null 2>"$tmp/err" || { printf '%-22s hyperfine failed: %s\n' "$name" "$(tail -1 "$tmp/err")"; return 1; }
+        med=$(python3 -c 'import json, sys; print("%.2f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$tmp/h.json")
+    fi
     local size="-" pages="-"
     [ -f "$out" ] && size=$(du -k "$out" | cut -f1)
     case "$out" in *.pdf) pages=$(pdfinfo "$out" 2>/dev/null | awk '/^Pages/ {print $2}') ;; esac
@@ -56,6 +71,7 @@ speedup() { # speedup BASE OTHER: OTHER's time / BASE's time
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)"
 echo "bookify: $("$bookify" --version)"
+echo "timing: median of $runs runs (other tools: $other_runs)$([ "$hyperfine" ] && [ "$runs" -gt 1 ] && echo ", by hyperfine; peak RSS of one more run")"
 for n in "${sizes[@]}"; do
     site="$tmp/site-$n"
     python3 bench/make-site.py "$n" "$site"
@@ -72,21 +88,27 @@ for n in "${sizes[@]}"; do
     speedup "cmark-gfm + gzip" "bookify --epub"
     [ "${SKIP_OTHERS:-}" ] && continue
     if command -v mutool >/dev/null; then
-        measure "mutool convert" "$tmp/m.pdf" mutool convert -o "$tmp/m.pdf" "$tmp/keep.epub"
+        runs=$other_runs measure "mutool convert" "$tmp/m.pdf" mutool convert -o "$tmp/m.pdf" "$tmp/keep.epub"
         awk -F'\t' '$1 == "bookify --pdf" {b = $2; bp = $3} $1 == "mutool convert" {m = $2; mp = $3} END {
             if (b > 0 && m > 0) printf "  pages per second: bookify %.0f, mutool %.0f (%.2fx)\n", bp / b, mp / m, (bp / b) / (mp / m) }' \
             "$tmp/results"
     fi
     if command -v pandoc >/dev/null; then
         files=("$site"/_posts/*.md)
-        measure "pandoc (EPUB)" "$tmp/p.epub" pandoc -f markdown -o "$tmp/p.epub" "${files[@]}"
+        runs=$other_runs measure "pandoc (EPUB)" "$tmp/p.epub" pandoc -f markdown -o "$tmp/p.epub" "${files[@]}"
         speedup "bookify --epub" "pandoc (EPUB)"
         if command -v weasyprint >/dev/null; then
-            measure "pandoc + WeasyPrint" "$tmp/w.pdf" pandoc -f markdown --pdf-engine=weasyprint -o "$tmp/w.pdf" "${files[@]}"
+            runs=$other_runs measure "pandoc + WeasyPrint" "$tmp/w.pdf" pandoc -f markdown --pdf-engine=weasyprint -o "$tmp/w.pdf" "${files[@]}"
             speedup "bookify --pdf" "pandoc + WeasyPrint"
         fi
         if command -v xelatex >/dev/null; then
-            measure "pandoc + xelatex" "$tmp/x.pdf" pandoc -f markdown --pdf-engine=xelatex -o "$tmp/x.pdf" "${files[@]}"
+            # LaTeX stops at an image it cannot find: the posts' site paths
+            # (/assets/...) made relative to the site, as a site generator
+            # would serve them
+            mkdir -p "$tmp/tex-$n"
+            for f in "${files[@]}"; do sed 's#](/#](#g; s#src="/#src="#g' "$f" >"$tmp/tex-$n/${f##*/}"; done
+            runs=$other_runs measure "pandoc + xelatex" "$tmp/x.pdf" pandoc -f markdown --pdf-engine=xelatex \
+                --resource-path="$site" -o "$tmp/x.pdf" "$tmp/tex-$n"/*.md
             speedup "bookify --pdf" "pandoc + xelatex"
         fi
     fi

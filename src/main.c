@@ -90,6 +90,8 @@ static const char usage_text[] =
     "\n"
     "Speed:\n"
     "  -j, --jobs=N           worker threads, 1 to 64 (default: one per processor);\n"
+    "                         above 1, a long book's PDF lines are also broken\n"
+    "                         on a second process;\n"
     "                         the books are byte-identical whatever N\n"
     "\n"
     "Diagnostics:\n"

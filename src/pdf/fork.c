@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <zlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -253,6 +254,7 @@ void pdf_helper_start(pdf_engine *e, size_t from, pdf_helper *h)
     int p[2];
     if (pipe(p) < 0)
         return;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(p[0]);
@@ -267,6 +269,10 @@ void pdf_helper_start(pdf_engine *e, size_t from, pdf_helper *h)
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
+        /* bookify killed, its helper goes too */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
         close(p[0]);
         bk_buf out = BK_BUF_INIT;
         for (size_t c = from; c < e->nchapters; c++) {
