@@ -19,6 +19,8 @@
 # peak RSS, output size, pages, and bookify's speed-up. Run by hand on a
 # quiet machine; not a test. Then, for sizes up to 1,000, what syntax
 # highlighting costs on samples/code-tour scaled up. Results go in docs/performance.md.
+# The other tools, on Debian 12: apt-get install pandoc weasyprint
+# texlive-xetex texlive-latex-recommended lmodern mupdf-tools hyperfine
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bookify=${BOOKIFY:-build/bookify}
