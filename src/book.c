@@ -1,6 +1,7 @@
 /* book.c -- the book model (see book.h). */
 #include "bookify/book.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,7 +88,7 @@ int bk_post_save_doc(bk_book *book, bk_post *p)
     uLongf zn = compressBound((uLong)n);
     unsigned char *z = bk_xmalloc(zn);
     /* level 1: the fastest; it is read back once, in the same run */
-    if (n > UINT32_MAX || compress2(z, &zn, xmlBufferContent(buf), (uLong)n, 1) != Z_OK) {
+    if (n > INT_MAX || compress2(z, &zn, xmlBufferContent(buf), (uLong)n, 1) != Z_OK) {
         free(z);
         xmlBufferFree(buf);
         return -1;
@@ -109,7 +110,8 @@ int bk_post_restore_doc(const bk_book *book, bk_post *p)
         return p->doc ? 0 : -1;
     char *plain = bk_xmalloc(p->saved_size + 1);
     uLongf n = p->saved_size;
-    int rc = uncompress((unsigned char *)plain, &n, (const Bytef *)book->saved.ptr + p->saved_off, p->saved_len) == Z_OK && n == p->saved_size ? 0 : -1;
+    const Bytef *z = (const Bytef *)book->saved.ptr + p->saved_off;
+    int rc = uncompress((unsigned char *)plain, &n, z, p->saved_len) == Z_OK && n == p->saved_size ? 0 : -1;
     if (rc == 0) {
         /* Every blank text node back: GtkSourceView turns libxml2's
          * keep-blanks default off on the thread it loads a style on, and a
