@@ -12,7 +12,8 @@ usage: check_pdf.py PDF DUMP_DIR EPOCH
   Figure has alternative text, each image's alt of the chapters among them;
 - all content is tagged or an artifact: no text or drawing outside marked
   content, and at most two artifact text objects a page (running head and
-  page number).
+  page number);
+- every stream is compressed.
 Exit 0 when all is well, 1 with a report otherwise.
 """
 import base64
@@ -103,6 +104,7 @@ def main():
     if "/StructTreeRoot" not in catalog:
         problems.append("no structure tree")
     problems += check_tagging(objs, val, catalog, data.get("pages", []), dump)
+    problems += check_compressed(pdf)
     info = subprocess.run(["pdfinfo", "-isodates", pdf], capture_output=True, text=True).stdout
     when = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     if when not in info:
@@ -218,6 +220,18 @@ def check_tagging(objs, val, catalog, pages, dump):
             problems.append(f"page {n}: {artifact_text} text objects are artifacts (only the running head and number may be)")
     print(f"tagging: {len(figures)} figures with their alt text, {len(pages)} pages' content checked")
     return problems
+
+
+def check_compressed(pdf):
+    """Every stream is compressed: cairo leaves page contents and forms
+    plain for the finishing pass to deflate once (docs/performance.md)."""
+    raw = json.loads(subprocess.run(["qpdf", "--json=2", "--json-key=qpdf", "--decode-level=none",
+                                     "--json-stream-data=none", pdf],
+                                    capture_output=True, text=True, check=True).stdout)
+    plain = [k for k, v in raw["qpdf"][1].items()
+             if isinstance(v, dict) and "stream" in v and "/Filter" not in v["stream"]["dict"]]
+    print(f"compression: {len(plain)} plain streams")
+    return [f"{len(plain)} streams are not compressed: {plain[:5]}"] if plain else []
 
 
 if __name__ == "__main__":

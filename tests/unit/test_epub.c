@@ -325,6 +325,24 @@ static void test_saved_docs(void)
     xmlKeepBlanksDefault(old);
     free(before);
     free(after);
+    /* a text node over libxml2's 10 MB limit comes back whole */
+    bk_post big = { 0 };
+    big.doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr html = xmlNewDocNode(big.doc, NULL, BAD_CAST "html", NULL);
+    xmlDocSetRootElement(big.doc, html);
+    size_t n = 11u << 20;
+    char *text = malloc(n + 1);
+    memset(text, 'x', n);
+    text[n] = '\0';
+    xmlNodeAddContent(xmlNewChild(html, NULL, BAD_CAST "pre", NULL), BAD_CAST text);
+    CHECK_INT(bk_post_save_doc(book, &big), 0);
+    CHECK_INT(bk_post_restore_doc(book, &big), 0);
+    xmlNodePtr pre = big.doc ? xmlDocGetRootElement(big.doc)->children : NULL;
+    xmlChar *back = pre ? xmlNodeGetContent(pre) : NULL;
+    CHECK(back && strlen((const char *)back) == n);
+    xmlFree(back);
+    xmlFreeDoc(big.doc);
+    free(text);
 }
 
 int main(void)
