@@ -1,0 +1,659 @@
+/* mdtree.c -- cmark-gfm's syntax tree straight into libxml2 nodes (see
+ * mdtree.h).
+ *
+ * The builder follows cmark-gfm 0.29's HTML renderer event by event, but
+ * where the renderer appends text to a string it appends nodes: an element
+ * for each tag, and the characters between tags gathered into one text
+ * node, as the HTML parser gathers them. The renderer's "cr" (a newline
+ * unless the output already ends in one) is kept, since those newlines
+ * are text nodes in the parsed tree. tests/e2e/mdtree.sh builds every
+ * sample both ways and compares the books byte for byte. */
+#include "mdtree.h"
+
+#include <cmark-gfm-core-extensions.h>
+#include <cmark-gfm-extension_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bookify/util.h"
+
+#include "bookify/banned.h"
+
+typedef struct note {
+    char *label;
+    int refs, seen;
+} note;
+
+typedef struct mt {
+    xmlDocPtr doc;
+    xmlNodePtr cur; /* where the next node goes */
+    bk_buf text;    /* characters since the last tag */
+    bool any, nl;   /* output so far: any at all; ends in a newline */
+    int depth, options;
+    bool ok;
+    bool table_body, table_head; /* the table renderer's state */
+    const char *md;              /* the Markdown, for the notes' labels */
+    size_t md_len;
+    note *notes;
+    size_t nnotes, notes_open, notes_written;
+} mt;
+
+/* ---- output ---- */
+
+/* Characters the HTML parser would drop or change: controls other than
+ * tab and newline (a carriage return it rewrites), and U+FFFE, U+FFFF. */
+static bool plain_chars(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = p[i];
+        if (ch < 0x20 && ch != '\t' && ch != '\n')
+            return false;
+        if (ch == 0xEF && i + 2 < n && p[i + 1] == 0xBF && (p[i + 2] == 0xBE || p[i + 2] == 0xBF))
+            return false;
+    }
+    return true;
+}
+
+static void put(mt *m, const char *s, size_t n)
+{
+    if (n == 0)
+        return;
+    if (!plain_chars(s, n))
+        m->ok = false;
+    bk_buf_add(&m->text, s, n);
+    m->any = true;
+    m->nl = s[n - 1] == '\n';
+}
+
+static void puts_(mt *m, const char *s)
+{
+    if (s)
+        put(m, s, strlen(s));
+}
+
+/* cmark's cr: a newline unless the output is empty or ends in one. */
+static void cr(mt *m)
+{
+    if (m->any && !m->nl)
+        put(m, "\n", 1);
+}
+
+static void flush(mt *m)
+{
+    if (m->text.len == 0)
+        return;
+    xmlNodePtr t = xmlNewDocTextLen(m->doc, BAD_CAST m->text.ptr, (int)m->text.len);
+    xmlAddChild(m->cur, t);
+    bk_buf_reset(&m->text);
+}
+
+/* An element under the current one (entered unless void). */
+static xmlNodePtr tag(mt *m, const char *name, bool enter)
+{
+    flush(m);
+    xmlNodePtr el = xmlNewDocNode(m->doc, NULL, BAD_CAST name, NULL);
+    xmlAddChild(m->cur, el);
+    m->any = true;
+    m->nl = false;
+    if (enter) {
+        m->cur = el;
+        if (++m->depth > BK_MDTREE_MAX_DEPTH)
+            m->ok = false;
+    }
+    return el;
+}
+
+static void end(mt *m)
+{
+    flush(m);
+    m->cur = m->cur->parent;
+    m->depth--;
+    m->any = true;
+    m->nl = false;
+}
+
+static void attr(mt *m, xmlNodePtr el, const char *name, const char *value)
+{
+    if (value && !plain_chars(value, strlen(value)))
+        m->ok = false;
+    xmlNewProp(el, BAD_CAST name, BAD_CAST value);
+}
+
+static void sourcepos(mt *m, xmlNodePtr el, cmark_node *n)
+{
+    if (!(m->options & CMARK_OPT_SOURCEPOS))
+        return;
+    char v[64];
+    snprintf(v, sizeof v, "%d:%d-%d:%d", cmark_node_get_start_line(n),
+             cmark_node_get_start_column(n), cmark_node_get_end_line(n),
+             cmark_node_get_end_column(n));
+    attr(m, el, "data-sourcepos", v);
+}
+
+/* A URL as cmark's href escaping leaves it once the HTML parser has read
+ * the entities back: letters, digits and -_.+!*'(),%#@?=;:/$~& kept,
+ * every other byte %XX. */
+static bool url_safe(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           (ch && strchr("-_.+!*'(),%#@?=;:/$~&", ch));
+}
+
+static void url_attr(mt *m, xmlNodePtr el, const char *name, const char *url)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    bk_buf b = BK_BUF_INIT;
+    for (const unsigned char *p = (const unsigned char *)(url ? url : ""); *p; p++) {
+        if (url_safe(*p))
+            bk_buf_addc(&b, (char)*p);
+        else {
+            char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+            bk_buf_add(&b, e, 3);
+        }
+    }
+    attr(m, el, name, b.len ? b.ptr : "");
+    bk_buf_release(&b);
+}
+
+/* ---- the first pass: what the builder cannot do, and the footnotes ---- */
+
+static bool label_ok(const char *s)
+{
+    return s && *s && !strpbrk(s, "\"'&<>[^") && plain_chars(s, strlen(s));
+}
+
+/* A note's label, which cmark-gfm's API does not give: its definition
+ * starts where "[^label]:" and the blanks after it end. */
+static char *note_label(const mt *m, cmark_node *def)
+{
+    int line = cmark_node_get_start_line(def), col = cmark_node_get_start_column(def);
+    const char *p = m->md, *end = m->md + m->md_len;
+    for (int l = 1; l < line && p; l++) {
+        p = memchr(p, '\n', (size_t)(end - p));
+        p = p ? p + 1 : NULL;
+    }
+    if (!p || col < 1 || (size_t)(end - p) < (size_t)col - 1)
+        return NULL;
+    const char *q = p + col - 1; /* just after the marker */
+    while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+        q--;
+    if (q - p < 5 || q[-1] != ':' || q[-2] != ']')
+        return NULL;
+    const char *close = q - 2, *open = close;
+    while (open > p && !(open[-1] == '^' && open - 1 > p && open[-2] == '['))
+        open--;
+    if (open == p || open == close)
+        return NULL;
+    return bk_xstrndup(open, (size_t)(close - open));
+}
+
+static const char *ext_name(cmark_node *n)
+{
+    return cmark_node_get_syntax_extension(n) ? cmark_node_get_type_string(n) : NULL;
+}
+
+static bool survey(mt *m, cmark_node *root)
+{
+    cmark_iter *it = cmark_iter_new(root);
+    cmark_event_type ev;
+    size_t cap = 0;
+    int links = 0, images = 0;
+    bool ok = true;
+    while (ok && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        const char *ext = ext_name(n);
+        if (ext && strcmp(ext, "table") != 0 && strcmp(ext, "table_row") != 0 &&
+            strcmp(ext, "table_header") != 0 && strcmp(ext, "table_cell") != 0 &&
+            strcmp(ext, "strikethrough") != 0 && strcmp(ext, "tasklist") != 0) {
+            ok = false;
+            break;
+        }
+        switch (cmark_node_get_type(n)) {
+        case CMARK_NODE_HTML_BLOCK:
+        case CMARK_NODE_HTML_INLINE:
+        case CMARK_NODE_CUSTOM_BLOCK:
+        case CMARK_NODE_CUSTOM_INLINE:
+            ok = false;
+            break;
+        case CMARK_NODE_LINK:
+            /* a link inside a link: the HTML parser takes them apart */
+            ok = !(ev == CMARK_EVENT_ENTER && links > 0);
+            links += ev == CMARK_EVENT_ENTER ? 1 : -1;
+            break;
+        case CMARK_NODE_IMAGE:
+            images += ev == CMARK_EVENT_ENTER ? 1 : -1;
+            break;
+        case CMARK_NODE_FOOTNOTE_DEFINITION:
+            if (ev == CMARK_EVENT_ENTER) {
+                char *label = note_label(m, n);
+                ok = label_ok(label);
+                BK_GROW(m->notes, cap, m->nnotes + 1);
+                m->notes[m->nnotes++] = (note){ label, 0, 0 };
+            }
+            break;
+        case CMARK_NODE_FOOTNOTE_REFERENCE:
+            /* a link inside a link again, or inside an image's alt, where
+             * it counts but is not shown */
+            ok = links == 0 && images == 0;
+            break;
+        default:
+            break;
+        }
+    }
+    cmark_iter_free(it);
+    if (!ok)
+        return false;
+    /* A reference's text is its note's number: the notes come last, in
+     * that order. */
+    it = cmark_iter_new(root);
+    while (ok && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(n) != CMARK_NODE_FOOTNOTE_REFERENCE)
+            continue;
+        const char *num = cmark_node_get_literal(n);
+        char *e = NULL;
+        long k = num ? strtol(num, &e, 10) : 0;
+        ok = e && *e == '\0' && k >= 1 && (size_t)k <= m->nnotes;
+        if (ok)
+            m->notes[k - 1].refs++;
+    }
+    cmark_iter_free(it);
+    return ok;
+}
+
+/* ---- the second pass: the nodes ---- */
+
+static bool tight_paragraph(cmark_node *n)
+{
+    cmark_node *parent = cmark_node_parent(n);
+    cmark_node *grand = parent ? cmark_node_parent(parent) : NULL;
+    return grand && cmark_node_get_type(grand) == CMARK_NODE_LIST &&
+           cmark_node_get_list_tight(grand);
+}
+
+/* An image's alt text: its text with breaks as spaces. */
+static void alt_text(cmark_node *img, bk_buf *out)
+{
+    cmark_iter *it = cmark_iter_new(img);
+    cmark_event_type ev;
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        if (ev != CMARK_EVENT_ENTER)
+            continue;
+        switch (cmark_node_get_type(n)) {
+        case CMARK_NODE_TEXT:
+        case CMARK_NODE_CODE:
+        case CMARK_NODE_HTML_INLINE:
+            bk_buf_adds(out, cmark_node_get_literal(n));
+            break;
+        case CMARK_NODE_LINEBREAK:
+        case CMARK_NODE_SOFTBREAK:
+            bk_buf_addc(out, ' ');
+            break;
+        default:
+            break;
+        }
+    }
+    cmark_iter_free(it);
+}
+
+static note *note_of(mt *m, cmark_node *n)
+{
+    long k = strtol(cmark_node_get_literal(n), NULL, 10); /* checked by survey */
+    return &m->notes[k - 1];
+}
+
+static void backrefs(mt *m, note *fn)
+{
+    if (m->notes_written >= m->notes_open)
+        return;
+    m->notes_written = m->notes_open;
+    bk_buf id = BK_BUF_INIT;
+    for (int i = 1; i <= (fn->refs ? fn->refs : 1); i++) {
+        if (i > 1)
+            put(m, " ", 1);
+        bk_buf_reset(&id);
+        bk_buf_addf(&id, i > 1 ? "#fnref-%s-%d" : "#fnref-%s", fn->label, i);
+        xmlNodePtr a = tag(m, "a", true);
+        attr(m, a, "href", id.ptr);
+        attr(m, a, "class", "footnote-backref");
+        attr(m, a, "data-footnote-backref", NULL);
+        attr(m, a, "aria-label", "Back to content");
+        puts_(m, "\xE2\x86\xA9"); /* U+21A9 */
+        if (i > 1) {
+            xmlNodePtr sup = tag(m, "sup", true);
+            attr(m, sup, "class", "footnote-ref");
+            char num[16];
+            snprintf(num, sizeof num, "%d", i);
+            puts_(m, num);
+            end(m);
+        }
+        end(m);
+    }
+    bk_buf_release(&id);
+}
+
+static void table_node(mt *m, cmark_node *n, const char *ext, bool enter)
+{
+    if (strcmp(ext, "table") == 0) {
+        if (enter) {
+            cr(m);
+            sourcepos(m, tag(m, "table", true), n);
+            m->table_body = false;
+        } else {
+            if (m->table_body) {
+                cr(m);
+                end(m); /* tbody */
+                cr(m);
+            }
+            m->table_body = false;
+            cr(m);
+            end(m);
+            cr(m);
+        }
+    } else if (strcmp(ext, "table_row") == 0 || strcmp(ext, "table_header") == 0) {
+        bool head = cmark_gfm_extensions_get_table_row_is_header(n);
+        if (enter) {
+            cr(m);
+            if (head) {
+                m->table_head = true;
+                tag(m, "thead", true);
+                cr(m);
+            } else if (!m->table_body) {
+                tag(m, "tbody", true);
+                cr(m);
+                m->table_body = true;
+            }
+            sourcepos(m, tag(m, "tr", true), n);
+        } else {
+            cr(m);
+            end(m);
+            if (head) {
+                cr(m);
+                end(m); /* thead */
+                m->table_head = false;
+            }
+        }
+    } else { /* table_cell */
+        if (enter) {
+            cr(m);
+            xmlNodePtr cell = tag(m, m->table_head ? "th" : "td", true);
+            cmark_node *row = cmark_node_parent(n);
+            cmark_node *table = cmark_node_parent(row);
+            uint8_t *align = cmark_gfm_extensions_get_table_alignments(table);
+            int i = 0;
+            for (cmark_node *x = cmark_node_first_child(row); x && x != n; x = cmark_node_next(x))
+                i++;
+            const char *a = !align || i >= cmark_gfm_extensions_get_table_columns(table) ? NULL
+                            : align[i] == 'l'                                            ? "left"
+                            : align[i] == 'c'                                            ? "center"
+                            : align[i] == 'r'                                            ? "right"
+                                                                                         : NULL;
+            if (a) {
+                char v[32];
+                if (m->options & CMARK_OPT_TABLE_PREFER_STYLE_ATTRIBUTES) {
+                    snprintf(v, sizeof v, "text-align: %s", a);
+                    attr(m, cell, "style", v);
+                } else
+                    attr(m, cell, "align", a);
+            }
+            sourcepos(m, cell, n);
+        } else
+            end(m);
+    }
+}
+
+static void node(mt *m, cmark_iter *it, cmark_node *n, bool enter)
+{
+    const char *ext = ext_name(n);
+    if (ext && strncmp(ext, "table", 5) == 0) {
+        table_node(m, n, ext, enter);
+        return;
+    }
+    if (ext && strcmp(ext, "strikethrough") == 0) {
+        if (enter)
+            tag(m, "del", true);
+        else
+            end(m);
+        return;
+    }
+    xmlNodePtr el;
+    switch (cmark_node_get_type(n)) {
+    case CMARK_NODE_DOCUMENT:
+        break;
+    case CMARK_NODE_BLOCK_QUOTE:
+        cr(m);
+        if (enter) {
+            sourcepos(m, tag(m, "blockquote", true), n);
+        } else
+            end(m);
+        put(m, "\n", 1);
+        break;
+    case CMARK_NODE_LIST:
+        if (enter) {
+            cr(m);
+            bool ol = cmark_node_get_list_type(n) == CMARK_ORDERED_LIST;
+            el = tag(m, ol ? "ol" : "ul", true);
+            int start = cmark_node_get_list_start(n);
+            if (ol && start != 1) {
+                char v[16];
+                snprintf(v, sizeof v, "%d", start);
+                attr(m, el, "start", v);
+            }
+            sourcepos(m, el, n);
+        } else
+            end(m);
+        put(m, "\n", 1);
+        break;
+    case CMARK_NODE_ITEM:
+        if (enter) {
+            cr(m);
+            sourcepos(m, el = tag(m, "li", true), n);
+            if (ext && strcmp(ext, "tasklist") == 0) {
+                xmlNodePtr box = tag(m, "input", false);
+                attr(m, box, "type", "checkbox");
+                if (cmark_gfm_extensions_get_tasklist_item_checked(n))
+                    attr(m, box, "checked", "");
+                attr(m, box, "disabled", "");
+                put(m, " ", 1);
+            }
+        } else {
+            end(m);
+            put(m, "\n", 1);
+        }
+        break;
+    case CMARK_NODE_HEADING:
+        if (enter) {
+            cr(m);
+            char h[3] = { 'h', (char)('0' + cmark_node_get_heading_level(n)), 0 };
+            sourcepos(m, tag(m, h, true), n);
+        } else {
+            end(m);
+            put(m, "\n", 1);
+        }
+        break;
+    case CMARK_NODE_CODE_BLOCK: {
+        cr(m);
+        sourcepos(m, tag(m, "pre", true), n);
+        el = tag(m, "code", true);
+        const char *info = cmark_node_get_fence_info(n);
+        if (info && *info) {
+            size_t first = strcspn(info, " \t\n\v\f\r");
+            bk_buf cls = BK_BUF_INIT;
+            bk_buf_adds(&cls, "language-");
+            bk_buf_add(&cls, info, first);
+            attr(m, el, "class", cls.ptr);
+            bk_buf_release(&cls);
+        }
+        puts_(m, cmark_node_get_literal(n));
+        end(m);
+        end(m);
+        put(m, "\n", 1);
+        break;
+    }
+    case CMARK_NODE_THEMATIC_BREAK:
+        cr(m);
+        sourcepos(m, tag(m, "hr", false), n);
+        put(m, "\n", 1);
+        break;
+    case CMARK_NODE_PARAGRAPH:
+        if (tight_paragraph(n))
+            break;
+        if (enter) {
+            cr(m);
+            sourcepos(m, tag(m, "p", true), n);
+        } else {
+            cmark_node *parent = cmark_node_parent(n);
+            if (cmark_node_get_type(parent) == CMARK_NODE_FOOTNOTE_DEFINITION &&
+                !cmark_node_next(n)) {
+                put(m, " ", 1);
+                backrefs(m, &m->notes[m->notes_open - 1]);
+            }
+            end(m);
+            put(m, "\n", 1);
+        }
+        break;
+    case CMARK_NODE_TEXT:
+        puts_(m, cmark_node_get_literal(n));
+        break;
+    case CMARK_NODE_LINEBREAK:
+        tag(m, "br", false);
+        put(m, "\n", 1);
+        break;
+    case CMARK_NODE_SOFTBREAK:
+        put(m, "\n", 1);
+        break;
+    case CMARK_NODE_CODE:
+        tag(m, "code", true);
+        puts_(m, cmark_node_get_literal(n));
+        end(m);
+        break;
+    case CMARK_NODE_STRONG:
+    case CMARK_NODE_EMPH:
+        if (enter)
+            tag(m, cmark_node_get_type(n) == CMARK_NODE_STRONG ? "strong" : "em", true);
+        else
+            end(m);
+        break;
+    case CMARK_NODE_LINK:
+        if (enter) {
+            el = tag(m, "a", true);
+            url_attr(m, el, "href", cmark_node_get_url(n));
+            const char *title = cmark_node_get_title(n);
+            if (title && *title)
+                attr(m, el, "title", title);
+        } else
+            end(m);
+        break;
+    case CMARK_NODE_IMAGE: {
+        if (!enter)
+            break;
+        el = tag(m, "img", false);
+        url_attr(m, el, "src", cmark_node_get_url(n));
+        bk_buf alt = BK_BUF_INIT;
+        alt_text(n, &alt);
+        attr(m, el, "alt", alt.len ? alt.ptr : "");
+        bk_buf_release(&alt);
+        const char *title = cmark_node_get_title(n);
+        if (title && *title)
+            attr(m, el, "title", title);
+        cmark_iter_reset(it, n, CMARK_EVENT_EXIT); /* its text is the alt */
+        break;
+    }
+    case CMARK_NODE_FOOTNOTE_DEFINITION: {
+        if (enter) {
+            if (m->notes_open == 0) {
+                el = tag(m, "section", true);
+                attr(m, el, "class", "footnotes");
+                attr(m, el, "data-footnotes", NULL);
+                put(m, "\n", 1);
+                tag(m, "ol", true);
+                put(m, "\n", 1);
+            }
+            note *fn = &m->notes[m->notes_open++];
+            bk_buf id = BK_BUF_INIT;
+            bk_buf_addf(&id, "fn-%s", fn->label);
+            attr(m, tag(m, "li", true), "id", id.ptr);
+            bk_buf_release(&id);
+            put(m, "\n", 1);
+        } else {
+            size_t before = m->notes_written;
+            backrefs(m, &m->notes[m->notes_open - 1]);
+            if (m->notes_written != before)
+                put(m, "\n", 1);
+            end(m);
+            put(m, "\n", 1);
+        }
+        break;
+    }
+    case CMARK_NODE_FOOTNOTE_REFERENCE: {
+        if (!enter)
+            break;
+        note *fn = note_of(m, n);
+        fn->seen++;
+        el = tag(m, "sup", true);
+        attr(m, el, "class", "footnote-ref");
+        xmlNodePtr a = tag(m, "a", true);
+        bk_buf v = BK_BUF_INIT;
+        bk_buf_addf(&v, "#fn-%s", fn->label);
+        attr(m, a, "href", v.ptr);
+        bk_buf_reset(&v);
+        bk_buf_addf(&v, fn->seen > 1 ? "fnref-%s-%d" : "fnref-%s", fn->label, fn->seen);
+        attr(m, a, "id", v.ptr);
+        bk_buf_release(&v);
+        attr(m, a, "data-footnote-ref", NULL);
+        puts_(m, cmark_node_get_literal(n));
+        end(m);
+        end(m);
+        break;
+    }
+    default:
+        m->ok = false; /* survey() let through something unknown */
+        break;
+    }
+}
+
+bool bk_mdtree_build(cmark_node *root, const char *md, size_t len, int options, xmlDocPtr doc,
+                     xmlNodePtr body)
+{
+    mt m;
+    memset(&m, 0, sizeof m);
+    m.md = md;
+    m.md_len = len;
+    m.doc = doc;
+    m.cur = body;
+    m.options = options;
+    /* without UNSAFE, cmark drops raw HTML and dangerous URLs: not done here */
+    m.ok = (options & CMARK_OPT_UNSAFE) && survey(&m, root);
+    if (m.ok) {
+        cmark_iter *it = cmark_iter_new(root);
+        cmark_event_type ev;
+        while (m.ok && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE)
+            node(&m, it, cmark_iter_get_node(it), ev == CMARK_EVENT_ENTER);
+        cmark_iter_free(it);
+        if (m.ok && m.notes_open) {
+            end(&m); /* ol */
+            put(&m, "\n", 1);
+            end(&m); /* section */
+            put(&m, "\n", 1);
+        }
+        m.cur = body;
+        flush(&m);
+    }
+    bk_buf_release(&m.text);
+    for (size_t i = 0; i < m.nnotes; i++)
+        free(m.notes[i].label);
+    free(m.notes);
+    if (!m.ok) {
+        xmlNodePtr c = body->children;
+        while (c) {
+            xmlNodePtr next = c->next;
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+            c = next;
+        }
+    }
+    return m.ok;
+}
