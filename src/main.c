@@ -19,6 +19,7 @@
 #include "bookify/collect.h"
 #include "bookify/config.h"
 #include "bookify/convert.h"
+#include "bookify/deflate.h"
 #include "bookify/epub.h"
 #include "bookify/highlight.h"
 #include "bookify/init.h"
@@ -750,6 +751,7 @@ int main(int argc, char **argv)
     bk_diags_release(&d);
     bk_book_free(book);
     bk_highlight_release();
+    bk_deflate_release();
     free(c.categories);
     free(c.tags);
     free(c.css);

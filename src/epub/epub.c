@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zip.h>
-#include <zlib.h>
 
 #include "../dom.h"
+#include "bookify/deflate.h"
 #include "bookify/fileio.h"
 #include "bookify/outfile.h"
 #include "bookify/par.h"
@@ -743,7 +743,6 @@ static const char container_xml[] =
 /* Files are compressed on the worker threads before they go into the
  * zip (raw deflate, as a zip stores it), and libzip copies the bytes as
  * they are: a source that says its data is already deflated. */
-#define EP_DEFLATE_LEVEL 6
 
 static bool compressible(const ep_item *it)
 {
@@ -756,21 +755,9 @@ static void deflate_job(void *ctx, size_t i, int worker)
     (void)worker;
     if (it->deflated || !compressible(it))
         return;
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    int ok = deflateInit2(&z, EP_DEFLATE_LEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
-    BK_ASSERT(ok == Z_OK); /* only fails when out of memory */
     bk_buf out = BK_BUF_INIT;
-    bk_buf_grow(&out, deflateBound(&z, (uLong)it->data.len) + 1);
-    z.next_in = (Bytef *)it->data.ptr;
-    z.avail_in = (uInt)it->data.len;
-    z.next_out = (Bytef *)out.ptr;
-    z.avail_out = (uInt)(out.cap - 1);
-    int r = deflate(&z, Z_FINISH);
-    BK_ASSERT(r == Z_STREAM_END);
-    out.len = z.total_out;
-    deflateEnd(&z);
-    it->crc = crc32(crc32(0, NULL, 0), (const Bytef *)it->data.ptr, (uInt)it->data.len);
+    bk_deflate(it->data.ptr, it->data.len, false, &out);
+    it->crc = bk_crc32(it->data.ptr, it->data.len);
     it->usize = it->data.len;
     bk_buf_release(&it->data);
     it->data = out;

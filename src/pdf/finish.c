@@ -20,6 +20,8 @@
 #include "pdf_int.h"
 
 #include "bookify/par.h"
+#include "bookify/deflate.h"
+
 
 #include "bookify/banned.h"
 
@@ -150,13 +152,8 @@ static bool inflate_all(const unsigned char *in, size_t len, bk_buf *out)
 
 static bool deflate_all(const char *in, size_t len, bk_buf *out)
 {
-    uLongf n = compressBound((uLong)len);
-    unsigned char *tmp = bk_xmalloc(n);
-    bool ok = compress2(tmp, &n, (const unsigned char *)in, (uLong)len, 6) == Z_OK;
-    if (ok)
-        bk_buf_add(out, tmp, n);
-    free(tmp);
-    return ok;
+    bk_deflate(in, len, true, out);
+    return true;
 }
 
 static bool is_space(char c)
