@@ -731,7 +731,8 @@ int main(int argc, char **argv)
                 bk_pdf_write(book, output_path(book, &c, c.pdf_file, "pdf"), &po, &d);
             }
             if (c.epub && (!c.out_dir || make_dirs(c.out_dir, &d) == 0)) {
-                bk_epub_opts eo = { c.css, c.ncss, c.embed_fonts, c.toc_depth, epoch, 0 };
+                /* the last use of the posts' trees: freed as they are written */
+                bk_epub_opts eo = { c.css, c.ncss, c.embed_fonts, c.toc_depth, epoch, 0, true };
                 bk_epub_write(book, output_path(book, &c, c.epub_file, "epub"), &eo, &d);
             }
         }

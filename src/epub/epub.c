@@ -644,7 +644,7 @@ static void chapter_toc(ep_ctx *c, size_t pi, int level)
 }
 
 typedef struct chapter_job {
-    xmlDocPtr doc;
+    xmlDocPtr *doc; /* its place in the chapter's list */
     const char *orig_file, *file;
     size_t item;
 } chapter_job;
@@ -660,9 +660,14 @@ static void chapter_write(void *ctx, size_t i, int worker)
     chapter_jobs *w = ctx;
     chapter_job *j = &w->jobs[i];
     (void)worker;
-    fix_links(w->c, j->doc, j->orig_file, j->file);
-    link_styles(w->c, j->doc);
-    ep_serialize(j->doc, &w->c->items[j->item].data);
+    fix_links(w->c, *j->doc, j->orig_file, j->file);
+    link_styles(w->c, *j->doc);
+    ep_serialize(*j->doc, &w->c->items[j->item].data);
+    if (w->c->opts->free_docs) {
+        /* freed where it is hot, on this thread */
+        xmlFreeDoc(*j->doc);
+        *j->doc = NULL;
+    }
 }
 
 static void chapters(ep_ctx *c)
@@ -720,13 +725,16 @@ static void chapters(ep_ctx *c)
             it->linear = true;
             BK_GROW(w.jobs, capjobs, w.njobs + 1);
             w.jobs[w.njobs++] =
-                (chapter_job){ ch->docs[k], ch->files[0], ch->files[k], c->nitems - 1 };
+                (chapter_job){ &ch->docs[k], ch->files[0], ch->files[k], c->nitems - 1 };
         }
     }
     /* Links and style sheets set and each file written out, on the
      * worker threads: every document is its own. */
     bk_par_for(w.njobs, chapter_write, &w);
     free(w.jobs);
+    for (size_t i = 0; i < book->nposts; i++)
+        if (!c->chapters[i].copied && !c->chapters[i].docs[0])
+            book->posts[i]->doc = NULL; /* freed as docs[0] */
 }
 
 /* ==================== the zip ==================== */
