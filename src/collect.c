@@ -289,11 +289,18 @@ static char *clean_text(bk_book *book, const char *display, const char *raw, siz
             col = 1;
             continue;
         }
-        if (c == '\n') {
-            bk_buf_addc(&b, '\n');
-            i++;
-            line++;
-            col = 1;
+        if (c < 0x80) {
+            /* a run of ASCII, newlines included, copied whole */
+            size_t j = i;
+            for (; j < len && (unsigned char)raw[j] < 0x80 && raw[j] != '\r'; j++) {
+                if (raw[j] == '\n') {
+                    line++;
+                    col = 1;
+                } else
+                    col++;
+            }
+            bk_buf_add(&b, raw + i, j - i);
+            i = j;
             continue;
         }
         size_t n = bk_utf8_valid_len((const unsigned char *)raw + i, len - i);
