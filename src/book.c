@@ -72,28 +72,38 @@ bk_book *bk_book_new(const char *site)
     return book;
 }
 
-int bk_post_save_doc(bk_book *book, bk_post *p)
+int bk_doc_write_saved(xmlDocPtr doc, bk_buf *out)
 {
-    if (!p->doc)
-        return -1;
     xmlBufferPtr buf = xmlBufferCreate();
     xmlSaveCtxtPtr s = buf ? xmlSaveToBuffer(buf, "UTF-8", 0) : NULL;
     if (!s) {
         xmlBufferFree(buf);
         return -1;
     }
-    xmlSaveDoc(s, p->doc);
+    xmlSaveDoc(s, doc);
     xmlSaveClose(s);
-    size_t n = (size_t)xmlBufferLength(buf);
+    bk_buf_add(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
+    xmlBufferFree(buf);
+    return 0;
+}
+
+int bk_post_save_doc(bk_book *book, bk_post *p)
+{
+    if (!p->doc)
+        return -1;
+    bk_buf text = BK_BUF_INIT;
+    if (bk_doc_write_saved(p->doc, &text) < 0)
+        return -1;
+    size_t n = text.len;
     uLongf zn = compressBound((uLong)n);
     unsigned char *z = bk_xmalloc(zn);
     /* level 1: the fastest; it is read back once, in the same run */
-    if (n > INT_MAX || compress2(z, &zn, xmlBufferContent(buf), (uLong)n, 1) != Z_OK) {
+    if (n > INT_MAX || compress2(z, &zn, (const Bytef *)text.ptr, (uLong)n, 1) != Z_OK) {
         free(z);
-        xmlBufferFree(buf);
+        bk_buf_release(&text);
         return -1;
     }
-    xmlBufferFree(buf);
+    bk_buf_release(&text);
     p->saved_off = book->saved.len;
     bk_buf_add(&book->saved, z, zn);
     free(z);
@@ -102,6 +112,24 @@ int bk_post_save_doc(bk_book *book, bk_post *p)
     xmlFreeDoc(p->doc);
     p->doc = NULL;
     return 0;
+}
+
+xmlDocPtr bk_doc_read_saved(const char *xml, size_t len)
+{
+    if (len > INT_MAX)
+        return NULL;
+    /* Every blank text node back: GtkSourceView turns libxml2's
+     * keep-blanks default off on the thread it loads a style on, and a
+     * parser context starts from that default. The text is bookify's
+     * own: its long text nodes are no attack (HUGE). */
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (!ctxt)
+        return NULL;
+    ctxt->keepBlanks = 1;
+    ctxt->sax->ignorableWhitespace = ctxt->sax->characters;
+    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_HUGE);
+    xmlFreeParserCtxt(ctxt);
+    return doc;
 }
 
 int bk_post_restore_doc(const bk_book *book, bk_post *p)
@@ -113,17 +141,7 @@ int bk_post_restore_doc(const bk_book *book, bk_post *p)
     const Bytef *z = (const Bytef *)book->saved.ptr + p->saved_off;
     int rc = uncompress((unsigned char *)plain, &n, z, p->saved_len) == Z_OK && n == p->saved_size ? 0 : -1;
     if (rc == 0) {
-        /* Every blank text node back: GtkSourceView turns libxml2's
-         * keep-blanks default off on the thread it loads a style on, and a
-         * parser context starts from that default. The text is bookify's
-         * own: its long text nodes are no attack (HUGE). */
-        xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-        if (ctxt) {
-            ctxt->keepBlanks = 1;
-            ctxt->sax->ignorableWhitespace = ctxt->sax->characters;
-            p->doc = xmlCtxtReadMemory(ctxt, plain, (int)n, NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_HUGE);
-            xmlFreeParserCtxt(ctxt);
-        }
+        p->doc = bk_doc_read_saved(plain, n);
         rc = p->doc ? 0 : -1;
     }
     free(plain);

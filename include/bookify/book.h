@@ -164,6 +164,12 @@ int bk_post_save_doc(bk_book *book, bk_post *p);
 /* The tree back from bk_post_save_doc; -1 if it does not parse. Safe on
  * several threads for different posts. */
 int bk_post_restore_doc(const bk_book *book, bk_post *p);
+/* A tree as text (appended to out) that bk_doc_read_saved makes the same
+ * tree again; -1 when out of memory. Thread-safe. */
+int bk_doc_write_saved(struct _xmlDoc *doc, bk_buf *out);
+/* A tree from the text bk_doc_write_saved wrote, every blank text node
+ * kept; NULL if it does not parse. Thread-safe. */
+struct _xmlDoc *bk_doc_read_saved(const char *xml, size_t len);
 /* The element after n in document order under root (n's children
  * first), or NULL: elements are counted this way from the root (0). */
 struct _xmlNode *bk_doc_next_element(struct _xmlNode *root, struct _xmlNode *n);

@@ -360,7 +360,7 @@ static int images(ep_ctx *c)
 /* Page-break markers where the PDF's pages begin (EPUB Accessibility page
  * navigation): at the start of the element a page begins in, or just
  * before it when it holds no phrasing content. */
-static void page_markers(ep_ctx *c)
+static void page_markers(ep_ctx *c, size_t from, size_t to)
 {
     bk_book *book = c->book;
     /* Every mark's element first (the markers added below are elements
@@ -371,7 +371,7 @@ static void page_markers(ep_ctx *c)
     long cur_el = 0;
     for (size_t i = 0; i < book->npage_marks; i++) {
         const bk_page_mark *m = &book->page_marks[i];
-        if (m->post >= book->nposts || m->element < 0)
+        if (m->post < from || m->post >= to || m->post >= book->nposts || m->element < 0)
             continue;
         if (m->post != post || m->element < cur_el) {
             post = m->post;
@@ -645,8 +645,10 @@ static void chapter_toc(ep_ctx *c, size_t pi, int level)
 
 typedef struct chapter_job {
     xmlDocPtr *doc; /* its place in the chapter's list */
+    bk_buf *text;   /* the tree as text when parked, else NULL */
     const char *orig_file, *file;
     size_t item;
+    bool failed;    /* the parked text did not parse back */
 } chapter_job;
 
 typedef struct chapter_jobs {
@@ -660,47 +662,60 @@ static void chapter_write(void *ctx, size_t i, int worker)
     chapter_jobs *w = ctx;
     chapter_job *j = &w->jobs[i];
     (void)worker;
+    if (j->text) {
+        *j->doc = bk_doc_read_saved(j->text->ptr, j->text->len);
+        bk_buf_release(j->text);
+        if (!*j->doc) {
+            j->failed = true;
+            return;
+        }
+    }
     fix_links(w->c, *j->doc, j->orig_file, j->file);
     link_styles(w->c, *j->doc);
     ep_serialize(*j->doc, &w->c->items[j->item].data);
-    if (w->c->opts->free_docs) {
+    if (w->c->opts->free_docs || j->text) {
         /* freed where it is hot, on this thread */
         xmlFreeDoc(*j->doc);
         *j->doc = NULL;
     }
 }
 
-static void chapters(ep_ctx *c)
+/* The images' facts for the package, from chapter i's tree. */
+static void scan_images(ep_ctx *c, size_t i)
+{
+    xmlNodePtr root = xmlDocGetRootElement(c->book->posts[i]->doc);
+    for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false))
+        if (bk_dom_is(x, "img")) {
+            c->has_images = true;
+            char *alt = bk_dom_attr(x, "alt");
+            if (!alt || !*alt)
+                c->images_all_alt = false;
+            xmlFree(alt);
+        }
+}
+
+/* Posts [from, to): page markers, split, listed in reading order (part
+ * page, then the part's posts), each file added with its write job. */
+static void chapters_range(ep_ctx *c, size_t from, size_t to, chapter_jobs *w, size_t *capjobs,
+                           long *part)
 {
     bk_book *book = c->book;
-    chapter_jobs w = { c, NULL, 0 };
-    size_t capjobs = 0;
-    c->chapters = bk_xcalloc(book->nposts ? book->nposts : 1, sizeof(*c->chapters));
-    for (size_t i = 0; i < book->nposts; i++) {
+    page_markers(c, from, to);
+    for (size_t i = from; i < to; i++) {
         split_chapter(c, i);
-        xmlNodePtr root = xmlDocGetRootElement(book->posts[i]->doc);
-        for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false))
-            if (bk_dom_is(x, "img")) {
-                c->has_images = true;
-                char *alt = bk_dom_attr(x, "alt");
-                if (!alt || !*alt)
-                    c->images_all_alt = false;
-                xmlFree(alt);
-            }
+        scan_images(c, i);
     }
-    /* In reading order: part page, then the part's posts. */
-    long part = -1;
-    for (size_t i = 0; i < book->nposts; i++) {
+    for (size_t i = from; i < to; i++) {
         bk_post *p = book->posts[i];
         int level = 1;
         if (p->part >= 0) {
-            if (p->part != part) {
-                part = p->part;
-                const char *href = ep_part_page(c, (size_t)part);
-                toc_add(c, book->parts[part].title, href, 0);
+            if (p->part != *part) {
+                *part = p->part;
+                const char *href = ep_part_page(c, (size_t)*part);
+                toc_add(c, book->parts[*part].title, href, 0);
             }
         } else if (book->nparts) {
-            part = -1;
+            *part = -1;
             level = 0; /* after the parts, outside any */
         }
         if (!c->first_chapter_href)
@@ -723,18 +738,121 @@ static void chapters(ep_ctx *c)
             ep_item *it = ep_add(c, ch->files[k], "application/xhtml+xml", &none);
             it->spine = true;
             it->linear = true;
-            BK_GROW(w.jobs, capjobs, w.njobs + 1);
-            w.jobs[w.njobs++] =
-                (chapter_job){ &ch->docs[k], ch->files[0], ch->files[k], c->nitems - 1 };
+            BK_GROW(w->jobs, *capjobs, w->njobs + 1);
+            w->jobs[w->njobs++] = (chapter_job){ &ch->docs[k], NULL, ch->files[0], ch->files[k],
+                                                 c->nitems - 1, false };
         }
     }
-    /* Links and style sheets set and each file written out, on the
-     * worker threads: every document is its own. */
-    bk_par_for(w.njobs, chapter_write, &w);
-    free(w.jobs);
+}
+
+/* Both books in one run: the PDF left each post's tree serialized and
+ * deflated (bk_post_save_doc). */
+static bool trees_saved(const bk_book *book)
+{
     for (size_t i = 0; i < book->nposts; i++)
-        if (!c->chapters[i].copied && !c->chapters[i].docs[0])
-            book->posts[i]->doc = NULL; /* freed as docs[0] */
+        if (!book->posts[i]->doc && book->posts[i]->saved_len)
+            return true;
+    return false;
+}
+
+typedef struct batch {
+    ep_ctx *c;
+    size_t from;
+} batch;
+
+static void restore_job(void *ctx, size_t i, int worker)
+{
+    const batch *b = ctx;
+    bk_post *p = b->c->book->posts[b->from + i];
+    (void)worker;
+    if (!p->doc)
+        bk_post_restore_doc(b->c->book, p);
+}
+
+/* A chapter's trees parked as text until chapter_write: the book's trees
+ * are never all in memory at once. */
+static void park_job(void *ctx, size_t i, int worker)
+{
+    const batch *b = ctx;
+    ep_chapter *ch = &b->c->chapters[b->from + i];
+    bk_post *p = b->c->book->posts[b->from + i];
+    (void)worker;
+    if (!ch->copied) {
+        ch->copied = true; /* docs[0], the post's tree, is the writer's own now */
+    } else {
+        xmlFreeDoc(p->doc); /* split: the copies are all it needs */
+    }
+    p->doc = NULL;
+    ch->texts = bk_xcalloc(ch->ndocs, sizeof(*ch->texts));
+    for (size_t k = 0; k < ch->ndocs; k++) {
+        bk_buf_init(&ch->texts[k]);
+        if (bk_doc_write_saved(ch->docs[k], &ch->texts[k]) == 0) {
+            xmlFreeDoc(ch->docs[k]);
+            ch->docs[k] = NULL;
+        }
+    }
+}
+
+/* Posts this many at a time when their trees were saved. */
+#define EP_BATCH 128
+
+static int chapters(ep_ctx *c)
+{
+    bk_book *book = c->book;
+    chapter_jobs w = { c, NULL, 0 };
+    size_t capjobs = 0;
+    long part = -1;
+    int rc = 0;
+    c->chapters = bk_xcalloc(book->nposts ? book->nposts : 1, sizeof(*c->chapters));
+    if (!trees_saved(book)) {
+        chapters_range(c, 0, book->nposts, &w, &capjobs, &part);
+    } else {
+        for (size_t from = 0; from < book->nposts && rc == 0; from += EP_BATCH) {
+            size_t to = book->nposts - from > EP_BATCH ? from + EP_BATCH : book->nposts;
+            batch bt = { c, from };
+            bk_par_for(to - from, restore_job, &bt);
+            for (size_t i = from; i < to; i++)
+                if (!book->posts[i]->doc) {
+                    bk_error(c->diags, (bk_loc){ book->posts[i]->display, 0, 0 },
+                             "bookify bug: the chapter could not be read back for the EPUB; "
+                             "please report it");
+                    rc = -1;
+                }
+            if (rc < 0)
+                break;
+            size_t jobs_before = w.njobs;
+            chapters_range(c, from, to, &w, &capjobs, &part);
+            bk_par_for(to - from, park_job, &bt);
+            for (size_t j = jobs_before; j < w.njobs; j++) {
+                ep_chapter *ch = NULL;
+                for (size_t i = from; i < to && !ch; i++)
+                    if (w.jobs[j].doc >= c->chapters[i].docs &&
+                        w.jobs[j].doc < c->chapters[i].docs + c->chapters[i].ndocs)
+                        ch = &c->chapters[i];
+                size_t k = (size_t)(w.jobs[j].doc - ch->docs);
+                if (!ch->docs[k])
+                    w.jobs[j].text = &ch->texts[k];
+            }
+        }
+        bk_buf_release(&book->saved);
+    }
+    if (rc == 0) {
+        /* Links and style sheets set and each file written out, on the
+         * worker threads: every document is its own. */
+        bk_par_for(w.njobs, chapter_write, &w);
+        for (size_t j = 0; j < w.njobs; j++)
+            if (w.jobs[j].failed) {
+                bk_error(c->diags, (bk_loc){ w.jobs[j].file, 0, 0 },
+                         "bookify bug: the chapter could not be read back for the EPUB; "
+                         "please report it");
+                rc = -1;
+            }
+        for (size_t i = 0; i < book->nposts; i++)
+            if (!c->chapters[i].copied && c->chapters[i].docs && !c->chapters[i].docs[0])
+                book->posts[i]->doc = NULL; /* freed as docs[0] */
+    }
+    free(w.jobs);
+    return rc;
 }
 
 /* ==================== the zip ==================== */
@@ -926,15 +1044,6 @@ done:
 
 /* ==================== the writer ==================== */
 
-/* Both books in one run: the PDF kept each tree serialized (book.h). */
-static void restore_job(void *ctx, size_t i, int worker)
-{
-    bk_book *book = ctx;
-    (void)worker;
-    if (!book->posts[i]->doc)
-        bk_post_restore_doc(book, book->posts[i]);
-}
-
 int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_diags *d)
 {
     ep_ctx c;
@@ -945,14 +1054,6 @@ int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_dia
     c.images_all_alt = true;
     c.toc_depth = o->toc_depth ? o->toc_depth : book->meta.toc_depth ? book->meta.toc_depth : 2;
     size_t errors = d->nerrors;
-    bk_par_for(book->nposts, restore_job, book);
-    for (size_t i = 0; i < book->nposts; i++)
-        if (!book->posts[i]->doc) {
-            bk_error(d, (bk_loc){ book->posts[i]->display, 0, 0 },
-                     "bookify bug: the chapter could not be read back for the EPUB; please report it");
-            return -1;
-        }
-    bk_buf_release(&book->saved);
     metadata(&c);
     style_sheets(&c);
     cover_image(&c);
@@ -963,13 +1064,14 @@ int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_dia
     /* The contents page comes before the chapters in the spine but is
      * written after them (it lists their headings): reserve its place. */
     int nav_order = c.next_spine++;
-    page_markers(&c);
-    chapters(&c);
-    ep_nav(&c);
-    c.items[c.nitems - 1].spine_order = nav_order;
-    ep_ncx(&c);
-    ep_package(&c);
-    int rc = d->nerrors > errors ? -1 : write_zip(&c, path);
+    int rc = chapters(&c);
+    if (rc == 0) {
+        ep_nav(&c);
+        c.items[c.nitems - 1].spine_order = nav_order;
+        ep_ncx(&c);
+        ep_package(&c);
+    }
+    rc = rc < 0 || d->nerrors > errors ? -1 : write_zip(&c, path);
 
     for (size_t i = 0; i < c.nitems; i++) {
         free(c.items[i].href);
@@ -993,7 +1095,10 @@ int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_dia
             if (k || c.chapters[i].copied)
                 xmlFreeDoc(c.chapters[i].docs[k]);
             free(c.chapters[i].files[k]);
+            if (c.chapters[i].texts)
+                bk_buf_release(&c.chapters[i].texts[k]);
         }
+        free(c.chapters[i].texts);
         free(c.chapters[i].docs);
         free(c.chapters[i].files);
     }

@@ -36,6 +36,8 @@ typedef struct ep_chapter {
     char **files;    /* owned */
     size_t ndocs;
     bool copied;     /* docs[0] is a split copy, owned too */
+    bk_buf *texts;   /* when parked (both books in one run): each tree as text, its
+                        docs[k] NULL until chapter_write reads it back */
 } ep_chapter;
 
 /* An entry of the page list: a printed page and where it begins. */
