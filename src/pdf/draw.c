@@ -658,6 +658,14 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
         free(label);
         double ox = left_margin(e, p), oy = t->margin_top;
         const pdf_chapter *ch = &e->chapters[pg->chapter];
+        /* The paper, painted first. cairo's analysis of a page unions every
+         * operation's extents into the region it draws natively; begun
+         * with the whole page, each union is a containment test, where it
+         * grew with the page's operations (a tenth of the PDF's time). */
+        cairo_save(cr);
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_paint(cr);
+        cairo_restore(cr);
         /* Runs of list items and of table rows get their L and Table
          * structure elements around them. */
         const char *open_group = NULL;
