@@ -1244,6 +1244,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         goto done;
     e.fontmap = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
     pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(e.fontmap), e.fc_config);
+    pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(e.fontmap), 72);
     e.pango = pango_font_map_create_context(e.fontmap);
     cairo_font_options_t *fo = cairo_font_options_create();
     cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
