@@ -200,7 +200,7 @@ static md_nodes markdown_nodes(xmlDocPtr doc, const char *md, size_t len, bool s
     md_nodes out = { NULL, NULL };
     if (!via_html()) {
         xmlNodePtr body = xmlNewDocNode(doc, NULL, BAD_CAST "body", NULL);
-        if (bk_mdtree_build(root, md, len, render, doc, body))
+        if (bk_mdtree_build(root, render, doc, body))
             out.body = body;
         else
             xmlFreeNode(body);

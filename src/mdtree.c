@@ -20,10 +20,19 @@
 
 #include "bookify/banned.h"
 
+/* A note as cmark-gfm renders it: its label (the li's id after "fn-")
+ * and the targets of its links back, one a reference (cmark counts some
+ * it does not show: references in table rows it parsed twice). */
 typedef struct note {
     char *label;
-    int refs, seen;
+    char **backs;
+    size_t nbacks;
 } note;
+
+/* A reference as cmark-gfm renders it: its link and its id. */
+typedef struct noteref {
+    char *href, *id;
+} noteref;
 
 typedef struct mt {
     xmlDocPtr doc;
@@ -33,10 +42,10 @@ typedef struct mt {
     int depth, options;
     bool ok;
     bool table_body, table_head; /* the table renderer's state */
-    const char *md;              /* the Markdown, for the notes' labels */
-    size_t md_len;
     note *notes;
     size_t nnotes, notes_open, notes_written;
+    noteref *refs;
+    size_t nrefs, refs_used;
 } mt;
 
 /* ---- output ---- */
@@ -181,34 +190,67 @@ static void url_attr(mt *m, xmlNodePtr el, const char *name, const char *url)
 
 /* ---- the first pass: what the builder cannot do, and the footnotes ---- */
 
-static bool label_ok(const char *s)
+/* The value of the attribute that starts after `after` in html, when
+ * what follows its closing quote starts with `then`; NULL otherwise, or
+ * when it holds what the HTML parser would read otherwise. */
+static char *rendered_value(const char *html, const char *after, const char *then)
 {
-    return s && *s && !strpbrk(s, "\"'&<>[^") && plain_chars(s, strlen(s));
+    const char *p = strstr(html, after);
+    if (!p)
+        return NULL;
+    p += strlen(after);
+    const char *q = strchr(p, '"');
+    if (!q || strncmp(q + 1, then, strlen(then)) != 0 || q == p)
+        return NULL;
+    char *v = bk_xstrndup(p, (size_t)(q - p));
+    if (strpbrk(v, "&<>'") || !plain_chars(v, strlen(v))) {
+        free(v);
+        return NULL;
+    }
+    return v;
 }
 
-/* A note's label, which cmark-gfm's API does not give: its definition
- * starts where "[^label]:" and the blanks after it end. */
-static char *note_label(const mt *m, cmark_node *def)
+static char *render_node(cmark_node *n)
 {
-    int line = cmark_node_get_start_line(def), col = cmark_node_get_start_column(def);
-    const char *p = m->md, *end = m->md + m->md_len;
-    for (int l = 1; l < line && p; l++) {
-        p = memchr(p, '\n', (size_t)(end - p));
-        p = p ? p + 1 : NULL;
+    return cmark_render_html(n, CMARK_OPT_UNSAFE | CMARK_OPT_FOOTNOTES, NULL);
+}
+
+static void free_rendered(char *html)
+{
+    cmark_get_default_mem_allocator()->free(html);
+}
+
+/* A note: its label and its links back, from cmark-gfm's own rendering
+ * (its API gives neither the label nor the count). */
+static bool survey_note(mt *m, cmark_node *def, size_t *cap)
+{
+    char *html = render_node(def);
+    note fn = { rendered_value(html, "<li id=\"fn-", ">"), NULL, 0 };
+    bool ok = fn.label != NULL;
+    size_t capb = 0;
+    static const char back[] = "<a href=\"";
+    for (const char *p = html; ok && (p = strstr(p, "<a href=\"#fnref-")) != NULL; p++) {
+        char *v = rendered_value(p, back, " class=\"footnote-backref\"");
+        if (!v)
+            continue; /* a link of the note's own text */
+        BK_GROW(fn.backs, capb, fn.nbacks + 1);
+        fn.backs[fn.nbacks++] = v;
     }
-    if (!p || col < 1 || (size_t)(end - p) < (size_t)col - 1)
-        return NULL;
-    const char *q = p + col - 1; /* just after the marker */
-    while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
-        q--;
-    if (q - p < 5 || q[-1] != ':' || q[-2] != ']')
-        return NULL;
-    const char *close = q - 2, *open = close;
-    while (open > p && !(open[-1] == '^' && open - 1 > p && open[-2] == '['))
-        open--;
-    if (open == p || open == close)
-        return NULL;
-    return bk_xstrndup(open, (size_t)(close - open));
+    free_rendered(html);
+    BK_GROW(m->notes, *cap, m->nnotes + 1);
+    m->notes[m->nnotes++] = fn;
+    return ok && fn.nbacks > 0;
+}
+
+static bool survey_ref(mt *m, cmark_node *ref, size_t *cap)
+{
+    char *html = render_node(ref);
+    noteref r = { rendered_value(html, "<a href=\"", " id=\""),
+                  rendered_value(html, "\" id=\"", " data-footnote-ref>") };
+    free_rendered(html);
+    BK_GROW(m->refs, *cap, m->nrefs + 1);
+    m->refs[m->nrefs++] = r;
+    return r.href && r.id;
 }
 
 static const char *ext_name(cmark_node *n)
@@ -220,9 +262,8 @@ static bool survey(mt *m, cmark_node *root)
 {
     cmark_iter *it = cmark_iter_new(root);
     cmark_event_type ev;
-    size_t cap = 0;
     int links = 0, images = 0;
-    bool ok = true;
+    bool ok = true, notes = false;
     while (ok && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
         cmark_node *n = cmark_iter_get_node(it);
         const char *ext = ext_name(n);
@@ -248,38 +289,33 @@ static bool survey(mt *m, cmark_node *root)
             images += ev == CMARK_EVENT_ENTER ? 1 : -1;
             break;
         case CMARK_NODE_FOOTNOTE_DEFINITION:
-            if (ev == CMARK_EVENT_ENTER) {
-                char *label = note_label(m, n);
-                ok = label_ok(label);
-                BK_GROW(m->notes, cap, m->nnotes + 1);
-                m->notes[m->nnotes++] = (note){ label, 0, 0 };
-            }
+            notes = true;
             break;
         case CMARK_NODE_FOOTNOTE_REFERENCE:
             /* a link inside a link again, or inside an image's alt, where
-             * it counts but is not shown */
+             * it is not shown */
             ok = links == 0 && images == 0;
+            notes = true;
             break;
         default:
             break;
         }
     }
     cmark_iter_free(it);
-    if (!ok)
-        return false;
-    /* A reference's text is its note's number: the notes come last, in
-     * that order. */
+    if (!ok || !notes)
+        return ok;
+    /* The notes and references, once nothing in the text is raw HTML
+     * (their rendering would hold it as it is). */
+    size_t capn = 0, capr = 0;
     it = cmark_iter_new(root);
     while (ok && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
         cmark_node *n = cmark_iter_get_node(it);
-        if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(n) != CMARK_NODE_FOOTNOTE_REFERENCE)
+        if (ev != CMARK_EVENT_ENTER)
             continue;
-        const char *num = cmark_node_get_literal(n);
-        char *e = NULL;
-        long k = num ? strtol(num, &e, 10) : 0;
-        ok = e && *e == '\0' && k >= 1 && (size_t)k <= m->nnotes;
-        if (ok)
-            m->notes[k - 1].refs++;
+        if (cmark_node_get_type(n) == CMARK_NODE_FOOTNOTE_DEFINITION)
+            ok = survey_note(m, n, &capn);
+        else if (cmark_node_get_type(n) == CMARK_NODE_FOOTNOTE_REFERENCE)
+            ok = survey_ref(m, n, &capr);
     }
     cmark_iter_free(it);
     return ok;
@@ -321,40 +357,30 @@ static void alt_text(cmark_node *img, bk_buf *out)
     cmark_iter_free(it);
 }
 
-static note *note_of(mt *m, cmark_node *n)
-{
-    long k = strtol(cmark_node_get_literal(n), NULL, 10); /* checked by survey */
-    return &m->notes[k - 1];
-}
-
 static void backrefs(mt *m, note *fn)
 {
     if (m->notes_written >= m->notes_open)
         return;
     m->notes_written = m->notes_open;
-    bk_buf id = BK_BUF_INIT;
-    for (int i = 1; i <= (fn->refs ? fn->refs : 1); i++) {
-        if (i > 1)
+    for (size_t i = 0; i < fn->nbacks; i++) {
+        if (i > 0)
             put(m, " ", 1);
-        bk_buf_reset(&id);
-        bk_buf_addf(&id, i > 1 ? "#fnref-%s-%d" : "#fnref-%s", fn->label, i);
         xmlNodePtr a = tag(m, "a", true);
-        attr(m, a, "href", id.ptr);
+        attr(m, a, "href", fn->backs[i]);
         attr(m, a, "class", "footnote-backref");
         attr(m, a, "data-footnote-backref", NULL);
         attr(m, a, "aria-label", "Back to content");
         puts_(m, "\xE2\x86\xA9"); /* U+21A9 */
-        if (i > 1) {
+        if (i > 0) {
             xmlNodePtr sup = tag(m, "sup", true);
             attr(m, sup, "class", "footnote-ref");
-            char num[16];
-            snprintf(num, sizeof num, "%d", i);
+            char num[24];
+            snprintf(num, sizeof num, "%zu", i + 1);
             puts_(m, num);
             end(m);
         }
         end(m);
     }
-    bk_buf_release(&id);
 }
 
 static void table_node(mt *m, cmark_node *n, const char *ext, bool enter)
@@ -594,6 +620,10 @@ static void node(mt *m, cmark_iter *it, cmark_node *n, bool enter)
                 tag(m, "ol", true);
                 put(m, "\n", 1);
             }
+            if (m->notes_open >= m->nnotes) {
+                m->ok = false; /* survey() saw fewer */
+                break;
+            }
             note *fn = &m->notes[m->notes_open++];
             bk_buf id = BK_BUF_INIT;
             bk_buf_addf(&id, "fn-%s", fn->label);
@@ -613,18 +643,16 @@ static void node(mt *m, cmark_iter *it, cmark_node *n, bool enter)
     case CMARK_NODE_FOOTNOTE_REFERENCE: {
         if (!enter)
             break;
-        note *fn = note_of(m, n);
-        fn->seen++;
+        if (m->refs_used >= m->nrefs) {
+            m->ok = false; /* survey() saw fewer */
+            break;
+        }
+        const noteref *r = &m->refs[m->refs_used++];
         el = tag(m, "sup", true);
         attr(m, el, "class", "footnote-ref");
         xmlNodePtr a = tag(m, "a", true);
-        bk_buf v = BK_BUF_INIT;
-        bk_buf_addf(&v, "#fn-%s", fn->label);
-        attr(m, a, "href", v.ptr);
-        bk_buf_reset(&v);
-        bk_buf_addf(&v, fn->seen > 1 ? "fnref-%s-%d" : "fnref-%s", fn->label, fn->seen);
-        attr(m, a, "id", v.ptr);
-        bk_buf_release(&v);
+        attr(m, a, "href", r->href);
+        attr(m, a, "id", r->id);
         attr(m, a, "data-footnote-ref", NULL);
         puts_(m, cmark_node_get_literal(n));
         end(m);
@@ -637,13 +665,10 @@ static void node(mt *m, cmark_iter *it, cmark_node *n, bool enter)
     }
 }
 
-bool bk_mdtree_build(cmark_node *root, const char *md, size_t len, int options, xmlDocPtr doc,
-                     xmlNodePtr body)
+bool bk_mdtree_build(cmark_node *root, int options, xmlDocPtr doc, xmlNodePtr body)
 {
     mt m;
     memset(&m, 0, sizeof m);
-    m.md = md;
-    m.md_len = len;
     m.doc = doc;
     m.cur = body;
     m.options = options;
@@ -665,9 +690,18 @@ bool bk_mdtree_build(cmark_node *root, const char *md, size_t len, int options, 
         flush(&m);
     }
     bk_buf_release(&m.text);
-    for (size_t i = 0; i < m.nnotes; i++)
+    for (size_t i = 0; i < m.nnotes; i++) {
         free(m.notes[i].label);
+        for (size_t k = 0; k < m.notes[i].nbacks; k++)
+            free(m.notes[i].backs[k]);
+        free(m.notes[i].backs);
+    }
     free(m.notes);
+    for (size_t i = 0; i < m.nrefs; i++) {
+        free(m.refs[i].href);
+        free(m.refs[i].id);
+    }
+    free(m.refs);
     if (!m.ok) {
         xmlNodePtr c = body->children;
         while (c) {

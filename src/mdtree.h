@@ -9,7 +9,9 @@
  * time; this skips both. What the HTML parser would reshape (raw HTML,
  * footnote references inside links, characters XML cannot hold, nesting
  * past its depth limit) is not built: the caller goes through the HTML
- * text then. docs/conversion.md has the why.
+ * text then. Notes and references take their labels and ids from
+ * cmark-gfm's rendering of each (its API has neither). docs/conversion.md
+ * has the why.
  */
 #ifndef BK_MDTREE_H
 #define BK_MDTREE_H
@@ -23,11 +25,10 @@
 #define BK_MDTREE_MAX_DEPTH 240
 
 /* Build the children of body (an element of doc) from the document node
- * root, parsed from md (len bytes), rendered with cmark-gfm's HTML options
+ * root, rendered with cmark-gfm's HTML options
  * `options` (SOURCEPOS, TABLE_PREFER_STYLE_ATTRIBUTES and UNSAFE are the ones
  * honoured). Returns false, leaving body empty, when the tree holds something
  * built only by the HTML route. */
-bool bk_mdtree_build(cmark_node *root, const char *md, size_t len, int options, xmlDocPtr doc,
-                     xmlNodePtr body);
+bool bk_mdtree_build(cmark_node *root, int options, xmlDocPtr doc, xmlNodePtr body);
 
 #endif
