@@ -93,6 +93,10 @@ fi
 BOOKIFY_KEEP_DOCS=1 "$bookify" -q --epub="$tmp/k.epub" --pdf="$tmp/k.pdf" "$tmp/site" || { echo "FAIL: kept trees"; exit 1; }
 cmp -s "$tmp/b.epub" "$tmp/k.epub" || { echo "FAIL: the EPUB differs when the trees are kept whole"; fail=1; }
 cmp -s "$tmp/b.pdf" "$tmp/k.pdf" || { echo "FAIL: the PDF differs when the trees are kept whole"; fail=1; }
+if [ -n "${BK_SHORT:-}" ]; then
+    [ $fail -eq 0 ] && echo "ok: split into $((n + 1)) files, PDF complete (batches checked in the release build)"
+    exit $fail
+fi
 # Over 128 posts (140 here) the EPUB reads the saved trees back a batch at a time and
 # parks them as text until each file is written: parts crossing batches,
 # a post split in a later batch with links to its moved sections from an
