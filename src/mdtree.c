@@ -12,6 +12,7 @@
 
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm-extension_api.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,8 @@
 #include "bookify/banned.h"
 
 /* A note as cmark-gfm renders it: its label (the li's id after "fn-")
- * and the targets of its links back, one a reference (cmark counts some
- * it does not show: references in table rows it parsed twice). */
+ * and the targets of its links back, one a reference counted (cmark also
+ * counts some it does not show, as in a note nobody cites). */
 typedef struct note {
     char *label;
     char **backs;
@@ -93,6 +94,11 @@ static void flush(mt *m)
 {
     if (m->text.len == 0)
         return;
+    if (m->text.len > INT_MAX) { /* libxml2 takes an int */
+        m->ok = false;
+        bk_buf_reset(&m->text);
+        return;
+    }
     xmlNodePtr t = xmlNewDocTextLen(m->doc, BAD_CAST m->text.ptr, (int)m->text.len);
     xmlAddChild(m->cur, t);
     bk_buf_reset(&m->text);
