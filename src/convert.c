@@ -170,12 +170,12 @@ typedef struct md_nodes {
 
 static bool via_html(void)
 {
-    static int on = -1; /* a benign race: every thread computes the same */
-    if (on < 0) {
+    static atomic_int on = -1; /* every thread computes the same */
+    if (atomic_load(&on) < 0) {
         const char *e = getenv("BOOKIFY_MD_VIA_HTML");
-        on = e && *e && strcmp(e, "0") != 0;
+        atomic_store(&on, e && *e && strcmp(e, "0") != 0);
     }
-    return on;
+    return atomic_load(&on) == 1;
 }
 
 static xmlNodePtr html_body(htmlDocPtr h);
