@@ -647,7 +647,7 @@ typedef struct chapter_job {
     xmlDocPtr *doc; /* its place in the chapter's list */
     bk_buf *text;   /* the tree as text when parked, else NULL */
     const char *orig_file, *file;
-    size_t item;
+    size_t item, post;
     bool failed;    /* the parked text did not parse back */
 } chapter_job;
 
@@ -740,7 +740,7 @@ static void chapters_range(ep_ctx *c, size_t from, size_t to, chapter_jobs *w, s
             it->linear = true;
             BK_GROW(w->jobs, *capjobs, w->njobs + 1);
             w->jobs[w->njobs++] = (chapter_job){ &ch->docs[k], NULL, ch->files[0], ch->files[k],
-                                                 c->nitems - 1, false };
+                                                 c->nitems - 1, i, false };
         }
     }
 }
@@ -824,11 +824,7 @@ static int chapters(ep_ctx *c)
             chapters_range(c, from, to, &w, &capjobs, &part);
             bk_par_for(to - from, park_job, &bt);
             for (size_t j = jobs_before; j < w.njobs; j++) {
-                ep_chapter *ch = NULL;
-                for (size_t i = from; i < to && !ch; i++)
-                    if (w.jobs[j].doc >= c->chapters[i].docs &&
-                        w.jobs[j].doc < c->chapters[i].docs + c->chapters[i].ndocs)
-                        ch = &c->chapters[i];
+                ep_chapter *ch = &c->chapters[w.jobs[j].post];
                 size_t k = (size_t)(w.jobs[j].doc - ch->docs);
                 if (!ch->docs[k])
                     w.jobs[j].text = &ch->texts[k];
@@ -842,7 +838,7 @@ static int chapters(ep_ctx *c)
         bk_par_for(w.njobs, chapter_write, &w);
         for (size_t j = 0; j < w.njobs; j++)
             if (w.jobs[j].failed) {
-                bk_error(c->diags, (bk_loc){ w.jobs[j].file, 0, 0 },
+                bk_error(c->diags, (bk_loc){ book->posts[w.jobs[j].post]->display, 0, 0 },
                          "bookify bug: the chapter could not be read back for the EPUB; "
                          "please report it");
                 rc = -1;
