@@ -686,6 +686,7 @@ int main(int argc, char **argv)
     opts.now = now_epoch(&d);
     int64_t epoch = source_date_epoch();
 
+    bk_stage_time("bookify", NULL);
     if (bk_site_open(book, &d) == 0) {
         if (c.config)
             bk_config_load(book, c.config, c.config, BK_CONFIG_BOOKIFY, true, &d);
@@ -697,6 +698,7 @@ int main(int argc, char **argv)
             bk_order_mode mode = c.order_set ? c.order : book->meta.order;
             bk_order(book, mode, &d);
         }
+        bk_stage_time("bookify", "read and ordered");
     }
 
     /* The list needs no conversion; everything else does. */
@@ -704,6 +706,7 @@ int main(int argc, char **argv)
         bk_convert_opts co = { .no_smart = c.no_smart,
                                 .no_highlight = c.no_highlight || book->meta.highlight < 0 };
         bk_convert_book(book, &co, &d);
+        bk_stage_time("bookify", "converted");
         if (c.dump_xhtml && d.nerrors == 0)
             dump_xhtml(book, c.dump_xhtml, &d);
     }

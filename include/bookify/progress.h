@@ -16,4 +16,9 @@ void bk_progress_end(void);
 /* From a signal handler: erase the bar if it is on screen (write(2) only). */
 void bk_progress_erase_on_signal(void);
 
+/* BOOKIFY_TIMES=1: print "WHO: STAGE  seconds since the last stage, RSS
+ * (peak)" on stderr (bench/, docs/performance.md). The first call starts
+ * the clock; a NULL stage restarts it silently. Main thread only. */
+void bk_stage_time(const char *who, const char *stage);
+
 #endif

@@ -12,6 +12,7 @@
 #include "bookify/fileio.h"
 #include "bookify/outfile.h"
 #include "bookify/par.h"
+#include "bookify/progress.h"
 #include "bookify/resolve.h"
 #include "epub_int.h"
 
@@ -1057,10 +1058,12 @@ int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_dia
     ep_cover_page(&c);
     ep_title_page(&c);
     ep_colophon_page(&c);
+    bk_stage_time("epub", "set up");
     /* The contents page comes before the chapters in the spine but is
      * written after them (it lists their headings): reserve its place. */
     int nav_order = c.next_spine++;
     int rc = chapters(&c);
+    bk_stage_time("epub", "chapters written");
     if (rc == 0) {
         ep_nav(&c);
         c.items[c.nitems - 1].spine_order = nav_order;
@@ -1068,6 +1071,7 @@ int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_dia
         ep_package(&c);
     }
     rc = rc < 0 || d->nerrors > errors ? -1 : write_zip(&c, path);
+    bk_stage_time("epub", "zipped");
 
     for (size_t i = 0; i < c.nitems; i++) {
         free(c.items[i].href);

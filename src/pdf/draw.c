@@ -24,33 +24,9 @@
 
 #include "bookify/banned.h"
 
-/* BOOKIFY_TIMES=1 prints the time each stage took (bench/, performance). */
 static void pdf_time(const char *stage)
 {
-    static int on = -1;
-    static double last;
-    if (on < 0)
-        on = getenv("BOOKIFY_TIMES") != NULL;
-    if (!on)
-        return;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-    long rss = 0, peak = 0; /* kB */
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[128];
-    while (f && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            rss = strtol(line + 6, NULL, 10);
-        else if (strncmp(line, "VmHWM:", 6) == 0)
-            peak = strtol(line + 6, NULL, 10);
-    }
-    if (f)
-        fclose(f);
-    if (last > 0 && stage)
-        fprintf(stderr, "pdf: %-20s %7.3f s  %6.0f MiB (peak %.0f MiB)\n", stage, t - last,
-                (double)rss / 1024.0, (double)peak / 1024.0);
-    last = t;
+    bk_stage_time("pdf", stage);
 }
 
 /* Each block's source element by its index in the post's tree (the
@@ -1213,7 +1189,6 @@ static void notes_chapter(pdf_engine *e, size_t c)
 
 int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags *d)
 {
-    pdf_time(NULL);
     size_t errors = d->nerrors;
     pdf_engine e;
     memset(&e, 0, sizeof e);

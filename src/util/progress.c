@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,4 +88,33 @@ void bk_progress_erase_on_signal(void)
         ssize_t n = write(2, "\r\033[K", 4); /* async-signal-safe */
         (void)n;
     }
+}
+
+void bk_stage_time(const char *who, const char *stage)
+{
+    static int on = -1;
+    static double last;
+    if (on < 0)
+        on = getenv("BOOKIFY_TIMES") != NULL;
+    if (!on)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    long rss = 0, peak = 0; /* kB */
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            rss = strtol(line + 6, NULL, 10);
+        else if (strncmp(line, "VmHWM:", 6) == 0)
+            peak = strtol(line + 6, NULL, 10);
+    }
+    if (f)
+        fclose(f);
+    if (last > 0 && stage)
+        fprintf(stderr, "%s:%*s%-20s %7.3f s  %6.0f MiB (peak %.0f MiB)\n", who,
+                (int)(strlen(who) < 8 ? 8 - strlen(who) : 1), "", stage, t - last,
+                (double)rss / 1024.0, (double)peak / 1024.0);
+    last = t;
 }

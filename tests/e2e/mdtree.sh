@@ -27,8 +27,8 @@ for site in "$@"; do
     BOOKIFY_MD_VIA_HTML=1 "$bookify" -q "${formats[@]//a./b.}" "$site" 2>"$tmp/b.err"
     rb=$?
     [ "$ra" = "$rb" ] || { echo "FAIL: $name: exit $ra built straight, $rb through HTML"; fail=1; }
-    grep -v -e '^convert: ' -e '^pdf: ' "$tmp/a.err" >"$tmp/a.msg"
-    grep -v -e '^pdf: ' "$tmp/b.err" >"$tmp/b.msg"
+    grep -v -E '^(convert|bookify|pdf|epub): ' "$tmp/a.err" >"$tmp/a.msg"
+    grep -v -E '^(bookify|pdf|epub): ' "$tmp/b.err" >"$tmp/b.msg"
     cmp -s "$tmp/a.msg" "$tmp/b.msg" || { echo "FAIL: $name: the messages differ"; diff "$tmp/a.msg" "$tmp/b.msg" | head; fail=1; }
     for f in epub pdf; do
         [ -f "$tmp/a.$f" ] || continue
