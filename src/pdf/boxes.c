@@ -1282,33 +1282,43 @@ void pdf_chapter_drop_layouts(pdf_engine *e, size_t c)
     each_text(&e->chapters[c], text_drop_layout);
 }
 
+void pdf_chapter_release(pdf_engine *e, size_t c)
+{
+    pdf_chapter *ch = &e->chapters[c];
+    for (size_t i = 0; i < ch->nblocks; i++) {
+        pdf_block *b = &ch->blocks[i];
+        text_release(&b->t);
+        for (size_t k = 0; k < b->ncells; k++)
+            text_release(&b->cells[k]);
+        g_free(b->cells);
+        g_free(b->cell_align);
+        g_free(b->marker);
+        g_free(b->outline_title);
+        g_free(b->alt);
+        g_free(b->dest);
+        g_free(b->toc_target);
+    }
+    free(ch->blocks);
+    for (size_t i = 0; i < ch->nnotes; i++) {
+        text_release(&ch->notes[i].t);
+        g_free(ch->notes[i].dest);
+        g_free(ch->note_ids[i]);
+    }
+    free(ch->notes);
+    free(ch->note_ids);
+    g_free(ch->running_title);
+    ch->blocks = NULL;
+    ch->nblocks = ch->cap = 0;
+    ch->notes = NULL;
+    ch->note_ids = NULL;
+    ch->nnotes = ch->capnotes = 0;
+    ch->running_title = NULL;
+}
+
 void pdf_boxes_release(pdf_engine *e)
 {
-    for (size_t c = 0; c < e->nchapters; c++) {
-        pdf_chapter *ch = &e->chapters[c];
-        for (size_t i = 0; i < ch->nblocks; i++) {
-            pdf_block *b = &ch->blocks[i];
-            text_release(&b->t);
-            for (size_t k = 0; k < b->ncells; k++)
-                text_release(&b->cells[k]);
-            g_free(b->cells);
-            g_free(b->cell_align);
-            g_free(b->marker);
-            g_free(b->outline_title);
-            g_free(b->alt);
-            g_free(b->dest);
-            g_free(b->toc_target);
-        }
-        free(ch->blocks);
-        for (size_t i = 0; i < ch->nnotes; i++) {
-            text_release(&ch->notes[i].t);
-            g_free(ch->notes[i].dest);
-            g_free(ch->note_ids[i]);
-        }
-        free(ch->notes);
-        free(ch->note_ids);
-        g_free(ch->running_title);
-    }
+    for (size_t c = 0; c < e->nchapters; c++)
+        pdf_chapter_release(e, c);
     free(e->chapters);
     e->chapters = NULL;
     e->nchapters = 0;

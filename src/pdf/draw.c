@@ -165,7 +165,7 @@ static void dest_at(pdf_engine *e, cairo_t *cr, const char *name, double x, doub
 {
     if (bk_strmap_lookup(&e->dests_drawn, name))
         return;
-    bk_strmap_put(&e->dests_drawn, name, 1);
+    bk_strmap_put(&e->dests_drawn, bk_arena_strdup(&e->arena, name), 1);
     bk_buf a = BK_BUF_INIT;
     bk_buf_adds(&a, "name=");
     quote_dest(&a, name);
@@ -362,7 +362,8 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
         }
         cairo_tag_begin(cr, "Figure", NULL);
         BK_GROW(e->alts, e->capalts, e->nalts + 1);
-        e->alts[e->nalts++] = b->alt ? b->alt : "";
+        /* kept past the chapter's boxes, freed once it is drawn */
+        e->alts[e->nalts++] = b->alt ? bk_arena_strdup(&e->arena, b->alt) : "";
         bk_pdf_image_draw(b->image, cr, ix, y, b->img_w, b->img_h);
         cairo_tag_end(cr, "Figure");
         break;
@@ -553,10 +554,13 @@ static cairo_status_t collect(void *closure, const unsigned char *data, unsigned
     return r->failed ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
 }
 
-static void add_outline(pdf_engine *e, cairo_surface_t *s)
+/* The bookmarks of chapters [from, to), made as soon as their pages are
+ * drawn (their boxes go right after); *part_id is the open part's entry,
+ * carried from one call to the next. */
+static void add_outline(pdf_engine *e, cairo_surface_t *s, size_t from, size_t to, int *part_id_io)
 {
-    int part_id = CAIRO_PDF_OUTLINE_ROOT;
-    for (size_t c = 0; c < e->nchapters; c++) {
+    int part_id = *part_id_io;
+    for (size_t c = from; c < to; c++) {
         pdf_chapter *ch = &e->chapters[c];
         int parent = part_id;
         int chapter_id = -1;
@@ -582,6 +586,7 @@ static void add_outline(pdf_engine *e, cairo_surface_t *s)
             bk_buf_release(&a);
         }
     }
+    *part_id_io = part_id;
 }
 
 static void iso_date(int64_t t, char out[32])
@@ -635,7 +640,8 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
 
     cairo_t *cr = cairo_create(s);
     bool relaid_same = true;
-    size_t drawn = 0;
+    size_t drawn = 0, outlined = 0;
+    int part_id = CAIRO_PDF_OUTLINE_ROOT;
     for (size_t p = 0; p < e->npages; p++) {
         pdf_page *pg = &e->pages[p];
         if (e->chapters[pg->chapter].glyphs_dropped && (p == 0 || e->pages[p - 1].chapter != pg->chapter))
@@ -679,6 +685,10 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
         cairo_show_page(cr);
         if (p + 1 == e->npages || e->pages[p + 1].chapter != pg->chapter) {
             pdf_chapter_drop_layouts(e, pg->chapter);
+            /* Its bookmarks made, nothing reads its boxes again. */
+            add_outline(e, s, outlined, pg->chapter + 1, &part_id);
+            for (; outlined <= pg->chapter; outlined++)
+                pdf_chapter_release(e, outlined);
             /* The chapters' layouts come and go while cairo's records
              * grow: give the freed pages back now and then, or a long
              * book's peak holds them all. */
@@ -690,7 +700,7 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
         bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
                 "bookify bug: a chapter laid out again before drawing came out different; "
                 "please report it with the book");
-    add_outline(e, s);
+    add_outline(e, s, outlined, e->nchapters, &part_id);
     cairo_destroy(cr);
     cairo_surface_finish(s);
     cairo_status_t st = cairo_surface_status(s);
@@ -1027,18 +1037,19 @@ static void map_dests(pdf_engine *e)
         for (size_t i = 0; i < pg->nnotes; i++) {
             pdf_block *nb = &ch->notes[pg->notes[i].note];
             if (nb->dest && pg->notes[i].from == 0 && !bk_strmap_lookup(&e->dest_page, nb->dest))
-                bk_strmap_put(&e->dest_page, nb->dest, (long)p);
+                bk_strmap_put(&e->dest_page, bk_arena_strdup(&e->arena, nb->dest), (long)p);
         }
         for (size_t i = 0; i < pg->npieces; i++) {
             pdf_piece *pc = &pg->pieces[i];
             pdf_block *b = &ch->blocks[pc->block];
             if (b->dest && pc->from == 0 && !bk_strmap_lookup(&e->dest_page, b->dest))
-                bk_strmap_put(&e->dest_page, b->dest, (long)p);
+                bk_strmap_put(&e->dest_page, bk_arena_strdup(&e->arena, b->dest), (long)p);
             for (size_t k = 0; b->kind == PK_TEXT && k < b->t.nanchors; k++) {
                 size_t li = (size_t)b->t.anchors[k].line;
                 if (li >= pc->from && li < pc->to &&
                     !bk_strmap_lookup(&e->dest_page, b->t.anchors[k].id))
-                    bk_strmap_put(&e->dest_page, b->t.anchors[k].id, (long)p);
+                    bk_strmap_put(&e->dest_page, bk_arena_strdup(&e->arena, b->t.anchors[k].id),
+                                  (long)p);
             }
         }
     }

@@ -199,6 +199,10 @@ void pdf_text_append(pdf_engine *e, pdf_text *t, const char *s, size_t len, cons
                      const pdf_style *run, bool hyphenate);
 void pdf_boxes_chapter(pdf_engine *e, size_t post);
 void pdf_boxes_release(pdf_engine *e);
+/* Free a chapter's boxes (text, attributes, cells, notes) once its pages
+ * are drawn and its outline entries made: the rest of the book's never
+ * wait beside cairo's growing record of the pages. */
+void pdf_chapter_release(pdf_engine *e, size_t c);
 /* Free a chapter's layouts once its pages are drawn: a long book never
  * holds every chapter's glyphs and the PDF being written at once. */
 void pdf_chapter_drop_layouts(pdf_engine *e, size_t c);
