@@ -347,7 +347,20 @@ typedef struct conv {
     xmlNsPtr ns, epub;
     xmlNodePtr section; /* the chapter */
     bool smart, highlight;
+    struct hl_pending *pending; /* code blocks being highlighted (bk_convert_book), or NULL */
 } conv;
+
+/* A code block handed to the highlighting thread, put back in its post's
+ * tree once every post is converted (bk_convert_book). */
+typedef struct hl_wait {
+    xmlNodePtr target; /* the <code> or <pre> whose text is the code */
+    bk_hl_job *job;
+} hl_wait;
+
+typedef struct hl_pending {
+    hl_wait *v;
+    size_t len, cap;
+} hl_pending;
 
 static int md_to_file_line(void *ud, int md_line)
 {
@@ -1344,42 +1357,65 @@ static void map_pasted_highlight(xmlNodePtr pre)
     }
 }
 
+/* The code's text replaced by runs of text and <span class="CLASS">
+ * (in the target's own document and namespace). */
+static void put_spans(xmlNodePtr target, const char *text, size_t len, const bk_hl_span *spans,
+                      size_t n)
+{
+    if (!n)
+        return;
+    long line = bk_dom_line(target);
+    while (target->children) {
+        xmlNodePtr x = target->children;
+        xmlUnlinkNode(x);
+        xmlFreeNode(x);
+    }
+    size_t at = 0;
+    for (size_t i = 0; i <= n; i++) {
+        size_t start = i < n ? spans[i].start : len;
+        if (start > at) {
+            xmlNodePtr t = xmlNewDocTextLen(target->doc, BAD_CAST text + at, (int)(start - at));
+            bk_dom_set_line(t, line);
+            xmlAddChild(target, t);
+        }
+        if (i == n)
+            break;
+        xmlNodePtr span = xmlNewDocNode(target->doc, target->ns, BAD_CAST "span", NULL);
+        xmlSetProp(span, BAD_CAST "class", BAD_CAST bk_hl_class_name(spans[i].cls));
+        xmlAddChild(span, xmlNewDocTextLen(target->doc, BAD_CAST text + spans[i].start,
+                                           (int)(spans[i].end - spans[i].start)));
+        bk_dom_set_line(span, line);
+        xmlAddChild(target, span);
+        at = spans[i].end;
+    }
+}
+
+/* A job's spans put in its block; the job is gone. */
+static void finish_highlight(xmlNodePtr target, bk_hl_job *job)
+{
+    char *text;
+    bk_hl_span *spans;
+    size_t n = bk_highlight_take(job, &text, &spans);
+    size_t len = text ? strlen(text) : 0;
+    put_spans(target, text, len, spans, n);
+    free(spans);
+    free(text);
+}
+
 static void highlight_block(conv *c, xmlNodePtr target, const char *lang)
 {
     bk_buf text = BK_BUF_INIT;
     for (xmlNodePtr x = target->children; x; x = x->next)
         if (x->content)
             bk_buf_adds(&text, (const char *)x->content);
-    bk_hl_span *spans;
-    size_t n = bk_highlight(lang, text.ptr, text.len, &spans);
-    if (n) {
-        long line = bk_dom_line(target);
-        while (target->children) {
-            xmlNodePtr x = target->children;
-            xmlUnlinkNode(x);
-            xmlFreeNode(x);
-        }
-        size_t at = 0;
-        for (size_t i = 0; i <= n; i++) {
-            size_t start = i < n ? spans[i].start : text.len;
-            if (start > at) {
-                xmlNodePtr t = xmlNewDocTextLen(c->doc, BAD_CAST text.ptr + at, (int)(start - at));
-                bk_dom_set_line(t, line);
-                xmlAddChild(target, t);
-            }
-            if (i == n)
-                break;
-            xmlNodePtr span = xmlNewDocNode(c->doc, c->ns, BAD_CAST "span", NULL);
-            xmlSetProp(span, BAD_CAST "class", BAD_CAST bk_hl_class_name(spans[i].cls));
-            xmlAddChild(span, xmlNewDocTextLen(c->doc, BAD_CAST text.ptr + spans[i].start,
-                                               (int)(spans[i].end - spans[i].start)));
-            bk_dom_set_line(span, line);
-            xmlAddChild(target, span);
-            at = spans[i].end;
-        }
+    size_t len = text.len;
+    bk_hl_job *job = bk_highlight_submit(lang, bk_buf_detach(&text), len);
+    if (!c->pending) {
+        finish_highlight(target, job);
+        return;
     }
-    free(spans);
-    bk_buf_release(&text);
+    BK_GROW(c->pending->v, c->pending->cap, c->pending->len + 1);
+    c->pending->v[c->pending->len++] = (hl_wait){ target, job };
 }
 
 /* Every code block that names a known language gets its tokens marked
@@ -1542,10 +1578,11 @@ typedef struct dropped_acc {
 } dropped_acc;
 
 static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, bk_diags *d,
-                       dropped_acc *acc)
+                       dropped_acc *acc, hl_pending *pending)
 {
     xmlSetStructuredErrorFunc(NULL, swallow_xml_error); /* per thread */
-    conv c = { book, post, d, BK_PREMD_INIT, NULL, NULL, NULL, NULL, !o->no_smart, !o->no_highlight };
+    conv c = { book,          post,           d,   BK_PREMD_INIT, NULL, NULL, NULL, NULL,
+               !o->no_smart, !o->no_highlight, pending };
     unsigned flags = BK_PREMD_MATH | BK_PREMD_KRAMDOWN;
     if (book->kind != BK_SITE_HUGO)
         flags |= BK_PREMD_LIQUID;
@@ -1694,7 +1731,7 @@ int bk_convert_post(bk_book *book, bk_post *post, const bk_convert_opts *o, bk_d
             bk_strmap_put(&files, book->posts[i]->file, 2);
     prepare_post(book, post, index, &files, d);
     bk_strmap_release(&files);
-    return convert_one(book, post, o, d, NULL);
+    return convert_one(book, post, o, d, NULL, NULL);
 }
 
 /* One warning per dropped tag or shortcode name in the whole book, at its
@@ -1748,14 +1785,25 @@ typedef struct convert_run {
     const bk_convert_opts *o;
     bk_diags *diags;     /* one list per post, merged in order */
     dropped_acc *accs;   /* likewise */
+    hl_pending *pending; /* each post's code blocks on the highlighting thread */
 } convert_run;
 
 static void convert_job(void *ctx, size_t i, int worker)
 {
     convert_run *r = ctx;
     (void)worker;
-    convert_one(r->book, r->book->posts[i], r->o, &r->diags[i], &r->accs[i]);
+    convert_one(r->book, r->book->posts[i], r->o, &r->diags[i], &r->accs[i], &r->pending[i]);
     bk_progress_step(1);
+}
+
+static void highlighted_job(void *ctx, size_t i, int worker)
+{
+    convert_run *r = ctx;
+    (void)worker;
+    hl_pending *p = &r->pending[i];
+    for (size_t k = 0; k < p->len; k++)
+        finish_highlight(p->v[k].target, p->v[k].job);
+    free(p->v);
 }
 
 int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
@@ -1769,19 +1817,35 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
     /* Posts are converted in parallel, each into its own document and
      * its own diagnostics; those are merged in the book's order. */
     convert_run r = { book, o, bk_xcalloc(n ? n : 1, sizeof(bk_diags)),
-                      bk_xcalloc(n ? n : 1, sizeof(dropped_acc)) };
+                      bk_xcalloc(n ? n : 1, sizeof(dropped_acc)),
+                      bk_xcalloc(n ? n : 1, sizeof(hl_pending)) };
     for (size_t i = 0; i < n; i++)
         r.diags[i].strict = d->strict;
+    /* Code is highlighted on a thread of its own (GtkSourceView works on
+     * one at a time) while the posts are converted; each post's blocks
+     * take their spans once all are converted. With one job at a time,
+     * each block is highlighted where it is found. */
+    bool hl_thread = !o->no_highlight && bk_par_jobs() > 1 && n > 1;
+    if (hl_thread)
+        bk_highlight_thread_start();
     bk_progress_start("converting posts", n);
     atomic_store(&posts_built_direct, 0);
     bk_par_for(n, convert_job, &r);
+    size_t handed = 0;
+    for (size_t i = 0; i < n; i++)
+        handed += r.pending[i].len;
+    bk_par_for(n, highlighted_job, &r);
     bk_progress_end();
+    if (hl_thread)
+        bk_highlight_thread_stop();
+    free(r.pending);
     if (getenv("BOOKIFY_TIMES"))
         fprintf(stderr,
                 "convert: %zu of %zu posts built from cmark-gfm's tree, the rest through HTML; "
-                "cmark-gfm parsing %s\n",
+                "cmark-gfm parsing %s; %zu code blocks highlighted %s\n",
                 atomic_load(&posts_built_direct), n,
-                parse_unlocked ? "on every thread" : "under a lock");
+                parse_unlocked ? "on every thread" : "under a lock", handed,
+                hl_thread ? "on a thread of their own" : "where they are");
     dropped_acc acc = { 0 };
     for (size_t i = 0; i < n; i++) {
         bk_diags_merge(d, &r.diags[i]);

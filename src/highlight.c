@@ -214,6 +214,10 @@ static const struct {
 /* ---- process-wide state, under the lock ---- */
 
 static pthread_mutex_t hl_lock = PTHREAD_MUTEX_INITIALIZER;
+/* lowercased name -> interned id or "": a copy of hl.names under a lock of
+ * its own (bk_highlight_language) */
+static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
+static GHashTable *known_names;
 static struct {
     bool ready, failed;
     GtkSourceLanguageManager *languages;
@@ -347,6 +351,11 @@ void bk_highlight_release(void)
         g_object_unref(hl.languages);
     memset(&hl, 0, sizeof hl);
     pthread_mutex_unlock(&hl_lock);
+    pthread_mutex_lock(&known_lock);
+    if (known_names)
+        g_hash_table_destroy(known_names);
+    known_names = NULL;
+    pthread_mutex_unlock(&known_lock);
 }
 
 static GtkSourceLanguage *visible_language(const char *id)
@@ -389,9 +398,15 @@ const char *bk_highlight_language(const char *name)
         lower[n++] = (char)tolower(ch);
     }
     lower[n] = '\0';
+    /* Names already looked up are answered without the library's lock,
+     * which the highlighting thread holds for a block at a time. */
+    pthread_mutex_lock(&known_lock);
+    const char *id = known_names ? g_hash_table_lookup(known_names, lower) : NULL;
+    pthread_mutex_unlock(&known_lock);
+    if (id)
+        return *id ? id : NULL;
     pthread_mutex_lock(&hl_lock);
     set_up();
-    const char *id = NULL;
     if (hl.ready) {
         id = g_hash_table_lookup(hl.names, lower);
         if (!id) {
@@ -400,6 +415,13 @@ const char *bk_highlight_language(const char *name)
         }
     }
     pthread_mutex_unlock(&hl_lock);
+    if (id) {
+        pthread_mutex_lock(&known_lock);
+        if (!known_names)
+            known_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_hash_table_replace(known_names, g_strdup(lower), (gpointer)id);
+        pthread_mutex_unlock(&known_lock);
+    }
     return id && *id ? id : NULL;
 }
 
@@ -528,4 +550,102 @@ size_t bk_highlight(const char *lang, const char *code, size_t len, bk_hl_span *
     pthread_mutex_unlock(&hl_lock);
     *spans = out;
     return n;
+}
+
+/* ---- the highlighting thread ---- */
+
+struct bk_hl_job {
+    const char *lang;
+    char *code;
+    size_t len;
+    bk_hl_span *spans;
+    size_t nspans;
+    bool done;
+    bk_hl_job *next; /* in the queue */
+};
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t work, done;
+    bk_hl_job *head, *tail;
+    pthread_t thread;
+    bool running, stop;
+} q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL,
+        0, false, false };
+
+static void *highlight_thread(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&q.lock);
+    for (;;) {
+        while (!q.head && !q.stop)
+            pthread_cond_wait(&q.work, &q.lock);
+        bk_hl_job *j = q.head;
+        if (!j)
+            break; /* stopped, and nothing left */
+        q.head = j->next;
+        if (!q.head)
+            q.tail = NULL;
+        pthread_mutex_unlock(&q.lock);
+        j->nspans = bk_highlight(j->lang, j->code, j->len, &j->spans);
+        pthread_mutex_lock(&q.lock);
+        j->done = true;
+        pthread_cond_broadcast(&q.done);
+    }
+    pthread_mutex_unlock(&q.lock);
+    return NULL;
+}
+
+void bk_highlight_thread_start(void)
+{
+    BK_ASSERT(!q.running);
+    q.stop = false;
+    q.running = pthread_create(&q.thread, NULL, highlight_thread, NULL) == 0;
+}
+
+bk_hl_job *bk_highlight_submit(const char *lang, char *code, size_t len)
+{
+    bk_hl_job *j = bk_xcalloc(1, sizeof *j);
+    j->lang = lang;
+    j->code = code;
+    j->len = len;
+    if (!q.running) {
+        j->nspans = bk_highlight(lang, code, len, &j->spans);
+        j->done = true;
+        return j;
+    }
+    pthread_mutex_lock(&q.lock);
+    if (q.tail)
+        q.tail->next = j;
+    else
+        q.head = j;
+    q.tail = j;
+    pthread_cond_signal(&q.work);
+    pthread_mutex_unlock(&q.lock);
+    return j;
+}
+
+size_t bk_highlight_take(bk_hl_job *j, char **code, bk_hl_span **spans)
+{
+    pthread_mutex_lock(&q.lock);
+    while (!j->done)
+        pthread_cond_wait(&q.done, &q.lock);
+    pthread_mutex_unlock(&q.lock);
+    size_t n = j->nspans;
+    *spans = j->spans;
+    *code = j->code;
+    free(j);
+    return n;
+}
+
+void bk_highlight_thread_stop(void)
+{
+    if (!q.running)
+        return;
+    pthread_mutex_lock(&q.lock);
+    q.stop = true;
+    pthread_cond_signal(&q.work);
+    pthread_mutex_unlock(&q.lock);
+    pthread_join(q.thread, NULL);
+    q.running = false;
 }

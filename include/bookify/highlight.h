@@ -13,7 +13,8 @@
  * back from a tag's colour (docs/highlighting.md).
  *
  * Process-wide state: the library is set up on first use and its objects
- * are shared, so every call takes one lock. Safe from any thread.
+ * are shared, so every call takes one lock. Safe from any thread; a
+ * thread of its own can do the work (bk_highlight_submit).
  */
 #ifndef BK_HIGHLIGHT_H
 #define BK_HIGHLIGHT_H
@@ -77,6 +78,23 @@ const char *bk_highlight_language(const char *name);
 #define BK_HIGHLIGHT_MAX_LINE 2000u
 #define BK_HIGHLIGHT_MAX_SQUARES 32e6
 size_t bk_highlight(const char *lang, const char *code, size_t len, bk_hl_span **spans);
+
+/* Highlighting on a thread of its own, beside the threads converting
+ * posts (convert.c): a converter hands a block over and goes on with its
+ * posts, and takes the spans back later. Without the thread running
+ * (bk_highlight_thread_start not called, or one job at a time: -j 1) a
+ * block is highlighted on the spot, as by bk_highlight.
+ *
+ * bk_highlight_submit takes code (allocated with malloc) and returns the
+ * job; bk_highlight_take waits for it, gives the code back (*code, to
+ * free) and sets *spans as bk_highlight does, returning their number; the
+ * job is then gone. Every job submitted is taken before
+ * bk_highlight_thread_stop. */
+typedef struct bk_hl_job bk_hl_job;
+void bk_highlight_thread_start(void);
+bk_hl_job *bk_highlight_submit(const char *lang, char *code, size_t len);
+size_t bk_highlight_take(bk_hl_job *job, char **code, bk_hl_span **spans);
+void bk_highlight_thread_stop(void);
 
 /* Free what the highlighter holds (at exit, so leak checkers see a clean
  * process). Highlighting after this sets it up again. */

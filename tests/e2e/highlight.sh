@@ -5,7 +5,8 @@
 # bookify's classes and leaves unnamed and unknown languages plain; the
 # PDF draws them in the theme's colours (a theme of one's own changes
 # them); --no-highlight and bookify.yml's highlight: false turn it off;
-# -j 1 and -j 2 give the same bytes.
+# -j 1 (each block highlighted where it is found) and -j 2 (on the
+# highlighting thread) give the same bytes.
 # usage: highlight.sh BOOKIFY SITE   (77 = skipped)
 set -u
 bookify=$1 site=$2
@@ -17,7 +18,11 @@ trap 'rm -rf "$tmp"' EXIT
 export SOURCE_DATE_EPOCH=1764000000
 fail=0
 
-"$bookify" -q -j 2 --epub="$tmp/a.epub" --pdf="$tmp/a.pdf" "$site" || { echo "FAIL: bookify"; exit 1; }
+BOOKIFY_TIMES=1 "$bookify" -q -j 2 --epub="$tmp/a.epub" --pdf="$tmp/a.pdf" "$site" 2>"$tmp/times" ||
+    { echo "FAIL: bookify"; exit 1; }
+# With two jobs, the blocks go to the highlighting thread (convert.c).
+grep -Eq 'convert: .*; [1-9][0-9]* code blocks highlighted on a thread of their own' "$tmp/times" ||
+    { echo "FAIL: -j 2 did not hand its code to the highlighting thread:"; grep '^convert:' "$tmp/times"; fail=1; }
 "$bookify" -q -j 1 --epub="$tmp/b.epub" --pdf="$tmp/b.pdf" "$site" || { echo "FAIL: bookify -j 1"; exit 1; }
 cmp -s "$tmp/a.epub" "$tmp/b.epub" || { echo "FAIL: the EPUB differs between -j 1 and -j 2"; fail=1; }
 cmp -s "$tmp/a.pdf" "$tmp/b.pdf" || { echo "FAIL: the PDF differs between -j 1 and -j 2"; fail=1; }
