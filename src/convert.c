@@ -1792,7 +1792,9 @@ static void convert_job(void *ctx, size_t i, int worker)
 {
     convert_run *r = ctx;
     (void)worker;
+    bk_highlight_core_take();
     convert_one(r->book, r->book->posts[i], r->o, &r->diags[i], &r->accs[i], &r->pending[i]);
+    bk_highlight_core_give();
     bk_progress_step(1);
 }
 
@@ -1825,9 +1827,9 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
      * one at a time) while the posts are converted; each post's blocks
      * take their spans once all are converted. With one job at a time,
      * each block is highlighted where it is found. */
-    bool hl_thread = !o->no_highlight && bk_par_jobs() > 1 && n > 1;
-    if (hl_thread)
-        bk_highlight_thread_start();
+    if (!o->no_highlight && bk_par_jobs() > 1 && n > 1)
+        bk_highlight_thread_start(); /* main may have started it (bk_highlight_warm) */
+    bool hl_thread = bk_highlight_thread_running();
     bk_progress_start("converting posts", n);
     atomic_store(&posts_built_direct, 0);
     bk_par_for(n, convert_job, &r);
@@ -1836,8 +1838,7 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
         handed += r.pending[i].len;
     bk_par_for(n, highlighted_job, &r);
     bk_progress_end();
-    if (hl_thread)
-        bk_highlight_thread_stop();
+    bk_highlight_thread_stop();
     free(r.pending);
     if (getenv("BOOKIFY_TIMES"))
         fprintf(stderr,

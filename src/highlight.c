@@ -25,6 +25,7 @@
 
 #include <gtksourceview/gtksource.h>
 
+#include "bookify/par.h"
 #include "bookify/util.h"
 
 #include "bookify/banned.h"
@@ -561,32 +562,93 @@ struct bk_hl_job {
     bk_hl_span *spans;
     size_t nspans;
     bool done;
+    bool warm;       /* bk_highlight_warm's: set the library up, nobody waits */
     bk_hl_job *next; /* in the queue */
 };
 
+/* The cores are shared out: the converting threads (bk_highlight_core_take
+ * around each post) and this thread together run on at most as many
+ * cores as there are jobs. While it has blocks to do, the highlighter
+ * holds one core's token: when it is the slower (a language loading,
+ * code-heavy posts), one converter waits and it has a core to itself,
+ * where three threads on two cores would each get two thirds of one. */
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t work, done;
+    pthread_cond_t work, done, core;
     bk_hl_job *head, *tail;
+    int cores; /* tokens free */
     pthread_t thread;
     bool running, stop;
-} q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL,
-        0, false, false };
+} q = { PTHREAD_MUTEX_INITIALIZER,
+        PTHREAD_COND_INITIALIZER,
+        PTHREAD_COND_INITIALIZER,
+        PTHREAD_COND_INITIALIZER,
+        NULL,
+        NULL,
+        0,
+        0,
+        false,
+        false };
+
+void bk_highlight_core_take(void)
+{
+    if (!q.running)
+        return;
+    pthread_mutex_lock(&q.lock);
+    while (q.cores <= 0)
+        pthread_cond_wait(&q.core, &q.lock);
+    q.cores--;
+    pthread_mutex_unlock(&q.lock);
+}
+
+void bk_highlight_core_give(void)
+{
+    if (!q.running)
+        return;
+    pthread_mutex_lock(&q.lock);
+    q.cores++;
+    pthread_cond_signal(&q.core);
+    pthread_mutex_unlock(&q.lock);
+}
 
 static void *highlight_thread(void *arg)
 {
     (void)arg;
+    bool holding = false; /* a core's token */
     pthread_mutex_lock(&q.lock);
     for (;;) {
+        if (!q.head && holding) {
+            q.cores++;
+            pthread_cond_signal(&q.core);
+            holding = false;
+        }
         while (!q.head && !q.stop)
             pthread_cond_wait(&q.work, &q.lock);
         bk_hl_job *j = q.head;
         if (!j)
             break; /* stopped, and nothing left */
+        if (!holding) {
+            while (q.cores <= 0)
+                pthread_cond_wait(&q.core, &q.lock);
+            q.cores--;
+            holding = true;
+        }
         q.head = j->next;
         if (!q.head)
             q.tail = NULL;
         pthread_mutex_unlock(&q.lock);
+        if (j->warm) {
+            /* GTK, the scheme, and the language manager's list of every
+             * language (it reads each definition's header on first use) */
+            pthread_mutex_lock(&hl_lock);
+            set_up();
+            if (hl.ready)
+                (void)visible_language("c");
+            pthread_mutex_unlock(&hl_lock);
+            free(j);
+            pthread_mutex_lock(&q.lock);
+            continue;
+        }
         j->nspans = bk_highlight(j->lang, j->code, j->len, &j->spans);
         pthread_mutex_lock(&q.lock);
         j->done = true;
@@ -598,9 +660,38 @@ static void *highlight_thread(void *arg)
 
 void bk_highlight_thread_start(void)
 {
-    BK_ASSERT(!q.running);
+    if (q.running)
+        return;
     q.stop = false;
+    q.cores = bk_par_jobs();
     q.running = pthread_create(&q.thread, NULL, highlight_thread, NULL) == 0;
+}
+
+bool bk_highlight_thread_running(void)
+{
+    return q.running;
+}
+
+static void enqueue(bk_hl_job *j)
+{
+    pthread_mutex_lock(&q.lock);
+    if (q.tail)
+        q.tail->next = j;
+    else
+        q.head = j;
+    q.tail = j;
+    pthread_cond_signal(&q.work);
+    pthread_mutex_unlock(&q.lock);
+}
+
+void bk_highlight_warm(void)
+{
+    bk_highlight_thread_start();
+    if (!q.running)
+        return;
+    bk_hl_job *j = bk_xcalloc(1, sizeof *j);
+    j->warm = true;
+    enqueue(j);
 }
 
 bk_hl_job *bk_highlight_submit(const char *lang, char *code, size_t len)
@@ -614,14 +705,7 @@ bk_hl_job *bk_highlight_submit(const char *lang, char *code, size_t len)
         j->done = true;
         return j;
     }
-    pthread_mutex_lock(&q.lock);
-    if (q.tail)
-        q.tail->next = j;
-    else
-        q.head = j;
-    q.tail = j;
-    pthread_cond_signal(&q.work);
-    pthread_mutex_unlock(&q.lock);
+    enqueue(j);
     return j;
 }
 

@@ -19,6 +19,7 @@
 #ifndef BK_HIGHLIGHT_H
 #define BK_HIGHLIGHT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum bk_hl_class {
@@ -91,7 +92,16 @@ size_t bk_highlight(const char *lang, const char *code, size_t len, bk_hl_span *
  * job is then gone. Every job submitted is taken before
  * bk_highlight_thread_stop. */
 typedef struct bk_hl_job bk_hl_job;
-void bk_highlight_thread_start(void);
+void bk_highlight_thread_start(void); /* no-op when it runs already */
+bool bk_highlight_thread_running(void);
+/* A converting thread holds a core while it converts a post: with the
+ * highlighting thread busy, one core fewer is shared by the converters
+ * (no-ops while the thread does not run). */
+void bk_highlight_core_take(void);
+void bk_highlight_core_give(void);
+/* Start the thread and have it set GtkSourceView up (GTK, the scheme, the
+ * list of languages) while the posts are read (main). */
+void bk_highlight_warm(void);
 bk_hl_job *bk_highlight_submit(const char *lang, char *code, size_t len);
 size_t bk_highlight_take(bk_hl_job *job, char **code, bk_hl_span **spans);
 void bk_highlight_thread_stop(void);
