@@ -13,6 +13,7 @@
 #include "bookify/config.h"
 #include "bookify/fileio.h"
 #include "bookify/frontmatter.h"
+#include "bookify/par.h"
 
 #include "bookify/banned.h"
 
@@ -602,6 +603,59 @@ static const char *left_out(const bk_post *post, const bk_collect_opts *o, bk_ar
 
 /* ==================== the collector ==================== */
 
+/* One file's outcome, found on a worker (bk_collect). */
+typedef struct collect_file {
+    bk_post *post;   /* in its worker's arena; NULL when it is not a post */
+    const char *why; /* left out, and why */
+    bk_diags diags;
+} collect_file;
+
+typedef struct collect_run {
+    bk_book *book;
+    const bk_collect_opts *opts;
+    const bk_strv *files;
+    size_t max;
+    bk_book *locals; /* one per worker */
+    collect_file *out;
+} collect_run;
+
+static void collect_job(void *ctx, size_t i, int worker)
+{
+    collect_run *r = ctx;
+    bk_book *book = &r->locals[worker];
+    collect_file *f = &r->out[i];
+    bk_diags *d = &f->diags;
+    const char *rel = r->files->v[i];
+    const char *display = bk_book_display_path(book, rel);
+    bk_buf raw = BK_BUF_INIT;
+    if (bk_file_read(site_path(book, rel), r->max, &raw) < 0) {
+        if (errno == EFBIG) {
+            char lim[32];
+            bk_error(d, (bk_loc){ display, 0, 0 },
+                     "larger than the %s limit for a post (raise it with --max-post-size or "
+                     "bookify.yml's max-post-size)",
+                     bk_format_size(r->max, lim));
+        }
+        else
+            bk_error(d, (bk_loc){ display, 0, 0 }, "cannot read: %s", strerror(errno));
+        bk_buf_release(&raw);
+        return;
+    }
+    const char *skip;
+    bk_post *post = bk_collect_post(book, rel, raw.ptr, raw.len, r->opts, d, &skip);
+    bk_buf_release(&raw);
+    if (skip) {
+        bk_note(d, (bk_loc){ display, 0, 0 }, "not a chapter: %s", skip);
+        return;
+    }
+    if (!post)
+        return;
+    f->post = post;
+    f->why = left_out(post, r->opts, &book->arena);
+    if (f->why)
+        bk_note(d, (bk_loc){ display, 0, 0 }, "left out: %s", f->why);
+}
+
 int bk_collect(bk_book *book, const bk_collect_opts *opts, bk_diags *d)
 {
     walker w = { book, d, opts, { 0 }, BK_STRMAP_INIT, BK_ARENA_INIT };
@@ -633,44 +687,48 @@ int bk_collect(bk_book *book, const bk_collect_opts *opts, bk_diags *d)
     bk_strmap_release(&w.walked);
     bk_arena_release(&w.keys);
 
-    size_t max = opts->max_post_size ? opts->max_post_size : BK_COLLECT_MAX_POST_DEFAULT;
+    /* Each file is read and its front matter parsed on the worker threads
+     * (a tenth of a 10,000-post EPUB's time, one thread's work before), each
+     * worker into a book of its own that shares the site's settings but
+     * has its own arena and post list; the posts join the book in the
+     * walk's order, with their messages, and the arenas after. */
+    size_t nfiles = w.files.len;
+    int jobs = bk_par_jobs();
+    collect_run r = { book, opts, &w.files,
+                      opts->max_post_size ? opts->max_post_size : BK_COLLECT_MAX_POST_DEFAULT,
+                      bk_xcalloc((size_t)jobs, sizeof(bk_book)),
+                      bk_xcalloc(nfiles ? nfiles : 1, sizeof(collect_file)) };
+    for (int k = 0; k < jobs; k++) {
+        r.locals[k] = *book;
+        r.locals[k].arena = (bk_arena)BK_ARENA_INIT;
+        r.locals[k].posts = NULL;
+        r.locals[k].nposts = r.locals[k].cap = 0;
+    }
+    for (size_t i = 0; i < nfiles; i++)
+        r.out[i].diags.strict = d->strict;
+    bk_par_for(nfiles, collect_job, &r);
     size_t nfound = 0, nleft_out = 0;
-    bk_buf raw = BK_BUF_INIT;
-    for (size_t i = 0; i < w.files.len; i++) {
-        const char *rel = w.files.v[i];
-        const char *display = bk_book_display_path(book, rel);
-        bk_buf_reset(&raw);
-        if (bk_file_read(site_path(book, rel), max, &raw) < 0) {
-            if (errno == EFBIG) {
-                char lim[32];
-                bk_error(d, (bk_loc){ display, 0, 0 },
-                         "larger than the %s limit for a post (raise it with --max-post-size or "
-                         "bookify.yml's max-post-size)",
-                         bk_format_size(max, lim));
-            }
-            else
-                bk_error(d, (bk_loc){ display, 0, 0 }, "cannot read: %s", strerror(errno));
-            continue;
-        }
-        const char *skip;
-        bk_post *post = bk_collect_post(book, rel, raw.ptr, raw.len, opts, d, &skip);
-        if (skip) {
-            bk_note(d, (bk_loc){ display, 0, 0 }, "not a chapter: %s", skip);
-            continue;
-        }
-        if (!post)
+    for (size_t i = 0; i < nfiles; i++) {
+        collect_file *f = &r.out[i];
+        bk_diags_merge(d, &f->diags);
+        if (!f->post)
             continue;
         nfound++;
-        const char *why = left_out(post, opts, &book->arena);
-        if (why && (opts->ncategories || opts->ntags || opts->since.valid || opts->until.valid))
+        if (f->why && (opts->ncategories || opts->ntags || opts->since.valid || opts->until.valid))
             book->filtered = true;
-        if (why) {
-            bk_note(d, (bk_loc){ display, 0, 0 }, "left out: %s", why);
-            book->nposts--;
+        if (f->why) {
             nleft_out++;
+            continue;
         }
+        BK_GROW(book->posts, book->cap, book->nposts + 1);
+        book->posts[book->nposts++] = f->post;
     }
-    bk_buf_release(&raw);
+    for (int k = 0; k < jobs; k++) {
+        bk_arena_adopt(&book->arena, &r.locals[k].arena);
+        free(r.locals[k].posts);
+    }
+    free(r.locals);
+    free(r.out);
 
     if (d->nerrors > errors_before)
         return -1;

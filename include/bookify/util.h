@@ -85,6 +85,8 @@ void *bk_arena_alloc(bk_arena *a, size_t size);
 char *bk_arena_strdup(bk_arena *a, const char *s);
 char *bk_arena_strndup(bk_arena *a, const char *s, size_t n);
 char *bk_arena_printf(bk_arena *a, const char *fmt, ...) BK_PRINTF(2, 3);
+/* Move src's memory into dst (freed with it); src is left empty. */
+void bk_arena_adopt(bk_arena *dst, bk_arena *src);
 void bk_arena_release(bk_arena *a);
 
 /* ---- UTF-8 ---- */

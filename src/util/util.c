@@ -276,6 +276,24 @@ char *bk_arena_printf(bk_arena *a, const char *fmt, ...)
     return p;
 }
 
+void bk_arena_adopt(bk_arena *dst, bk_arena *src)
+{
+    bk_arena_block *first = src->head;
+    if (!first)
+        return;
+    src->head = NULL;
+    if (!dst->head) {
+        dst->head = first;
+        return;
+    }
+    /* behind dst's current block, which keeps its free space */
+    bk_arena_block *last = first;
+    while (last->next)
+        last = last->next;
+    last->next = dst->head->next;
+    dst->head->next = first;
+}
+
 void bk_arena_release(bk_arena *a)
 {
     bk_arena_block *b = a->head;
