@@ -1,4 +1,5 @@
 /* convert.c -- a post's Markdown into its XHTML5 document (see convert.h). */
+#define _GNU_SOURCE /* memmem */
 #include "bookify/convert.h"
 
 #include <cmark-gfm-core-extensions.h>
@@ -1798,6 +1799,21 @@ static void convert_job(void *ctx, size_t i, int worker)
     bk_progress_step(1);
 }
 
+/* Whether any post may hold code in a language: a fence, a Liquid or
+ * Hugo highlight tag, or HTML's <pre>/<code> (a cheap look at the text;
+ * highlight_code decides). */
+static bool may_have_code(const bk_book *book)
+{
+    static const char *const marks[] = { "```", "~~~", "highlight", "<pre", "<code" };
+    for (size_t i = 0; i < book->nposts; i++) {
+        const bk_post *p = book->posts[i];
+        for (size_t k = 0; p->body && k < BK_ARRAY_LEN(marks); k++)
+            if (memmem(p->body, p->body_len, marks[k], strlen(marks[k])))
+                return true;
+    }
+    return false;
+}
+
 static void highlighted_job(void *ctx, size_t i, int worker)
 {
     convert_run *r = ctx;
@@ -1827,9 +1843,13 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
      * one at a time) while the posts are converted; each post's blocks
      * take their spans once all are converted. With one job at a time,
      * each block is highlighted where it is found. */
-    if (!o->no_highlight && bk_par_jobs() > 1 && n > 1)
-        bk_highlight_thread_start(); /* main may have started it (bk_highlight_warm) */
-    bool hl_thread = bk_highlight_thread_running();
+    /* The thread sets GtkSourceView up first, while the first posts
+     * convert; a book with nothing to highlight never loads it (GTK's
+     * set-up alone is half a small book's time). */
+    bool hl_thread = !o->no_highlight && bk_par_jobs() > 1 && n > 1 && may_have_code(book);
+    if (hl_thread)
+        bk_highlight_warm();
+    hl_thread = bk_highlight_thread_running();
     bk_progress_start("converting posts", n);
     atomic_store(&posts_built_direct, 0);
     bk_par_for(n, convert_job, &r);
@@ -1843,10 +1863,11 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
     if (getenv("BOOKIFY_TIMES"))
         fprintf(stderr,
                 "convert: %zu of %zu posts built from cmark-gfm's tree, the rest through HTML; "
-                "cmark-gfm parsing %s; %zu code blocks highlighted %s\n",
+                "cmark-gfm parsing %s; %zu code blocks highlighted %s; highlighter %s\n",
                 atomic_load(&posts_built_direct), n,
                 parse_unlocked ? "on every thread" : "under a lock", handed,
-                hl_thread ? "on a thread of their own" : "where they are");
+                hl_thread ? "on a thread of their own" : "where they are",
+                bk_highlight_ready() ? "set up" : "not set up");
     dropped_acc acc = { 0 };
     for (size_t i = 0; i < n; i++) {
         bk_diags_merge(d, &r.diags[i]);

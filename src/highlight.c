@@ -667,6 +667,14 @@ void bk_highlight_thread_start(void)
     q.running = pthread_create(&q.thread, NULL, highlight_thread, NULL) == 0;
 }
 
+bool bk_highlight_ready(void)
+{
+    pthread_mutex_lock(&hl_lock);
+    bool ready = hl.ready;
+    pthread_mutex_unlock(&hl_lock);
+    return ready;
+}
+
 bool bk_highlight_thread_running(void)
 {
     return q.running;

@@ -692,10 +692,6 @@ int main(int argc, char **argv)
         if (c.config)
             bk_config_load(book, c.config, c.config, BK_CONFIG_BOOKIFY, true, &d);
         apply_cli_meta(book, &c, &d);
-        /* The highlighter sets itself up on its own thread while the
-         * posts are read: the other core is idle until they convert. */
-        if (!c.list && !c.no_highlight && book->meta.highlight >= 0 && bk_par_jobs() > 1)
-            bk_highlight_warm();
         /* Keep going after a configuration error, so one run reports the
          * problems of every post too. */
         opts.max_post_size = book->meta.max_post_size;
@@ -759,7 +755,6 @@ int main(int argc, char **argv)
     }
     bk_diags_release(&d);
     bk_book_free(book);
-    bk_highlight_thread_stop(); /* started, and no post converted: an error first */
     bk_highlight_release();
     bk_deflate_release();
     free(c.categories);

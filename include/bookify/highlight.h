@@ -99,9 +99,11 @@ bool bk_highlight_thread_running(void);
  * (no-ops while the thread does not run). */
 void bk_highlight_core_take(void);
 void bk_highlight_core_give(void);
-/* Start the thread and have it set GtkSourceView up (GTK, the scheme, the
- * list of languages) while the posts are read (main). */
+/* Start the thread and have it set GtkSourceView up first (GTK, the
+ * scheme, the list of languages) while the first posts convert. */
 void bk_highlight_warm(void);
+/* Whether GtkSourceView has been set up in this process (BOOKIFY_TIMES). */
+bool bk_highlight_ready(void);
 bk_hl_job *bk_highlight_submit(const char *lang, char *code, size_t len);
 size_t bk_highlight_take(bk_hl_job *job, char **code, bk_hl_span **spans);
 void bk_highlight_thread_stop(void);

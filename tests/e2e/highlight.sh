@@ -23,6 +23,17 @@ BOOKIFY_TIMES=1 "$bookify" -q -j 2 --epub="$tmp/a.epub" --pdf="$tmp/a.pdf" "$sit
 # With two jobs, the blocks go to the highlighting thread (convert.c).
 grep -Eq 'convert: .*; [1-9][0-9]* code blocks highlighted on a thread of their own' "$tmp/times" ||
     { echo "FAIL: -j 2 did not hand its code to the highlighting thread:"; grep '^convert:' "$tmp/times"; fail=1; }
+# A book with no code never sets GtkSourceView up (GTK's start is most of
+# a small book's time).
+mkdir -p "$tmp/plain/_posts"
+printf -- '---\ntitle: Plain\n---\n\nText, a *word* and a list:\n\n- one\n- two\n' >"$tmp/plain/_posts/2020-01-01-a.md"
+printf -- '---\ntitle: Plainer\n---\n\n    indented, no language\n' >"$tmp/plain/_posts/2020-01-02-b.md"
+BOOKIFY_TIMES=1 "$bookify" -q -j 2 --epub="$tmp/plain.epub" "$tmp/plain" 2>"$tmp/ptimes" ||
+    { echo "FAIL: bookify on a book without code"; fail=1; }
+grep -q '^convert: .*; highlighter not set up$' "$tmp/ptimes" ||
+    { echo "FAIL: a book without code set the highlighter up:"; grep '^convert:' "$tmp/ptimes"; fail=1; }
+grep -q '^convert: .*; highlighter set up$' "$tmp/times" ||
+    { echo "FAIL: code-tour's book did not report the highlighter set up"; fail=1; }
 "$bookify" -q -j 1 --epub="$tmp/b.epub" --pdf="$tmp/b.pdf" "$site" || { echo "FAIL: bookify -j 1"; exit 1; }
 cmp -s "$tmp/a.epub" "$tmp/b.epub" || { echo "FAIL: the EPUB differs between -j 1 and -j 2"; fail=1; }
 cmp -s "$tmp/a.pdf" "$tmp/b.pdf" || { echo "FAIL: the PDF differs between -j 1 and -j 2"; fail=1; }
