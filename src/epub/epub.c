@@ -1070,6 +1070,7 @@ int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_dia
         ep_ncx(&c);
         ep_package(&c);
     }
+    bk_stage_time("epub", "contents, package");
     rc = rc < 0 || d->nerrors > errors ? -1 : write_zip(&c, path);
     bk_stage_time("epub", "zipped");
 

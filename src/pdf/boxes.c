@@ -45,17 +45,10 @@ typedef struct run {
     bk_rgb colour;
 } run;
 
-static const char *family_of(const pdf_engine *e, pdf_font f)
-{
-    return f == PF_MONO ? e->theme.mono_font : f == PF_HEADING ? e->theme.heading_font
-                                                                : e->theme.body_font;
-}
-
 /* Family list for a run: the theme's font, then bookify's fallback alias. */
 static PangoAttribute *family_attr(const pdf_engine *e, pdf_font f)
 {
-    const char *alias = f == PF_MONO ? "bookify-mono" : f == PF_HEADING ? "bookify-sans" : "bookify-serif";
-    char *fam = g_strconcat(family_of(e, f), ",", alias, NULL);
+    char *fam = pdf_family_list(e, f);
     PangoAttribute *a = pango_attr_family_new(fam);
     g_free(fam);
     return a;

@@ -1281,6 +1281,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         malloc_trim(0);
     pdf_time("boxes built");
     contents(&e, toc, depth);
+    pdf_fonts_narrow(&e);
     /* Chapters are broken into lines one after the other. Done in
      * parallel (each worker with its own pango font map and context), the
      * breaks came out different from run to run now and then: pango 1.50
@@ -1386,6 +1387,7 @@ done:
     if (e.fontmap)
         g_object_unref(e.fontmap);
     bk_fonts_release(e.fc_config);
+    bk_fonts_release(e.fc_narrow);
     bk_strmap_release(&e.dests);
     bk_strmap_release(&e.dest_page);
     bk_strmap_release(&e.dests_drawn);

@@ -2,6 +2,9 @@
 #include "pdf/theme.h"
 
 #include <fontconfig/fontconfig.h>
+#include <glib.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
@@ -221,4 +224,140 @@ void bk_fonts_release(void *config)
 {
     if (config)
         FcConfigDestroy(config);
+}
+
+/* ==================== the fonts one book can use ==================== */
+
+typedef struct famset {
+    char **v;
+    size_t n, cap;
+} famset;
+
+static bool famset_has(const famset *s, const char *family)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (same_family(s->v[i], family))
+            return true;
+    return false;
+}
+
+static void famset_add(famset *s, const char *family)
+{
+    if (famset_has(s, family))
+        return;
+    BK_GROW(s->v, s->cap, s->n + 1);
+    s->v[s->n++] = g_strdup(family);
+}
+
+static void famset_release(famset *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        g_free(s->v[i]);
+    free(s->v);
+}
+
+/* Is one of the font's family names in s? */
+static bool font_in(FcPattern *font, const famset *s)
+{
+    FcChar8 *name;
+    for (int i = 0; FcPatternGetString(font, FC_FAMILY, i, &name) == FcResultMatch; i++)
+        if (famset_has(s, (const char *)name))
+            return true;
+    return false;
+}
+
+/* The families fontconfig ranks fonts by for a pattern made as pango makes
+ * one (pango_fc_make_pattern): the comma-separated list, the weight, the
+ * slant and the language, then the configuration's substitutions. Strongly
+ * bound names go to strong, the rest (the system's defaults, appended
+ * weakly) to weak. */
+static void families_of(FcConfig *c, const char *list, const char *lang, int weight, int slant,
+                        famset *strong, famset *weak)
+{
+    FcPattern *p = FcPatternCreate();
+    gchar **names = g_strsplit(list, ",", -1);
+    for (size_t i = 0; names[i]; i++)
+        FcPatternAddString(p, FC_FAMILY, (const FcChar8 *)names[i]);
+    g_strfreev(names);
+    FcPatternAddInteger(p, FC_WEIGHT, weight);
+    FcPatternAddInteger(p, FC_SLANT, slant);
+    if (lang)
+        FcPatternAddString(p, FC_LANG, (const FcChar8 *)lang);
+    FcConfigSubstitute(c, p, FcMatchPattern);
+    FcDefaultSubstitute(p);
+    FcPatternIter it;
+    if (FcPatternFindIter(p, &it, FC_FAMILY)) {
+        int n = FcPatternIterValueCount(p, &it);
+        for (int i = 0; i < n; i++) {
+            FcValue v;
+            FcValueBinding b;
+            if (FcPatternIterGetValue(p, &it, i, &v, &b) == FcResultMatch && v.type == FcTypeString)
+                famset_add(b == FcValueBindingStrong ? strong : weak, (const char *)v.u.s);
+        }
+    }
+    FcPatternDestroy(p);
+}
+
+void *bk_fonts_narrow(void *config, const char *const *lists, size_t nlists,
+                      const char *const *langs, size_t nlangs, const uint32_t *chars,
+                      size_t nchars)
+{
+    FcConfig *full = config;
+    famset strong = { 0 }, weak = { 0 };
+    static const int weights[] = { FC_WEIGHT_REGULAR, FC_WEIGHT_BOLD };
+    static const int slants[] = { FC_SLANT_ROMAN, FC_SLANT_ITALIC };
+    pthread_mutex_lock(&built_lock); /* substitution reads the shared configuration */
+    for (size_t l = 0; l < nlists; l++)
+        for (size_t g = 0; g < nlangs; g++)
+            for (size_t w = 0; w < BK_ARRAY_LEN(weights); w++)
+                for (size_t s = 0; s < BK_ARRAY_LEN(slants); s++)
+                    families_of(full, lists[l], langs[g], weights[w], slants[s], &strong, &weak);
+    /* How many of the installed fonts the narrow set must hold: all of
+     * those families' faces, no more, no fewer. */
+    size_t want = 0;
+    FcFontSet *all = FcConfigGetFonts(full, FcSetSystem);
+    for (int i = 0; all && i < all->nfont; i++)
+        if (font_in(all->fonts[i], &strong))
+            want++;
+    pthread_mutex_unlock(&built_lock);
+
+    bk_buf xml = BK_BUF_INIT;
+    bk_buf_adds(&xml, "<?xml version=\"1.0\"?>\n<fontconfig><selectfont><acceptfont>");
+    for (size_t i = 0; i < strong.n; i++) {
+        gchar *esc = g_markup_escape_text(strong.v[i], -1);
+        bk_buf_addf(&xml, "<pattern><patelt name=\"family\"><string>%s</string></patelt></pattern>",
+                    esc);
+        g_free(esc);
+    }
+    /* An empty pattern matches every font: all the others are left out. */
+    bk_buf_adds(&xml, "</acceptfont><rejectfont><pattern/></rejectfont></selectfont></fontconfig>\n");
+    FcConfig *narrow = FcConfigCreate();
+    FcCharSet *cover = FcCharSetCreate();
+    bool ok = narrow && cover &&
+              FcConfigParseAndLoadFromMemory(narrow, bk_builtin_fontconf, FcFalse) &&
+              FcConfigParseAndLoadFromMemory(narrow, (const FcChar8 *)xml.ptr, FcFalse) &&
+              FcConfigBuildFonts(narrow);
+    FcFontSet *got = ok ? FcConfigGetFonts(narrow, FcSetSystem) : NULL;
+    ok = got && (size_t)got->nfont == want;
+    /* Every character the book shows must be in a font of a strongly
+     * bound family: those outrank every font of another family, so the
+     * narrow set picks the very font the full one would. */
+    for (int i = 0; ok && i < got->nfont; i++) {
+        FcCharSet *cs;
+        if (font_in(got->fonts[i], &strong) &&
+            FcPatternGetCharSet(got->fonts[i], FC_CHARSET, 0, &cs) == FcResultMatch)
+            ok = FcCharSetMerge(cover, cs, NULL);
+    }
+    for (size_t i = 0; ok && i < nchars; i++)
+        ok = FcCharSetHasChar(cover, chars[i]);
+    if (cover)
+        FcCharSetDestroy(cover);
+    bk_buf_release(&xml);
+    famset_release(&strong);
+    famset_release(&weak);
+    if (!ok && narrow) {
+        FcConfigDestroy(narrow);
+        narrow = NULL;
+    }
+    return narrow;
 }

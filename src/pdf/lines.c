@@ -8,14 +8,19 @@
 /* Width kept at a code block's start for the continuation mark. */
 #define CODE_PAD 6.0
 
+char *pdf_family_list(const pdf_engine *e, pdf_font f)
+{
+    /* The theme's family, then bookify's alias carrying the per-script
+     * fallbacks of fonts/bookify.conf. */
+    return f == PF_MONO      ? g_strconcat(e->theme.mono_font, ",bookify-mono", NULL)
+           : f == PF_HEADING ? g_strconcat(e->theme.heading_font, ",bookify-sans", NULL)
+                             : g_strconcat(e->theme.body_font, ",bookify-serif", NULL);
+}
+
 PangoFontDescription *pdf_font_desc(const pdf_engine *e, const pdf_style *s)
 {
     PangoFontDescription *fd = pango_font_description_new();
-    /* The theme's family, then bookify's alias carrying the per-script
-     * fallbacks of fonts/bookify.conf. */
-    char *family = s->font == PF_MONO      ? g_strconcat(e->theme.mono_font, ",bookify-mono", NULL)
-                   : s->font == PF_HEADING ? g_strconcat(e->theme.heading_font, ",bookify-sans", NULL)
-                                           : g_strconcat(e->theme.body_font, ",bookify-serif", NULL);
+    char *family = pdf_family_list(e, s->font);
     pango_font_description_set_family(fd, family);
     g_free(family);
     pango_font_description_set_absolute_size(fd, s->size * PANGO_SCALE);

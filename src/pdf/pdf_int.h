@@ -171,6 +171,7 @@ typedef struct pdf_engine {
     bk_theme theme;
     bk_diags *diags;
     void *fc_config;
+    void *fc_narrow;        /* the fonts this book can use, when they suffice (fontuse.c) */
     PangoFontMap *fontmap;
     PangoContext *pango;
     void *hyphen;           /* HyphenDict* for the book's language, or NULL */
@@ -187,6 +188,9 @@ typedef struct pdf_engine {
     const char **alts;      /* alternative text of each figure, in drawing order */
     size_t nalts, capalts;
 } pdf_engine;
+
+/* fontuse.c: give pango only the fonts the book can use, when they give the same PDF */
+void pdf_fonts_narrow(pdf_engine *e);
 
 /* style.c */
 void pdf_style_base(const pdf_engine *e, pdf_style *s);
@@ -243,6 +247,8 @@ void pdf_helper_end(pdf_helper *h);
 void pdf_text_lang(pdf_text *t, const char *lang);
 /* Lay out one block; returns the number of characters no font could show. */
 int pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang);
+/* "THEME-FAMILY,bookify-serif" (-sans, -mono): what the PDF asks pango for; g_free it */
+char *pdf_family_list(const pdf_engine *e, pdf_font f);
 PangoFontDescription *pdf_font_desc(const pdf_engine *e, const pdf_style *s);
 /* Lay a chapter's text out again (its layouts were dropped after
  * pagination, pdf_chapter_drop_glyphs); false if any block came out with

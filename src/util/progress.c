@@ -93,7 +93,7 @@ void bk_progress_erase_on_signal(void)
 void bk_stage_time(const char *who, const char *stage)
 {
     static int on = -1;
-    static double last;
+    static double last, last_cpu;
     if (on < 0)
         on = getenv("BOOKIFY_TIMES") != NULL;
     if (!on)
@@ -101,6 +101,9 @@ void bk_stage_time(const char *who, const char *stage)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    /* CPU time of every thread: cpu / wall is how many cores a stage kept busy */
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    double cpu = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     long rss = 0, peak = 0; /* kB */
     FILE *f = fopen("/proc/self/status", "r");
     char line[128];
@@ -112,9 +115,13 @@ void bk_stage_time(const char *who, const char *stage)
     }
     if (f)
         fclose(f);
+    if (last == 0)
+        fprintf(stderr, "%s:%*s%-20s         cpu %.3f s\n", who,
+                (int)(strlen(who) < 8 ? 8 - strlen(who) : 1), "", "started", cpu);
     if (last > 0 && stage)
-        fprintf(stderr, "%s:%*s%-20s %7.3f s  %6.0f MiB (peak %.0f MiB)\n", who,
+        fprintf(stderr, "%s:%*s%-20s %7.3f s  cpu %.3f s  %6.0f MiB (peak %.0f MiB)\n", who,
                 (int)(strlen(who) < 8 ? 8 - strlen(who) : 1), "", stage, t - last,
-                (double)rss / 1024.0, (double)peak / 1024.0);
+                cpu - last_cpu, (double)rss / 1024.0, (double)peak / 1024.0);
     last = t;
+    last_cpu = cpu;
 }
