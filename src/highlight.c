@@ -25,6 +25,7 @@
 
 #include <gtksourceview/gtksource.h>
 
+#include "bookify/dl.h"
 #include "bookify/par.h"
 #include "bookify/util.h"
 
@@ -228,6 +229,85 @@ static struct {
     GHashTable *buffers; /* language id -> GtkSourceBuffer* */
 } hl;
 
+/* GtkSourceView (and GTK under it: some 60 libraries) is loaded when a
+ * book first needs it, not when bookify starts: linked in, it was half of
+ * the start-up (12 of 25 ms), paid by every run, code or not. The
+ * prototypes are the headers' own (__typeof__), each call goes through
+ * its pointer. */
+#define GSV_FUNCTIONS(X)                                                                     \
+    X(gtk_source_init)                                                                       \
+    X(gdk_rgba_get_type)                                                                     \
+    X(gdk_rgba_free)                                                                         \
+    X(gdk_color_get_type)                                                                    \
+    X(gtk_text_buffer_get_type)                                                              \
+    X(gtk_source_language_manager_new)                                                       \
+    X(gtk_source_language_manager_set_search_path)                                           \
+    X(gtk_source_language_manager_get_language)                                              \
+    X(gtk_source_language_manager_guess_language)                                            \
+    X(gtk_source_language_get_hidden)                                                        \
+    X(gtk_source_language_get_id)                                                            \
+    X(gtk_source_style_scheme_manager_new)                                                   \
+    X(gtk_source_style_scheme_manager_set_search_path)                                       \
+    X(gtk_source_style_scheme_manager_get_scheme)                                            \
+    X(gtk_source_buffer_new_with_language)                                                   \
+    X(gtk_source_buffer_set_style_scheme)                                                    \
+    X(gtk_source_buffer_set_highlight_matching_brackets)                                     \
+    X(gtk_source_buffer_ensure_highlight)                                                    \
+    X(gtk_text_buffer_set_text)                                                              \
+    X(gtk_text_buffer_get_bounds)                                                            \
+    X(gtk_text_iter_is_end)                                                                  \
+    X(gtk_text_iter_get_toggled_tags)                                                        \
+    X(gtk_text_iter_forward_to_tag_toggle)                                                   \
+    X(gtk_text_iter_get_offset)                                                              \
+    X(gtk_text_tag_get_priority)
+
+G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+#define GSV_POINTER(f) static __typeof__(f) *p_##f;
+GSV_FUNCTIONS(GSV_POINTER)
+G_GNUC_END_IGNORE_DEPRECATIONS
+
+/* Loads the library and finds every function, once; false when it is not
+ * installed (code is then left plain, as when no language matches). */
+static bool load_library(void)
+{
+    static int loaded = -1;
+#define GSV_NAME(f) #f,
+#define GSV_SLOT(f) &p_##f,
+    static const char *const names[] = { GSV_FUNCTIONS(GSV_NAME) };
+    void *const slots[] = { GSV_FUNCTIONS(GSV_SLOT) };
+    if (loaded < 0)
+        loaded = bk_dl_load("libgtksourceview-4.so.0", names, slots, BK_ARRAY_LEN(names));
+    return loaded;
+}
+
+/* Calls by their usual names, through the pointers. */
+#define gtk_source_init p_gtk_source_init
+#define gdk_rgba_get_type p_gdk_rgba_get_type
+#define gdk_rgba_free p_gdk_rgba_free
+#define gdk_color_get_type p_gdk_color_get_type
+#define gtk_text_buffer_get_type p_gtk_text_buffer_get_type
+#define gtk_source_language_manager_new p_gtk_source_language_manager_new
+#define gtk_source_language_manager_set_search_path p_gtk_source_language_manager_set_search_path
+#define gtk_source_language_manager_get_language p_gtk_source_language_manager_get_language
+#define gtk_source_language_manager_guess_language p_gtk_source_language_manager_guess_language
+#define gtk_source_language_get_hidden p_gtk_source_language_get_hidden
+#define gtk_source_language_get_id p_gtk_source_language_get_id
+#define gtk_source_style_scheme_manager_new p_gtk_source_style_scheme_manager_new
+#define gtk_source_style_scheme_manager_set_search_path p_gtk_source_style_scheme_manager_set_search_path
+#define gtk_source_style_scheme_manager_get_scheme p_gtk_source_style_scheme_manager_get_scheme
+#define gtk_source_buffer_new_with_language p_gtk_source_buffer_new_with_language
+#define gtk_source_buffer_set_style_scheme p_gtk_source_buffer_set_style_scheme
+#define gtk_source_buffer_set_highlight_matching_brackets                                        \
+    p_gtk_source_buffer_set_highlight_matching_brackets
+#define gtk_source_buffer_ensure_highlight p_gtk_source_buffer_ensure_highlight
+#define gtk_text_buffer_set_text p_gtk_text_buffer_set_text
+#define gtk_text_buffer_get_bounds p_gtk_text_buffer_get_bounds
+#define gtk_text_iter_is_end p_gtk_text_iter_is_end
+#define gtk_text_iter_get_toggled_tags p_gtk_text_iter_get_toggled_tags
+#define gtk_text_iter_forward_to_tag_toggle p_gtk_text_iter_forward_to_tag_toggle
+#define gtk_text_iter_get_offset p_gtk_text_iter_get_offset
+#define gtk_text_tag_get_priority p_gtk_text_tag_get_priority
+
 static void swallow_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer ud)
 {
     (void)domain, (void)level, (void)msg, (void)ud;
@@ -284,6 +364,8 @@ static void set_up(void)
         return;
     hl.failed = true;
     if (!once) {
+        if (!load_library())
+            return;
         once = true;
         init_library();
     }
