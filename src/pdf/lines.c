@@ -227,22 +227,26 @@ void pdf_table_columns(pdf_engine *e, pdf_block *rows, size_t nrows)
     double scale = 1.0;
     for (int attempt = 0; attempt < 3; attempt++) {
         double smin = 0, spref = 0;
-        for (size_t c = 0; c < ncols; c++) {
-            mn[c] = pref[c] = 0;
-            for (size_t r = 0; r < nrows; r++) {
-                pdf_style s = rows[r].style;
-                s.size *= scale;
-                s.bold = rows[r].header_row;
-                double a = measure(e, &rows[r].cells[c], &s, 1) + pad;
-                double b = measure(e, &rows[r].cells[c], &s, -1) + pad;
-                if (a > mn[c])
-                    mn[c] = a;
-                if (b > pref[c])
-                    pref[c] = b;
+        /* Each cell unwrapped first; the narrowest each can be (its
+         * longest word: a layout wrapped at every break, which pango
+         * shapes again line by line, the dearer half) only when the
+         * table does not fit unwrapped. */
+        for (int pass = 0; pass < 2 && (pass == 0 || spref > width); pass++)
+            for (size_t c = 0; c < ncols; c++) {
+                double *m = pass ? &mn[c] : &pref[c];
+                *m = 0;
+                for (size_t r = 0; r < nrows; r++) {
+                    pdf_style s = rows[r].style;
+                    s.size *= scale;
+                    s.bold = rows[r].header_row;
+                    double a = measure(e, &rows[r].cells[c], &s, pass ? 1 : -1) + pad;
+                    if (a > *m)
+                        *m = a;
+                }
+                *(pass ? &smin : &spref) += *m;
             }
-            smin += mn[c];
-            spref += pref[c];
-        }
+        if (spref <= width)
+            smin = spref; /* fits unwrapped: the narrowest widths are not needed */
         double *w = rows[0].col_w, *x = rows[0].col_x;
         if (smin <= width || attempt == 2) {
             for (size_t c = 0; c < ncols; c++) {
