@@ -1814,6 +1814,38 @@ static bool may_have_code(const bk_book *book)
     return false;
 }
 
+/* Blocks of code worth a second highlighter, in a process of its own: its
+ * set-up (a fork, GtkSourceView, each language again) costs about what
+ * 40 blocks take to highlight. */
+#define HELPER_MIN_BLOCKS 256
+
+/* Is highlighting most of the book's work: at least HELPER_MIN_BLOCKS
+ * fenced blocks, and a block for every two posts or more? (A block takes
+ * about as long as converting three posts; with fewer, the thread
+ * highlighting keeps up with the converters, and a helper only costs.
+ * Fences are counted, two a block: rough, and the same on every run.)
+ * BOOKIFY_HIGHLIGHT_HELPER=1 or 0 decides instead (the tests). */
+static bool code_heavy(const bk_book *book)
+{
+    const char *v = getenv("BOOKIFY_HIGHLIGHT_HELPER");
+    if (v && *v)
+        return strcmp(v, "0") != 0;
+    size_t fences = 0;
+    for (size_t i = 0; i < book->nposts; i++) {
+        const bk_post *p = book->posts[i];
+        const char *s = p->body, *end = p->body ? p->body + p->body_len : NULL;
+        while (s && s < end) { /* at a line's start */
+            while (s < end && *s == ' ')
+                s++;
+            if (end - s >= 3 && (memcmp(s, "```", 3) == 0 || memcmp(s, "~~~", 3) == 0))
+                fences++;
+            s = memchr(s, '\n', (size_t)(end - s));
+            s = s ? s + 1 : NULL;
+        }
+    }
+    return fences / 2 >= HELPER_MIN_BLOCKS && fences >= book->nposts;
+}
+
 static void highlighted_job(void *ctx, size_t i, int worker)
 {
     convert_run *r = ctx;
@@ -1848,7 +1880,7 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
      * set-up alone is half a small book's time). */
     bool hl_thread = !o->no_highlight && bk_par_jobs() > 1 && n > 1 && may_have_code(book);
     if (hl_thread)
-        bk_highlight_warm();
+        bk_highlight_warm(code_heavy(book));
     hl_thread = bk_highlight_thread_running();
     bk_progress_start("converting posts", n);
     atomic_store(&posts_built_direct, 0);
@@ -1863,11 +1895,12 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
     if (getenv("BOOKIFY_TIMES"))
         fprintf(stderr,
                 "convert: %zu of %zu posts built from cmark-gfm's tree, the rest through HTML; "
-                "cmark-gfm parsing %s; %zu code blocks highlighted %s; highlighter %s\n",
+                "cmark-gfm parsing %s; %zu code blocks highlighted %s (%zu by the helper "
+                "process); highlighter %s\n",
                 atomic_load(&posts_built_direct), n,
                 parse_unlocked ? "on every thread" : "under a lock", handed,
                 hl_thread ? "on a thread of their own" : "where they are",
-                bk_highlight_ready() ? "set up" : "not set up");
+                bk_highlight_helper_blocks(), bk_highlight_ready() ? "set up" : "not set up");
     dropped_acc acc = { 0 };
     for (size_t i = 0; i < n; i++) {
         bk_diags_merge(d, &r.diags[i]);

@@ -100,8 +100,13 @@ bool bk_highlight_thread_running(void);
 void bk_highlight_core_take(void);
 void bk_highlight_core_give(void);
 /* Start the thread and have it set GtkSourceView up first (GTK, the
- * scheme, the list of languages) while the first posts convert. */
-void bk_highlight_warm(void);
+ * scheme, the list of languages) while the first posts convert. With
+ * helper, a process of its own is forked first and highlights blocks too
+ * (for books with much code: it costs a process and its set-up); call it
+ * before any other thread uses the highlighter. */
+void bk_highlight_warm(bool helper);
+/* Blocks the helper process highlighted (BOOKIFY_TIMES). */
+size_t bk_highlight_helper_blocks(void);
 /* Whether GtkSourceView has been set up in this process (BOOKIFY_TIMES). */
 bool bk_highlight_ready(void);
 bk_hl_job *bk_highlight_submit(const char *lang, char *code, size_t len);

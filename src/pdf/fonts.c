@@ -330,7 +330,8 @@ void *bk_fonts_narrow(void *config, const char *const *lists, size_t nlists,
         g_free(esc);
     }
     /* An empty pattern matches every font: all the others are left out. */
-    bk_buf_adds(&xml, "</acceptfont><rejectfont><pattern/></rejectfont></selectfont></fontconfig>\n");
+    bk_buf_adds(&xml,
+                "</acceptfont><rejectfont><pattern/></rejectfont></selectfont></fontconfig>\n");
     FcConfig *narrow = FcConfigCreate();
     FcCharSet *cover = FcCharSetCreate();
     bool ok = narrow && cover &&

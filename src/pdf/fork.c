@@ -25,6 +25,8 @@
 
 #include "pdf_int.h"
 
+#include "bookify/fileio.h"
+
 #include "bookify/banned.h"
 
 #define RECORD_MAGIC 0x6b6f6f4269666b62ULL
@@ -228,20 +230,6 @@ static bool get_chapter(reader *r, pdf_chapter *ch)
 
 /* ---- the helper ---- */
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 void pdf_helper_start(pdf_engine *e, size_t from, pdf_helper *h)
 {
     memset(h, 0, sizeof *h);
@@ -288,7 +276,7 @@ void pdf_helper_start(pdf_engine *e, size_t from, pdf_helper *h)
             out.ptr[out.len / 2] ^= 0x55;
         else if (t && strcmp(t, "crash") == 0)
             kill(getpid(), SIGKILL);
-        _exit(write_all(p[1], out.ptr, out.len) && close(p[1]) == 0 ? 0 : 1);
+        _exit(bk_fd_write_all(p[1], out.ptr, out.len) && close(p[1]) == 0 ? 0 : 1);
     }
     close(p[1]);
     h->pid = pid;

@@ -5,8 +5,9 @@
 # bookify's classes and leaves unnamed and unknown languages plain; the
 # PDF draws them in the theme's colours (a theme of one's own changes
 # them); --no-highlight and bookify.yml's highlight: false turn it off;
-# -j 1 (each block highlighted where it is found) and -j 2 (on the
-# highlighting thread) give the same bytes.
+# -j 1 (each block highlighted where it is found), -j 2 (on the
+# highlighting thread) and the helper process beside it give the same
+# bytes.
 # usage: highlight.sh BOOKIFY SITE   (77 = skipped)
 set -u
 bookify=$1 site=$2
@@ -37,6 +38,35 @@ grep -q '^convert: .*; highlighter set up$' "$tmp/times" ||
 "$bookify" -q -j 1 --epub="$tmp/b.epub" --pdf="$tmp/b.pdf" "$site" || { echo "FAIL: bookify -j 1"; exit 1; }
 cmp -s "$tmp/a.epub" "$tmp/b.epub" || { echo "FAIL: the EPUB differs between -j 1 and -j 2"; fail=1; }
 cmp -s "$tmp/a.pdf" "$tmp/b.pdf" || { echo "FAIL: the PDF differs between -j 1 and -j 2"; fail=1; }
+# A code-heavy book also highlights on a helper process (convert.c decides
+# by the number of blocks; forced here): same bytes, and the same when the
+# helper crashes or answers wrongly part way (its blocks come back to the
+# thread). Ten copies of the posts (210 blocks), so the helper, which sets
+# itself up first, gets some; several runs, as the two share one queue.
+cp -r "$site" "$tmp/heavy"
+find "$tmp/heavy" -name '*.md' | while read -r f; do
+    for k in 1 2 3 4 5 6 7 8 9; do cp "$f" "${f%.md}-$k.md"; done
+done
+"$bookify" -q -j 1 --epub="$tmp/c.epub" --pdf="$tmp/c.pdf" "$tmp/heavy" ||
+    { echo "FAIL: bookify -j 1 on ten copies"; exit 1; }
+helped=0
+for mode in "" "" "" crash odd; do
+    rm -f "$tmp/h.epub"
+    BOOKIFY_HIGHLIGHT_HELPER=1 BOOKIFY_HELPER_TEST=$mode BOOKIFY_TIMES=1 \
+        "$bookify" -q -j 2 --epub="$tmp/h.epub" "$tmp/heavy" 2>"$tmp/htimes" ||
+        { echo "FAIL: bookify with the highlighting helper${mode:+ ($mode)}"; fail=1; continue; }
+    grep -Eq 'code blocks highlighted on a thread of their own \([1-9][0-9]* by the helper process\)' \
+        "$tmp/htimes" && helped=$((helped + 1))
+    "$bookify" -q -j 1 --epub="$tmp/c1.epub" "$tmp/heavy" 2>/dev/null
+    cmp -s "$tmp/h.epub" "$tmp/c1.epub" ||
+        { echo "FAIL: the EPUB differs with the highlighting helper${mode:+ ($mode)}"; fail=1; }
+done
+[ "$helped" -gt 0 ] || { echo "FAIL: the helper process highlighted nothing in five runs"; fail=1; }
+BOOKIFY_HIGHLIGHT_HELPER=1 "$bookify" -q -j 2 --epub="$tmp/h.epub" --pdf="$tmp/h.pdf" "$tmp/heavy" ||
+    { echo "FAIL: bookify --pdf with the highlighting helper"; fail=1; }
+cmp -s "$tmp/h.pdf" "$tmp/c.pdf" || { echo "FAIL: the PDF differs with the highlighting helper"; fail=1; }
+cmp -s "$tmp/h.epub" "$tmp/c.epub" ||
+    { echo "FAIL: the EPUB (with the PDF) differs with the highlighting helper"; fail=1; }
 
 mkdir "$tmp/x"
 (cd "$tmp/x" && unzip -q ../a.epub) || { echo "FAIL: unzip"; exit 1; }
