@@ -36,7 +36,6 @@ same() {
 }
 
 same handbook narrow "$samples/handbook"
-same code-tour narrow "$samples/code-tour"
 
 mkdir -p "$tmp/scripts"
 python3 - "$tmp/scripts" <<'PY'
