@@ -236,7 +236,7 @@ static struct {
     GHashTable *buffers; /* language id -> GtkSourceBuffer* */
 } hl;
 
-/* GtkSourceView (and GTK under it: some 60 libraries) is loaded when a
+/* GtkSourceView (and GTK under it: some 30 libraries) is loaded when a
  * book first needs it, not when bookify starts: linked in, it was half of
  * the start-up (12 of 25 ms), paid by every run, code or not. The
  * prototypes are the headers' own (__typeof__), each call goes through
