@@ -24,6 +24,11 @@ BOOKIFY_TIMES=1 "$bookify" -q -j 2 --epub="$tmp/a.epub" --pdf="$tmp/a.pdf" "$sit
 # With two jobs, the blocks go to the highlighting thread (convert.c).
 grep -Eq 'convert: .*; [1-9][0-9]* code blocks highlighted on a thread of their own' "$tmp/times" ||
     { echo "FAIL: -j 2 did not hand its code to the highlighting thread:"; grep '^convert:' "$tmp/times"; fail=1; }
+# GtkSourceView is loaded when a book has code (dlopen), not linked: GTK's
+# libraries were half of every run's start-up.
+if command -v ldd >/dev/null && ldd "$bookify" | grep -q 'libgtksourceview\|libgtk-3'; then
+    echo "FAIL: bookify is linked with GtkSourceView or GTK (it loads them when needed)"; fail=1
+fi
 # A book with no code never sets GtkSourceView up (GTK's start is most of
 # a small book's time).
 mkdir -p "$tmp/plain/_posts"
