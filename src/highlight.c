@@ -820,6 +820,13 @@ static void helper_main(int in, int out)
 /* One block through the helper: false, with j untouched, when it failed. */
 static bool remote_highlight(bk_hl_job *j)
 {
+    if (!j->lang || j->len == 0 || j->len > BK_HIGHLIGHT_MAX) {
+        /* plain, as bk_highlight leaves it: not worth a trip, and a block
+         * past the limit is more than the helper accepts */
+        j->spans = NULL;
+        j->nspans = 0;
+        return true;
+    }
     uint64_t hdr[2] = { strlen(j->lang), j->len }, n;
     int fd = q.to_helper;
     if (!bk_fd_write_all(fd, hdr, sizeof hdr) || !bk_fd_write_all(fd, j->lang, hdr[0]) ||
