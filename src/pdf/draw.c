@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bookify/outfile.h"
+#include "bookify/numfmt.h"
 #include "bookify/par.h"
 #include "bookify/progress.h"
 #include "bookify/pdf.h"
@@ -733,6 +734,9 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
      * document's language; written to the output as it is made. */
     pdf_finish_info info = { m->lang, e->alts, e->nalts, true, 0, false };
     pdf_time("cairo");
+    if (getenv("BOOKIFY_TIMES"))
+        fprintf(stderr, "pdf: %zu numbers formatted by bookify rather than printf\n",
+                bk_numfmt_count());
     if (bk_outfile_open(&f, path, e->diags) < 0)
         goto written;
     out_sink sink = { &f, e->diags };
