@@ -230,12 +230,8 @@ typedef struct md_nodes {
 
 static bool via_html(void)
 {
-    static atomic_int on = -1; /* every thread computes the same */
-    if (atomic_load(&on) < 0) {
-        const char *e = getenv("BOOKIFY_MD_VIA_HTML");
-        atomic_store(&on, e && *e && strcmp(e, "0") != 0);
-    }
-    return atomic_load(&on) == 1;
+    static int state; /* every thread computes the same */
+    return bk_env_on("BOOKIFY_MD_VIA_HTML", &state);
 }
 
 static xmlNodePtr html_body(htmlDocPtr h);

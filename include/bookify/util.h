@@ -102,6 +102,10 @@ char bk_ascii_lower(char c);
 /* Slug of text: lowercase ASCII letters and digits, other ASCII runs become
  * one '-', apostrophes vanish, non-ASCII UTF-8 letters are kept. Appends to out. */
 void bk_slugify(bk_buf *out, const char *text, size_t len);
+/* An environment switch: true when name is set to anything but "" or "0".
+ * Read once into *state (zero at first; 1 off, 2 on) for switches asked in
+ * hot paths; state may be NULL to read it each time. */
+bool bk_env_on(const char *name, int *state);
 /* Parse a decimal integer in [min, max] from the whole of s; false if not. */
 bool bk_parse_int(const char *s, long min, long max, long *out);
 /* A size: a whole number with an optional K, M or G (times 1024 each),

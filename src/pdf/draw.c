@@ -734,9 +734,14 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
      * document's language; written to the output as it is made. */
     pdf_finish_info info = { m->lang, e->alts, e->nalts, true, 0, false };
     pdf_time("cairo");
-    if (getenv("BOOKIFY_TIMES"))
+    if (getenv("BOOKIFY_TIMES")) {
+        size_t hits, misses;
+        pdf_shape_cache_stats(&hits, &misses);
         fprintf(stderr, "pdf: %zu numbers formatted by bookify rather than printf\n",
                 bk_numfmt_count());
+        fprintf(stderr, "pdf: %zu text runs shaped by HarfBuzz, %zu cut from a shaping\n", misses,
+                hits);
+    }
     if (bk_outfile_open(&f, path, e->diags) < 0)
         goto written;
     out_sink sink = { &f, e->diags };
@@ -1388,6 +1393,7 @@ done:
         hnj_hyphen_free(e.hyphen);
     if (e.pango)
         g_object_unref(e.pango);
+    pdf_shape_cache_release();
     if (e.fontmap)
         g_object_unref(e.fontmap);
     bk_fonts_release(e.fc_config);

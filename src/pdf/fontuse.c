@@ -77,8 +77,7 @@ static void add_text(fontuse *u, const pdf_text *t)
 
 void pdf_fonts_narrow(pdf_engine *e)
 {
-    const char *v = getenv("BOOKIFY_ALL_FONTS");
-    if (v && *v && strcmp(v, "0") != 0)
+    if (bk_env_on("BOOKIFY_ALL_FONTS", NULL))
         return;
     fontuse u = { bk_xcalloc(MAX_CHAR / 64, sizeof(uint64_t)), NULL, 0, 0 };
     const bk_book *book = e->book;

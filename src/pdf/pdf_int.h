@@ -203,6 +203,10 @@ void pdf_text_append(pdf_engine *e, pdf_text *t, const char *s, size_t len, cons
                      const pdf_style *run, bool hyphenate);
 void pdf_boxes_chapter(pdf_engine *e, size_t post);
 void pdf_boxes_release(pdf_engine *e);
+
+/* shapecache.c: pango's line pieces cut from its paragraphs' shaping */
+void pdf_shape_cache_stats(size_t *hits, size_t *misses);
+void pdf_shape_cache_release(void);
 /* Free a chapter's boxes (text, attributes, cells, notes) once its pages
  * are drawn and its outline entries made: the rest of the book's never
  * wait beside cairo's growing record of the pages. */

@@ -1,5 +1,6 @@
 /* numfmt.c -- "%.*f" without printf's general machinery (see numfmt.h). */
 #include "bookify/numfmt.h"
+#include "bookify/util.h"
 
 #include <fenv.h>
 #include <langinfo.h>
@@ -112,7 +113,7 @@ int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fm
 int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, va_list ap);
 
 static atomic_size_t spared;
-static atomic_int mode; /* 0: not read yet, 1: ours, 2: the C library's */
+static int libc_state;
 
 size_t bk_numfmt_count(void)
 {
@@ -211,14 +212,8 @@ static int format_int(char out[BK_FIXED_MAX], const one_conv *c, va_list ap)
 
 static bool ours(void)
 {
-    int m = atomic_load_explicit(&mode, memory_order_relaxed);
-    if (!m) {
-        const char *v = getenv("BOOKIFY_LIBC_PRINTF");
-        m = v && *v && strcmp(v, "0") != 0 ? 2 : 1;
-        atomic_store_explicit(&mode, m, memory_order_relaxed);
-    }
     /* glibc honours the rounding mode and the locale's decimal point */
-    return m == 1 && fegetround() == FE_TONEAREST && strcmp(nl_langinfo(RADIXCHAR), ".") == 0;
+    return !bk_env_on("BOOKIFY_LIBC_PRINTF", &libc_state) && fegetround() == FE_TONEAREST && strcmp(nl_langinfo(RADIXCHAR), ".") == 0;
 }
 
 int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, ...)

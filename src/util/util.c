@@ -389,6 +389,18 @@ void bk_slugify(bk_buf *out, const char *text, size_t len)
     }
 }
 
+bool bk_env_on(const char *name, int *state)
+{
+    int m = state ? __atomic_load_n(state, __ATOMIC_RELAXED) : 0;
+    if (!m) {
+        const char *v = getenv(name);
+        m = v && *v && strcmp(v, "0") != 0 ? 2 : 1;
+        if (state)
+            __atomic_store_n(state, m, __ATOMIC_RELAXED);
+    }
+    return m == 2;
+}
+
 bool bk_parse_int(const char *s, long min, long max, long *out)
 {
     if (!s || !*s)
