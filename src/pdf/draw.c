@@ -342,6 +342,12 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
                     cairo_set_line_width(cr, 0.9);
                     cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
                     cairo_set_dash(cr, dots, 2, 0);
+                    /* cairo measures a stroke by turning it into a polygon
+                     * (twice: to record it, to analyse the page), each dot's
+                     * round caps to within the tolerance; the PDF gets the
+                     * dash pattern whatever it is. At 0.1 pt the contents'
+                     * dots were 3% of a 1,000-post PDF. */
+                    cairo_set_tolerance(cr, 1.0);
                     cairo_move_to(cr, dots_to - 2, base - 0.6);
                     cairo_line_to(cr, dots_to - 2 - 5.0 * (ndots - 1), base - 0.6);
                     cairo_stroke(cr);
