@@ -39,7 +39,7 @@
 
 #include "bookify/banned.h"
 
-enum { RING = 32 };
+enum { RING = 32 }; /* one paragraph's items and pieces, a table's cells */
 
 typedef struct shaping {
     hb_font_t *font; /* referenced while kept: see key_of */
@@ -70,6 +70,9 @@ typedef struct shaping {
 
 static _Thread_local shaping ring[RING];
 static _Thread_local unsigned ring_next;
+static _Thread_local hb_codepoint_t *scratch_chars; /* the buffer's input */
+static _Thread_local unsigned *scratch_clusters;
+static _Thread_local size_t scratch_cap, scratch_cap_clusters;
 /* the text last added to a buffer on this thread */
 static _Thread_local const hb_buffer_t *added_to;
 static _Thread_local const char *added_text;
@@ -329,8 +332,13 @@ void hb_shape(hb_font_t *font, hb_buffer_t *buf, const hb_feature_t *features,
     }
     shape_key k = key_of(font, buf, features, num_features, text);
     const hb_glyph_info_t *in = hb_buffer_get_glyph_infos(buf, NULL);
-    hb_codepoint_t *chars = bk_xmalloc(n * sizeof *chars);
-    unsigned *clusters = bk_xmalloc(n * sizeof *clusters);
+    BK_GROW(scratch_chars, scratch_cap, n);
+    if (scratch_cap != scratch_cap_clusters) {
+        scratch_clusters = bk_xrealloc(scratch_clusters, scratch_cap * sizeof *scratch_clusters);
+        scratch_cap_clusters = scratch_cap;
+    }
+    hb_codepoint_t *chars = scratch_chars;
+    unsigned *clusters = scratch_clusters;
     bool grows = true;
     for (unsigned i = 0; i < n; i++) {
         chars[i] = in[i].codepoint;
@@ -347,11 +355,11 @@ void hb_shape(hb_font_t *font, hb_buffer_t *buf, const hb_feature_t *features,
         for (unsigned r = 0; r < RING; r++) {
             const shaping *s = &ring[(ring_next + RING - 1 - r) % RING];
             unsigned g0, g1;
-            if (s->font && same_key(s, &k) && find_run(s, &k, chars, clusters, n, &g0, &g1)) {
+            if (s->nchars && s->clusters[0] <= clusters[0] && /* it spans the run */
+                s->clusters[s->nchars - 1] >= clusters[n - 1] && same_key(s, &k) &&
+                find_run(s, &k, chars, clusters, n, &g0, &g1)) {
                 fill(buf, s, g0, g1);
                 atomic_fetch_add_explicit(&hits, 1, memory_order_relaxed);
-                free(chars);
-                free(clusters);
                 return;
             }
         }
@@ -359,8 +367,6 @@ void hb_shape(hb_font_t *font, hb_buffer_t *buf, const hb_feature_t *features,
     atomic_fetch_add_explicit(&misses, 1, memory_order_relaxed);
     if (grows && hb_buffer_get_content_type(buf) == HB_BUFFER_CONTENT_TYPE_GLYPHS)
         keep(&k, buf, chars, clusters, n);
-    free(chars);
-    free(clusters);
 }
 
 void pdf_shape_cache_stats(size_t *hit, size_t *miss)
@@ -385,4 +391,9 @@ void pdf_shape_cache_release(void)
         *s = (shaping){ 0 };
     }
     ring_next = 0;
+    free(scratch_chars);
+    free(scratch_clusters);
+    scratch_chars = NULL;
+    scratch_clusters = NULL;
+    scratch_cap = scratch_cap_clusters = 0;
 }

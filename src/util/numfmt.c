@@ -169,7 +169,7 @@ static one_conv parse_format(const char *f)
         c.l = true;
         f++;
     }
-    if (*f && strchr("duxXo", *f) && !f[1])
+    if ((*f == 'd' || *f == 'u' || *f == 'x' || *f == 'X' || *f == 'o') && !f[1])
         c.conv = *f;
     return c;
 }
@@ -213,7 +213,9 @@ static int format_int(char out[BK_FIXED_MAX], const one_conv *c, va_list ap)
 static bool ours(void)
 {
     /* glibc honours the rounding mode and the locale's decimal point */
-    return !bk_env_on("BOOKIFY_LIBC_PRINTF", &libc_state) && fegetround() == FE_TONEAREST && strcmp(nl_langinfo(RADIXCHAR), ".") == 0;
+    const char *point = nl_langinfo(RADIXCHAR);
+    return !bk_env_on("BOOKIFY_LIBC_PRINTF", &libc_state) && fegetround() == FE_TONEAREST &&
+           point[0] == '.' && !point[1];
 }
 
 int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, ...)

@@ -152,7 +152,10 @@ void bk_buf_add(bk_buf *b, const void *data, size_t len)
 {
     if (!len)
         return;
-    bk_buf_grow(b, len);
+    /* most adds are a few bytes into room already there (cairo's output
+     * comes a number at a time) */
+    if (len >= b->cap - b->len || b->cap == 0)
+        bk_buf_grow(b, len);
     memcpy(b->ptr + b->len, data, len);
     b->len += len;
     b->ptr[b->len] = '\0';
