@@ -131,7 +131,9 @@ static shape_key key_of(hb_font_t *font, hb_buffer_t *buf, const hb_feature_t *f
 {
     /* pango 1.50 shapes with a new sub-font of the PangoFont's each time
      * (its functions show spaces and ignorables as asked): the parent is
-     * the font that lasts. */
+     * the font that lasts. What they are asked is not in the key: bookify
+     * sets no PANGO_ATTR_SHOW, so they answer as the parent does (a
+     * layout that set it would have to turn this cache off). */
     hb_font_t *parent = hb_font_get_parent(font);
     bool sub = parent && parent != hb_font_get_empty();
     hb_font_t *f = sub ? parent : font;
@@ -305,11 +307,12 @@ static void fill(hb_buffer_t *buf, const shaping *s, unsigned g0, unsigned g1)
     for (unsigned g = g0; g < g1; g++)
         hb_buffer_add(buf, s->glyphs[g].codepoint, s->glyphs[g].cluster);
     hb_buffer_set_content_type(buf, HB_BUFFER_CONTENT_TYPE_GLYPHS);
-    hb_glyph_info_t *info = hb_buffer_get_glyph_infos(buf, NULL);
+    unsigned len; /* g1 - g0, unless HarfBuzz could not grow the buffer */
+    hb_glyph_info_t *info = hb_buffer_get_glyph_infos(buf, &len);
     hb_glyph_position_t *pos = hb_buffer_get_glyph_positions(buf, NULL);
-    for (unsigned g = g0; g < g1; g++) {
-        info[g - g0].mask = s->glyphs[g].mask;
-        pos[g - g0] = s->pos[g];
+    for (unsigned k = 0; k < len && g0 + k < g1; k++) {
+        info[k].mask = s->glyphs[g0 + k].mask;
+        pos[k] = s->pos[g0 + k];
     }
 }
 
