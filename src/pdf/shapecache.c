@@ -75,8 +75,9 @@ static _Thread_local unsigned *scratch_clusters;
 static _Thread_local size_t scratch_cap, scratch_cap_clusters;
 /* the text last added to a buffer on this thread */
 static _Thread_local const hb_buffer_t *added_to;
-static _Thread_local const char *added_text;
-static _Thread_local size_t added_len;
+static _Thread_local const char *added_src;
+static _Thread_local char *added_copy; /* [added_lo, added_hi) of the text, copied */
+static _Thread_local size_t added_lo, added_hi, added_len, added_cap;
 
 typedef void add_utf8_fn(hb_buffer_t *, const char *, int, unsigned int, int);
 static add_utf8_fn *real_add_utf8;
@@ -93,9 +94,27 @@ void hb_buffer_add_utf8(hb_buffer_t *buffer, const char *text, int text_length,
     pthread_once(&real_once, find_real);
     BK_ASSERT(real_add_utf8);
     real_add_utf8(buffer, text, text_length, item_offset, item_length);
+    /* The item and what HarfBuzz may read around it (5 characters either
+     * side, 20 bytes), copied: the caller may free its text before
+     * shaping. pango adds the text before the item, the item, the text
+     * after it, in three calls on the same text: their union is kept. */
+    size_t len = text_length < 0 ? strlen(text) : (size_t)text_length;
+    size_t end = item_length < 0 ? len : (size_t)item_offset + (size_t)item_length;
+    size_t lo = item_offset > 24 ? item_offset - 24 : 0, hi = end + 24 < len ? end + 24 : len;
+    if (lo > hi)
+        lo = hi;
+    if (added_to == buffer && added_src == text) {
+        lo = lo < added_lo ? lo : added_lo;
+        hi = hi > added_hi ? hi : added_hi;
+        len = len > added_len ? len : added_len;
+    }
+    BK_GROW(added_copy, added_cap, hi - lo + 1);
+    memcpy(added_copy, text + lo, hi - lo);
+    added_lo = lo;
+    added_hi = hi;
+    added_len = len;
+    added_src = text; /* compared, never read again */
     added_to = buffer;
-    added_text = text;
-    added_len = text_length < 0 ? strlen(text) : (size_t)text_length;
 }
 
 static atomic_size_t hits, misses;
@@ -122,12 +141,11 @@ typedef struct shape_key {
     hb_codepoint_t invisible, replacement, not_found;
     const hb_feature_t *features;
     unsigned nfeatures;
-    const char *text; /* the paragraph, and the window of it HarfBuzz reads */
-    size_t lo, hi;
+    size_t lo, hi; /* the window of the text HarfBuzz reads, in added_copy */
 } shape_key;
 
 static shape_key key_of(hb_font_t *font, hb_buffer_t *buf, const hb_feature_t *features,
-                        unsigned nfeatures, const char *text)
+                        unsigned nfeatures)
 {
     /* pango 1.50 shapes with a new sub-font of the PangoFont's each time
      * (its functions show spaces and ignorables as asked): the parent is
@@ -156,7 +174,6 @@ static shape_key key_of(hb_font_t *font, hb_buffer_t *buf, const hb_feature_t *f
                     hb_buffer_get_not_found_glyph(buf),
                     features,
                     nfeatures,
-                    text,
                     0,
                     0 };
     hb_buffer_get_segment_properties(buf, &k.props);
@@ -224,7 +241,7 @@ static bool find_run(const shaping *s, const shape_key *k, const hb_codepoint_t 
     /* The text around it, as far as HarfBuzz looks (its context), is the
      * same; a run at that shaping's end has the same text after it. */
     if (k->lo < s->lo || k->hi > s->hi || (i + n == s->nchars && k->hi != s->hi) ||
-        memcmp(s->copy + (k->lo - s->lo), k->text + k->lo, k->hi - k->lo) != 0)
+        memcmp(s->copy + (k->lo - s->lo), added_copy + (k->lo - added_lo), k->hi - k->lo) != 0)
         return false;
     /* Left to right, clusters only grow along the glyphs: the run is the
      * glyphs from the first of its first cluster to the first of the
@@ -273,7 +290,7 @@ static void keep(const shape_key *k, hb_buffer_t *buf, const hb_codepoint_t *cha
         memcpy(s->features, k->features, k->nfeatures * sizeof *k->features);
     s->nfeatures = k->nfeatures;
     BK_GROW(s->copy, s->cap_copy, k->hi - k->lo + 1);
-    memcpy(s->copy, k->text + k->lo, k->hi - k->lo);
+    memcpy(s->copy, added_copy + (k->lo - added_lo), k->hi - k->lo);
     s->lo = k->lo;
     s->hi = k->hi;
     size_t cap = s->cap_chars;
@@ -320,9 +337,9 @@ void hb_shape(hb_font_t *font, hb_buffer_t *buf, const hb_feature_t *features,
               unsigned int num_features)
 {
     unsigned n = hb_buffer_get_length(buf);
-    const char *text = added_to == buf ? added_text : NULL;
+    bool added = added_to == buf;
     added_to = NULL; /* the next shaping adds its own text */
-    bool cacheable = n > 0 && font && text && cache_on() &&
+    bool cacheable = n > 0 && font && added && cache_on() &&
                      hb_buffer_get_content_type(buf) == HB_BUFFER_CONTENT_TYPE_UNICODE &&
                      hb_buffer_get_direction(buf) == HB_DIRECTION_LTR &&
                      hb_buffer_get_cluster_level(buf) != HB_BUFFER_CLUSTER_LEVEL_CHARACTERS;
@@ -333,7 +350,7 @@ void hb_shape(hb_font_t *font, hb_buffer_t *buf, const hb_feature_t *features,
         hb_shape_full(font, buf, features, num_features, NULL);
         return;
     }
-    shape_key k = key_of(font, buf, features, num_features, text);
+    shape_key k = key_of(font, buf, features, num_features);
     const hb_glyph_info_t *in = hb_buffer_get_glyph_infos(buf, NULL);
     BK_GROW(scratch_chars, scratch_cap, n);
     if (scratch_cap != scratch_cap_clusters) {
@@ -354,7 +371,10 @@ void hb_shape(hb_font_t *font, hb_buffer_t *buf, const hb_feature_t *features,
     k.hi = last < added_len ? last : added_len;
     if (k.lo > k.hi)
         k.lo = k.hi;
-    if (grows) /* else (a hyphen added on a character's cluster) HarfBuzz's */
+    /* else (a hyphen added on a character's cluster, text from elsewhere)
+     * HarfBuzz's, and not kept */
+    grows = grows && k.lo >= added_lo && k.hi <= added_hi;
+    if (grows)
         for (unsigned r = 0; r < RING; r++) {
             const shaping *s = &ring[(ring_next + RING - 1 - r) % RING];
             unsigned g0, g1;
@@ -394,6 +414,9 @@ void pdf_shape_cache_release(void)
         *s = (shaping){ 0 };
     }
     ring_next = 0;
+    free(added_copy);
+    added_copy = NULL;
+    added_cap = 0;
     free(scratch_chars);
     free(scratch_clusters);
     scratch_chars = NULL;
