@@ -41,31 +41,37 @@
 
 enum { RING = 32 }; /* one paragraph's items and pieces, a table's cells */
 
-typedef struct shaping {
-    hb_font_t *font; /* referenced while kept: see key_of */
+/* What a shaping depends on besides the text. */
+typedef struct shape_key {
+    hb_font_t *font; /* referenced while a shaping keeps it: see key_of */
     bool sub;
     unsigned serial;
     int x_scale, y_scale;
     unsigned x_ppem, y_ppem;
     float ptem, slant;
-    int *coords; /* the variation's */
+    const int *coords;
     unsigned ncoords;
-    size_t cap_coords;
     hb_segment_properties_t props;
     hb_buffer_flags_t flags;
     hb_buffer_cluster_level_t level;
     hb_codepoint_t invisible, replacement, not_found;
-    hb_feature_t *features;
+    const hb_feature_t *features;
     unsigned nfeatures;
-    char *copy; /* the text given to hb_buffer_add_utf8, [lo, hi) of it */
-    size_t lo, hi, cap_copy;
+    size_t lo, hi; /* the window of the text HarfBuzz reads, in added_copy */
+} shape_key;
+
+typedef struct shaping {
+    shape_key key;          /* its coords and features point at these: */
+    int *coords;
+    hb_feature_t *features;
+    char *copy; /* the text given to hb_buffer_add_utf8, [key.lo, key.hi) of it */
     hb_codepoint_t *chars; /* the input: characters and their clusters */
     unsigned *clusters;
     unsigned nchars;
     hb_glyph_info_t *glyphs; /* the output */
     hb_glyph_position_t *pos;
     unsigned nglyphs;
-    size_t cap_chars, cap_glyphs, cap_features;
+    size_t cap_coords, cap_features, cap_copy, cap_chars, cap_glyphs;
 } shaping;
 
 static _Thread_local shaping ring[RING];
@@ -125,24 +131,6 @@ static bool cache_on(void)
     return !bk_env_on("BOOKIFY_NO_SHAPE_CACHE", &off_state);
 }
 
-/* What a shaping depends on besides the text. */
-typedef struct shape_key {
-    hb_font_t *font;
-    bool sub;
-    unsigned serial;
-    int x_scale, y_scale;
-    unsigned x_ppem, y_ppem;
-    float ptem, slant;
-    const int *coords;
-    unsigned ncoords;
-    hb_segment_properties_t props;
-    hb_buffer_flags_t flags;
-    hb_buffer_cluster_level_t level;
-    hb_codepoint_t invisible, replacement, not_found;
-    const hb_feature_t *features;
-    unsigned nfeatures;
-    size_t lo, hi; /* the window of the text HarfBuzz reads, in added_copy */
-} shape_key;
 
 static shape_key key_of(hb_font_t *font, hb_buffer_t *buf, const hb_feature_t *features,
                         unsigned nfeatures)
@@ -183,18 +171,19 @@ static shape_key key_of(hb_font_t *font, hb_buffer_t *buf, const hb_feature_t *f
     return k;
 }
 
-static bool same_key(const shaping *s, const shape_key *k)
+/* Everything but the text window. */
+static bool same_key(const shape_key *a, const shape_key *b)
 {
-    return s->font == k->font && s->sub == k->sub && s->serial == k->serial &&
-           s->x_scale == k->x_scale && s->y_scale == k->y_scale && s->x_ppem == k->x_ppem &&
-           s->y_ppem == k->y_ppem && s->ptem == k->ptem && s->slant == k->slant &&
-           s->ncoords == k->ncoords &&
-           (!k->ncoords || memcmp(s->coords, k->coords, k->ncoords * sizeof *k->coords) == 0) &&
-           s->flags == k->flags &&
-           s->level == k->level && s->invisible == k->invisible &&
-           s->replacement == k->replacement && s->not_found == k->not_found &&
-           hb_segment_properties_equal(&s->props, &k->props) && s->nfeatures == k->nfeatures &&
-           (!k->nfeatures || memcmp(s->features, k->features, k->nfeatures * sizeof *k->features) == 0);
+    return a->font == b->font && a->sub == b->sub && a->serial == b->serial &&
+           a->x_scale == b->x_scale && a->y_scale == b->y_scale && a->x_ppem == b->x_ppem &&
+           a->y_ppem == b->y_ppem && a->ptem == b->ptem && a->slant == b->slant &&
+           a->ncoords == b->ncoords &&
+           (!a->ncoords || memcmp(a->coords, b->coords, a->ncoords * sizeof *a->coords) == 0) &&
+           a->flags == b->flags && a->level == b->level && a->invisible == b->invisible &&
+           a->replacement == b->replacement && a->not_found == b->not_found &&
+           hb_segment_properties_equal(&a->props, &b->props) && a->nfeatures == b->nfeatures &&
+           (!a->nfeatures ||
+            memcmp(a->features, b->features, a->nfeatures * sizeof *a->features) == 0);
 }
 
 /* The first index whose value is at least v, in a non-decreasing array. */
@@ -240,8 +229,8 @@ static bool find_run(const shaping *s, const shape_key *k, const hb_codepoint_t 
         return false;
     /* The text around it, as far as HarfBuzz looks (its context), is the
      * same; a run at that shaping's end has the same text after it. */
-    if (k->lo < s->lo || k->hi > s->hi || (i + n == s->nchars && k->hi != s->hi) ||
-        memcmp(s->copy + (k->lo - s->lo), added_copy + (k->lo - added_lo), k->hi - k->lo) != 0)
+    if (k->lo < s->key.lo || k->hi > s->key.hi || (i + n == s->nchars && k->hi != s->key.hi) ||
+        memcmp(s->copy + (k->lo - s->key.lo), added_copy + (k->lo - added_lo), k->hi - k->lo) != 0)
         return false;
     /* Left to right, clusters only grow along the glyphs: the run is the
      * glyphs from the first of its first cluster to the first of the
@@ -262,37 +251,22 @@ static void keep(const shape_key *k, hb_buffer_t *buf, const hb_codepoint_t *cha
 {
     shaping *s = &ring[ring_next];
     ring_next = (ring_next + 1) % RING;
-    if (s->font != k->font) {
-        if (s->font)
-            hb_font_destroy(s->font);
-        s->font = hb_font_reference(k->font);
+    if (s->key.font != k->font) {
+        if (s->key.font)
+            hb_font_destroy(s->key.font);
+        hb_font_reference(k->font);
     }
-    s->sub = k->sub;
-    s->serial = k->serial;
-    s->x_scale = k->x_scale;
-    s->y_scale = k->y_scale;
-    s->x_ppem = k->x_ppem;
-    s->y_ppem = k->y_ppem;
-    s->ptem = k->ptem;
-    s->slant = k->slant;
+    s->key = *k;
     BK_GROW(s->coords, s->cap_coords, k->ncoords);
     if (k->ncoords)
         memcpy(s->coords, k->coords, k->ncoords * sizeof *k->coords);
-    s->ncoords = k->ncoords;
-    s->props = k->props;
-    s->flags = k->flags;
-    s->level = k->level;
-    s->invisible = k->invisible;
-    s->replacement = k->replacement;
-    s->not_found = k->not_found;
+    s->key.coords = s->coords;
     BK_GROW(s->features, s->cap_features, k->nfeatures);
     if (k->nfeatures)
         memcpy(s->features, k->features, k->nfeatures * sizeof *k->features);
-    s->nfeatures = k->nfeatures;
+    s->key.features = s->features;
     BK_GROW(s->copy, s->cap_copy, k->hi - k->lo + 1);
     memcpy(s->copy, added_copy + (k->lo - added_lo), k->hi - k->lo);
-    s->lo = k->lo;
-    s->hi = k->hi;
     size_t cap = s->cap_chars;
     BK_GROW(s->chars, s->cap_chars, n);
     if (s->cap_chars != cap || !s->clusters)
@@ -379,7 +353,7 @@ void hb_shape(hb_font_t *font, hb_buffer_t *buf, const hb_feature_t *features,
             const shaping *s = &ring[(ring_next + RING - 1 - r) % RING];
             unsigned g0, g1;
             if (s->nchars && s->clusters[0] <= clusters[0] && /* it spans the run */
-                s->clusters[s->nchars - 1] >= clusters[n - 1] && same_key(s, &k) &&
+                s->clusters[s->nchars - 1] >= clusters[n - 1] && same_key(&s->key, &k) &&
                 find_run(s, &k, chars, clusters, n, &g0, &g1)) {
                 fill(buf, s, g0, g1);
                 atomic_fetch_add_explicit(&hits, 1, memory_order_relaxed);
@@ -402,8 +376,8 @@ void pdf_shape_cache_release(void)
 {
     for (unsigned r = 0; r < RING; r++) {
         shaping *s = &ring[r];
-        if (s->font)
-            hb_font_destroy(s->font);
+        if (s->key.font)
+            hb_font_destroy(s->key.font);
         free(s->features);
         free(s->coords);
         free(s->copy);
