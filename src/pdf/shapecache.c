@@ -100,6 +100,10 @@ void hb_buffer_add_utf8(hb_buffer_t *buffer, const char *text, int text_length,
     pthread_once(&real_once, find_real);
     BK_ASSERT(real_add_utf8);
     real_add_utf8(buffer, text, text_length, item_offset, item_length);
+    if (!text) {
+        added_to = NULL;
+        return;
+    }
     /* The item and what HarfBuzz may read around it (5 characters either
      * side, 20 bytes), copied: the caller may free its text before
      * shaping. pango adds the text before the item, the item, the text
