@@ -85,6 +85,14 @@ static _Thread_local const char *added_src;
 static _Thread_local char *added_copy; /* [added_lo, added_hi) of the text, copied */
 static _Thread_local size_t added_lo, added_hi, added_len, added_cap;
 
+static atomic_size_t hits, misses;
+static int off_state;
+
+static bool cache_on(void)
+{
+    return !bk_env_on("BOOKIFY_NO_SHAPE_CACHE", &off_state);
+}
+
 typedef void add_utf8_fn(hb_buffer_t *, const char *, int, unsigned int, int);
 static add_utf8_fn *real_add_utf8;
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
@@ -100,7 +108,7 @@ void hb_buffer_add_utf8(hb_buffer_t *buffer, const char *text, int text_length,
     pthread_once(&real_once, find_real);
     BK_ASSERT(real_add_utf8);
     real_add_utf8(buffer, text, text_length, item_offset, item_length);
-    if (!text) {
+    if (!text || !cache_on()) { /* nothing to copy for */
         added_to = NULL;
         return;
     }
@@ -127,13 +135,6 @@ void hb_buffer_add_utf8(hb_buffer_t *buffer, const char *text, int text_length,
     added_to = buffer;
 }
 
-static atomic_size_t hits, misses;
-static int off_state;
-
-static bool cache_on(void)
-{
-    return !bk_env_on("BOOKIFY_NO_SHAPE_CACHE", &off_state);
-}
 
 
 static shape_key key_of(hb_font_t *font, hb_buffer_t *buf, const hb_feature_t *features,

@@ -19,13 +19,19 @@ same() {
     local name=$1 site=$2 min=$3
     BOOKIFY_TIMES=1 "$bookify" -q --pdf="$tmp/$name.pdf" "$site" 2>"$tmp/$name.err" ||
         { echo "FAIL: $name: bookify failed"; cat "$tmp/$name.err"; fail=1; return; }
-    BOOKIFY_NO_SHAPE_CACHE=1 "$bookify" -q --pdf="$tmp/$name-hb.pdf" "$site" 2>/dev/null ||
+    BOOKIFY_NO_SHAPE_CACHE=1 BOOKIFY_TIMES=1 "$bookify" -q --pdf="$tmp/$name-hb.pdf" "$site" \
+        2>"$tmp/$name-hb.err" ||
         { echo "FAIL: $name: bookify without the cache failed"; fail=1; return; }
-    local cuts
+    local cuts hbcuts
     cuts=$(sed -n 's/^pdf: [0-9]* text runs shaped by HarfBuzz, \([0-9]*\) cut from a shaping$/\1/p' \
         "$tmp/$name.err")
+    hbcuts=$(sed -n 's/^pdf: [0-9]* text runs shaped by HarfBuzz, \([0-9]*\) cut from a shaping$/\1/p' \
+        "$tmp/$name-hb.err")
     [ "${cuts:-0}" -ge "$min" ] ||
-        { echo "FAIL: $name: only '${cuts:-none}' runs cut from a shaping (at least $min expected)"; fail=1; }
+        { echo "FAIL: $name: only '${cuts:-none}' runs cut from a shaping (at least $min expected)"; fail=1; return; }
+    # the reference really is HarfBuzz's every run (the switch works)
+    [ "${hbcuts:-x}" = 0 ] ||
+        { echo "FAIL: $name: BOOKIFY_NO_SHAPE_CACHE=1 still cut '${hbcuts:-none}' runs"; fail=1; return; }
     cmp -s "$tmp/$name.pdf" "$tmp/$name-hb.pdf" ||
         { echo "FAIL: $name: the PDF differs from the one shaped run by run"; fail=1; return; }
     echo "ok: $name ($cuts runs cut, same bytes)"
