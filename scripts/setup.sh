@@ -16,6 +16,8 @@ packages=(
     libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev libyaml-dev libzip-dev zlib1g-dev
     # whole-buffer compression for the zip and the PDF (include/bookify/deflate.h)
     libdeflate-dev
+    # the process's malloc (include/bookify/mem.h)
+    libmimalloc-dev
     libcairo2-dev libpango1.0-dev libfontconfig-dev libfreetype-dev libharfbuzz-dev
     libhyphen-dev
     # syntax highlighting of code (docs/highlighting.md)

@@ -6,7 +6,6 @@
 #include <glib.h>
 #include <hyphen.h>
 #include <libxml/tree.h>
-#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <pango/pangofc-fontmap.h>
@@ -16,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bookify/mem.h"
 #include "bookify/outfile.h"
 #include "bookify/numfmt.h"
 #include "bookify/par.h"
@@ -700,7 +700,7 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
              * grow: give the freed pages back now and then, or a long
              * book's peak holds them all. */
             if (++drawn % 256 == 0)
-                malloc_trim(0);
+                bk_mem_trim();
         }
     }
     if (!relaid_same)
@@ -717,7 +717,7 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
     bk_buf_release(&raw.pending);
     /* cairo's own records of the pages are freed: give them back before
      * the finishing pass maps the file. */
-    malloc_trim(0);
+    bk_mem_trim();
     int rc = -1;
     bk_outfile f = { 0 };
     struct stat rst;
@@ -1293,7 +1293,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
      * give those pages back, or the layout (on this thread) cannot reuse
      * them and the book's peak memory is the sum of both. */
     if (o->last_use || o->save_docs)
-        malloc_trim(0);
+        bk_mem_trim();
     pdf_time("boxes built");
     contents(&e, toc, depth);
     pdf_fonts_narrow(&e);
@@ -1410,7 +1410,7 @@ done:
     bk_arena_release(&e.arena);
     bk_theme_release(&e.theme);
     /* The EPUB may come next: the PDF's freed pages go back first. */
-    malloc_trim(0);
+    bk_mem_trim();
     return rc;
 }
 

@@ -1,5 +1,6 @@
 /* progress.c -- the progress bar (see progress.h). */
 #include "bookify/progress.h"
+#include "bookify/mem.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -116,8 +117,9 @@ void bk_stage_time(const char *who, const char *stage)
     if (f)
         fclose(f);
     if (last == 0)
-        fprintf(stderr, "%s:%*s%-20s         cpu %.3f s\n", who,
-                (int)(strlen(who) < 8 ? 8 - strlen(who) : 1), "", "started", cpu);
+        fprintf(stderr, "%s:%*s%-20s         cpu %.3f s  malloc: %s\n", who,
+                (int)(strlen(who) < 8 ? 8 - strlen(who) : 1), "", "started", cpu,
+                bk_mem_allocator());
     if (last > 0 && stage)
         fprintf(stderr, "%s:%*s%-20s %7.3f s  cpu %.3f s  %6.0f MiB (peak %.0f MiB)\n", who,
                 (int)(strlen(who) < 8 ? 8 - strlen(who) : 1), "", stage, t - last,
