@@ -156,14 +156,25 @@ static bool deflate_all(const char *in, size_t len, bk_buf *out)
     return true;
 }
 
+/* PDF's character classes (ISO 32000-1, 7.2.2): white space, delimiters
+ * and the rest, looked up rather than tested one by one (the finishing
+ * pass reads every byte of every page). */
+enum { CC_REGULAR, CC_SPACE, CC_DELIM };
+static const unsigned char char_class[256] = {
+    ['\0'] = CC_SPACE, ['\t'] = CC_SPACE, ['\n'] = CC_SPACE, ['\f'] = CC_SPACE, ['\r'] = CC_SPACE,
+    [' '] = CC_SPACE,   ['('] = CC_DELIM,  [')'] = CC_DELIM,  ['<'] = CC_DELIM,  ['>'] = CC_DELIM,
+    ['['] = CC_DELIM,   [']'] = CC_DELIM,  ['{'] = CC_DELIM,  ['}'] = CC_DELIM,  ['/'] = CC_DELIM,
+    ['%'] = CC_DELIM,
+};
+
 static bool is_space(char c)
 {
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\0';
+    return char_class[(unsigned char)c] == CC_SPACE;
 }
 
-static bool is_delim(char c)
+static bool is_regular(char c)
 {
-    return strchr("()<>[]{}/%", c) != NULL;
+    return char_class[(unsigned char)c] == CC_REGULAR;
 }
 
 /* The next token of a content stream from *p: its start and end; false at
@@ -212,10 +223,10 @@ static bool next_token(const char *d, size_t len, size_t *p, size_t *a, size_t *
         i++;
     } else if (c == '/') {
         i++;
-        while (i < len && !is_space(d[i]) && !is_delim(d[i]))
+        while (i < len && is_regular(d[i]))
             i++;
     } else {
-        while (i < len && !is_space(d[i]) && !is_delim(d[i]))
+        while (i < len && is_regular(d[i]))
             i++;
         *op = !(c == '+' || c == '-' || c == '.' || (c >= '0' && c <= '9')) &&
               !(i - *a == 4 && memcmp(d + *a, "true", 4) == 0) &&
@@ -231,18 +242,53 @@ static bool next_token(const char *d, size_t len, size_t *p, size_t *a, size_t *
     return true;
 }
 
-static bool op_is(const char *d, size_t a, size_t b, const char *name)
-{
-    size_t n = strlen(name);
-    return b - a == n && memcmp(d + a, name, n) == 0;
-}
+/* What an operator does, for pdf_mark_artifacts. */
+typedef enum {
+    OP_OTHER,
+    OP_MARK,   /* BDC, BMC: marked content begins */
+    OP_EMC,    /* marked content ends */
+    OP_SAVE,   /* q, Q */
+    OP_IMAGE,  /* BI, ID: an inline image */
+    OP_BT,
+    OP_ET,
+    OP_PATH,   /* m l c v y h re: path construction */
+    OP_PAINT,  /* S s f F f* B B* b b* n: path painting */
+    OP_XOBJ,   /* Do, sh */
+} op_kind;
 
-static bool op_in(const char *d, size_t a, size_t b, const char *const *names)
+static op_kind op_of(const char *o, size_t n)
 {
-    for (; *names; names++)
-        if (op_is(d, a, b, *names))
-            return true;
-    return false;
+    switch (n) {
+    case 1:
+        switch (o[0]) {
+        case 'q': case 'Q': return OP_SAVE;
+        case 'm': case 'l': case 'c': case 'v': case 'y': case 'h': return OP_PATH;
+        case 'S': case 's': case 'f': case 'F': case 'B': case 'b': case 'n': return OP_PAINT;
+        default: return OP_OTHER;
+        }
+    case 2:
+        if (o[1] == '*' && (o[0] == 'f' || o[0] == 'B' || o[0] == 'b'))
+            return OP_PAINT;
+        if (memcmp(o, "re", 2) == 0)
+            return OP_PATH;
+        if (memcmp(o, "BT", 2) == 0)
+            return OP_BT;
+        if (memcmp(o, "ET", 2) == 0)
+            return OP_ET;
+        if (memcmp(o, "Do", 2) == 0 || memcmp(o, "sh", 2) == 0)
+            return OP_XOBJ;
+        if (memcmp(o, "BI", 2) == 0 || memcmp(o, "ID", 2) == 0)
+            return OP_IMAGE;
+        return OP_OTHER;
+    case 3:
+        if (memcmp(o, "BDC", 3) == 0 || memcmp(o, "BMC", 3) == 0)
+            return OP_MARK;
+        if (memcmp(o, "EMC", 3) == 0)
+            return OP_EMC;
+        return OP_OTHER;
+    default:
+        return OP_OTHER;
+    }
 }
 
 /* Wrap what is drawn outside marked content in /Artifact BMC ... EMC.
@@ -250,8 +296,6 @@ static bool op_in(const char *d, size_t a, size_t b, const char *const *names)
  * at the top level and closes before the next marked content or q/Q. */
 bool pdf_mark_artifacts(const char *d, size_t len, bk_buf *out)
 {
-    static const char *const path_ops[] = { "m", "l", "c", "v", "y", "h", "re", NULL };
-    static const char *const paint_ops[] = { "S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "n", NULL };
     size_t p = 0, a, b, group = 0, copied = 0;
     bool op, in_text = false, in_path = false, open = false, started = false;
     int depth = 0;
@@ -263,35 +307,35 @@ bool pdf_mark_artifacts(const char *d, size_t len, bk_buf *out)
         if (!op)
             continue;
         /* [group, b) is one operation: operands and operator */
-        if (op_is(d, a, b, "BDC") || op_is(d, a, b, "BMC") || op_is(d, a, b, "EMC") ||
-            op_is(d, a, b, "q") || op_is(d, a, b, "Q")) {
+        op_kind k = op_of(d + a, b - a);
+        if (k == OP_MARK || k == OP_EMC || k == OP_SAVE) {
             if (open) {
-                if (in_text || in_path || op_is(d, a, b, "EMC"))
+                if (in_text || in_path || k == OP_EMC)
                     return false;
                 bk_buf_add(out, d + copied, group - copied);
                 bk_buf_adds(out, "EMC\n");
                 copied = group;
                 open = false;
             }
-            if (op_is(d, a, b, "EMC") && --depth < 0)
+            if (k == OP_EMC && --depth < 0)
                 return false;
-            if (!op_is(d, a, b, "EMC") && (op_is(d, a, b, "BDC") || op_is(d, a, b, "BMC")))
+            if (k == OP_MARK)
                 depth++;
-        } else if (op_is(d, a, b, "BI") || op_is(d, a, b, "ID")) {
+        } else if (k == OP_IMAGE) {
             return false; /* inline images: never written by cairo 1.16 */
         } else {
             bool starts = false;
-            if (op_is(d, a, b, "BT")) {
+            if (k == OP_BT) {
                 starts = !in_text && !in_path;
                 in_text = true;
-            } else if (op_is(d, a, b, "ET")) {
+            } else if (k == OP_ET) {
                 in_text = false;
-            } else if (op_in(d, a, b, path_ops)) {
+            } else if (k == OP_PATH) {
                 starts = !in_path && !in_text;
                 in_path = true;
-            } else if (op_in(d, a, b, paint_ops)) {
+            } else if (k == OP_PAINT) {
                 in_path = false;
-            } else if (op_is(d, a, b, "Do") || op_is(d, a, b, "sh")) {
+            } else if (k == OP_XOBJ) {
                 starts = !in_path && !in_text;
             }
             if (starts && depth == 0 && !open) {
