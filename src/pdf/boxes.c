@@ -1209,6 +1209,8 @@ static void text_release(pdf_text *t)
     free(t->anchors);
     if (t->layout)
         g_object_unref(t->layout);
+    if (t->measured)
+        g_object_unref(t->measured);
     free(t->lines);
 }
 

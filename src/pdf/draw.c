@@ -747,6 +747,8 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
                 bk_numfmt_count());
         fprintf(stderr, "pdf: %zu text runs shaped by HarfBuzz, %zu cut from a shaping\n", misses,
                 hits);
+        fprintf(stderr, "pdf: %zu table cells measured, %zu of them laid out by that alone\n",
+                e->cells_measured, e->cells_kept);
     }
     if (bk_outfile_open(&f, path, e->diags) < 0)
         goto written;
@@ -1170,7 +1172,7 @@ int pdf_lines_chapter(pdf_engine *e, size_t c)
         while (i + n < ch->nblocks && ch->blocks[i + n].kind == PK_ROW &&
                ch->blocks[i + n].col_w == ch->blocks[i].col_w)
             n++;
-        pdf_table_columns(e, &ch->blocks[i], n);
+        pdf_table_columns(e, &ch->blocks[i], n, ch->lang);
     }
     int unknown = 0;
     for (size_t i = 0; i < ch->nblocks; i++)

@@ -57,6 +57,30 @@ void pdf_text_lang(pdf_text *t, const char *lang)
     }
 }
 
+/* Whether a table cell's unwrapped layout (pdf_table_columns) is already
+ * the one layout_text would make: the same font and spacing, every line
+ * left to right and at the left, none wider than the column. Pango breaks
+ * a line only when it is wider than the layout, so each paragraph keeps
+ * its one line, and a left-aligned line starts at 0 whatever the width.
+ * A right-to-left line is aligned against the layout's width, so it is
+ * laid out again; so is any other alignment, justification or indent. */
+static bool measured_fits(PangoLayout *m, const PangoFontDescription *fd, PangoAlignment align,
+                          bool justify, bool indent, float spacing, int width)
+{
+    if (align != PANGO_ALIGN_LEFT || justify || indent ||
+        pango_layout_get_line_spacing(m) != spacing ||
+        !pango_font_description_equal(pango_layout_get_font_description(m), fd))
+        return false;
+    PangoRectangle logical;
+    pango_layout_get_extents(m, NULL, &logical);
+    if (logical.x != 0 || logical.width > width)
+        return false;
+    for (GSList *l = pango_layout_get_lines_readonly(m); l; l = l->next)
+        if (((PangoLayoutLine *)l->data)->resolved_dir != PANGO_DIRECTION_LTR)
+            return false;
+    return true;
+}
+
 static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double width, bool first_line,
                        const char *lang, bool rtl)
 {
@@ -66,18 +90,10 @@ static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double wi
         g_object_unref(t->layout);
     free(t->lines);
     t->lines = NULL;
-    PangoLayout *l = pango_layout_new(e->pango);
-    PangoFontDescription *fd = pdf_font_desc(e, s);
-    pango_layout_set_font_description(l, fd);
-    pango_font_description_free(fd);
-    pango_layout_set_text(l, t->text ? t->text : "", -1);
-    pdf_text_lang(t, lang);
-    pango_layout_set_attributes(l, t->attrs);
     if (width < 20)
         width = 20;
-    pango_layout_set_width(l, (int)(width * PANGO_SCALE));
-    pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
-    pango_layout_set_justify(l, s->align == PA_JUSTIFY);
+    PangoFontDescription *fd = pdf_font_desc(e, s);
+    bool justify = s->align == PA_JUSTIFY, indent = first_line && s->first_indent > 0;
     PangoAlignment align = s->align == PA_CENTER ? PANGO_ALIGN_CENTER
                            : s->align == PA_END  ? PANGO_ALIGN_RIGHT
                                                  : PANGO_ALIGN_LEFT;
@@ -86,12 +102,35 @@ static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double wi
      * at the right too. */
     if (rtl && align != PANGO_ALIGN_CENTER && t->text && !starts_rtl(t->text))
         align = align == PANGO_ALIGN_LEFT ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT;
-    pango_layout_set_alignment(l, align);
-    if (first_line && s->first_indent > 0)
-        pango_layout_set_indent(l, (int)(s->first_indent * PANGO_SCALE));
     /* Baseline to baseline = line_height x size, whatever the font's own
      * line gap: pango's factor multiplies the font's height. */
-    pango_layout_set_line_spacing(l, (float)(s->line_height / 1.17));
+    float spacing = (float)(s->line_height / 1.17);
+    PangoLayout *l = NULL;
+    if (t->measured) {
+        if (measured_fits(t->measured, fd, align, justify, indent, spacing,
+                          (int)(width * PANGO_SCALE))) {
+            l = t->measured;
+            e->cells_kept++;
+        } else {
+            g_object_unref(t->measured);
+        }
+        t->measured = NULL;
+    }
+    if (!l) {
+        l = pango_layout_new(e->pango);
+        pango_layout_set_font_description(l, fd);
+        pango_layout_set_text(l, t->text ? t->text : "", -1);
+        pdf_text_lang(t, lang);
+        pango_layout_set_attributes(l, t->attrs);
+        pango_layout_set_width(l, (int)(width * PANGO_SCALE));
+        pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
+        pango_layout_set_justify(l, justify);
+        pango_layout_set_alignment(l, align);
+        if (indent)
+            pango_layout_set_indent(l, (int)(s->first_indent * PANGO_SCALE));
+        pango_layout_set_line_spacing(l, spacing);
+    }
+    pango_font_description_free(fd);
     t->layout = l;
     t->width = width;
     int n = pango_layout_get_line_count(l);
@@ -195,26 +234,42 @@ bool pdf_chapter_relayout(pdf_engine *e, size_t c)
 
 /* ==================== table columns ==================== */
 
-/* Width of text laid out at `wrap` (or unwrapped when wrap < 0). */
-static double measure(pdf_engine *e, const pdf_text *t, const pdf_style *s, double wrap)
+/* Width of a cell's text laid out at `wrap`, or unwrapped when wrap < 0.
+ * An unwrapped layout is made as layout_text would make it but for the
+ * width (the chapter's language, the line spacing) and kept in
+ * t->measured: a cell that fits its column is then not laid out twice
+ * (measured_fits). BOOKIFY_NO_CELL_REUSE=1 lays every cell out again. */
+static double measure(pdf_engine *e, pdf_text *t, const pdf_style *s, double wrap, const char *lang)
 {
+    static int no_reuse;
     PangoLayout *l = pango_layout_new(e->pango);
     PangoFontDescription *fd = pdf_font_desc(e, s);
     pango_layout_set_font_description(l, fd);
     pango_font_description_free(fd);
     pango_layout_set_text(l, t->text ? t->text : "", -1);
+    pdf_text_lang(t, lang);
     pango_layout_set_attributes(l, t->attrs);
     if (wrap >= 0) {
         pango_layout_set_width(l, (int)(wrap * PANGO_SCALE));
         pango_layout_set_wrap(l, PANGO_WRAP_WORD);
+    } else {
+        pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
+        pango_layout_set_line_spacing(l, (float)(s->line_height / 1.17));
     }
-    PangoRectangle ink, logical;
-    pango_layout_get_extents(l, &ink, &logical);
-    g_object_unref(l);
+    PangoRectangle logical;
+    pango_layout_get_extents(l, NULL, &logical);
+    if (wrap < 0 && !bk_env_on("BOOKIFY_NO_CELL_REUSE", &no_reuse)) {
+        if (t->measured)
+            g_object_unref(t->measured); /* an earlier try at another size */
+        t->measured = l;
+        e->cells_measured++;
+    } else {
+        g_object_unref(l);
+    }
     return (double)logical.width / PANGO_SCALE;
 }
 
-void pdf_table_columns(pdf_engine *e, pdf_block *rows, size_t nrows)
+void pdf_table_columns(pdf_engine *e, pdf_block *rows, size_t nrows, const char *lang)
 {
     if (!nrows || !rows[0].ncells)
         return;
@@ -239,7 +294,7 @@ void pdf_table_columns(pdf_engine *e, pdf_block *rows, size_t nrows)
                     pdf_style s = rows[r].style;
                     s.size *= scale;
                     s.bold = rows[r].header_row;
-                    double a = measure(e, &rows[r].cells[c], &s, pass ? 1 : -1) + pad;
+                    double a = measure(e, &rows[r].cells[c], &s, pass ? 1 : -1, lang) + pad;
                     if (a > *m)
                         *m = a;
                 }

@@ -84,6 +84,7 @@ typedef struct pdf_text {
     size_t nanchors, capanchors;
     bool lang_added;        /* the chapter's language is in attrs (lines.c) */
     PangoLayout *layout;    /* lines.c */
+    PangoLayout *measured;  /* a table cell's unwrapped layout, until its row is laid out (lines.c) */
     pdf_line *lines;
     size_t nlines;
     double width;           /* laid-out width (pt) */
@@ -187,6 +188,8 @@ typedef struct pdf_engine {
     bk_strmap dest_page;    /* destination name -> page index (after pagination) */
     const char **alts;      /* alternative text of each figure, in drawing order */
     size_t nalts, capalts;
+    size_t cells_measured;  /* table cells measured unwrapped (lines.c) */
+    size_t cells_kept;      /* of those, laid out by that measuring alone */
 } pdf_engine;
 
 /* fontuse.c: give pango only the fonts the book can use, when they give the same PDF */
@@ -261,7 +264,7 @@ bool pdf_chapter_relayout(pdf_engine *e, size_t c);
 /* Column widths of a table (its rows, which share col_x/col_w) from their
  * content: minimum (longest word) and preferred (unwrapped) widths, type
  * made smaller (to 80 percent) for tables too wide for the page. */
-void pdf_table_columns(pdf_engine *e, pdf_block *rows, size_t nrows);
+void pdf_table_columns(pdf_engine *e, pdf_block *rows, size_t nrows, const char *lang);
 
 /* draw.c */
 /* libhyphen patterns for a language tag ("en", "fr-CA", "pt-BR"), from

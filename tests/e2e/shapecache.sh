@@ -14,27 +14,13 @@ trap 'rm -rf "$tmp"' EXIT
 export SOURCE_DATE_EPOCH=1790000000
 fail=0
 
+. "$(dirname "$0")/switch-same.sh"
+
 # same NAME SITE MIN_CUTS: the same bytes, and at least MIN_CUTS runs cut
 same() {
-    local name=$1 site=$2 min=$3
-    BOOKIFY_TIMES=1 "$bookify" -q --pdf="$tmp/$name.pdf" "$site" 2>"$tmp/$name.err" ||
-        { echo "FAIL: $name: bookify failed"; cat "$tmp/$name.err"; fail=1; return; }
-    BOOKIFY_NO_SHAPE_CACHE=1 BOOKIFY_TIMES=1 "$bookify" -q --pdf="$tmp/$name-hb.pdf" "$site" \
-        2>"$tmp/$name-hb.err" ||
-        { echo "FAIL: $name: bookify without the cache failed"; fail=1; return; }
-    local cuts hbcuts
-    cuts=$(sed -n 's/^pdf: [0-9]* text runs shaped by HarfBuzz, \([0-9]*\) cut from a shaping$/\1/p' \
-        "$tmp/$name.err")
-    hbcuts=$(sed -n 's/^pdf: [0-9]* text runs shaped by HarfBuzz, \([0-9]*\) cut from a shaping$/\1/p' \
-        "$tmp/$name-hb.err")
-    [ "${cuts:-0}" -ge "$min" ] ||
-        { echo "FAIL: $name: only '${cuts:-none}' runs cut from a shaping (at least $min expected)"; fail=1; return; }
-    # the reference really is HarfBuzz's every run (the switch works)
-    [ "${hbcuts:-x}" = 0 ] ||
-        { echo "FAIL: $name: BOOKIFY_NO_SHAPE_CACHE=1 still cut '${hbcuts:-none}' runs"; fail=1; return; }
-    cmp -s "$tmp/$name.pdf" "$tmp/$name-hb.pdf" ||
-        { echo "FAIL: $name: the PDF differs from the one shaped run by run"; fail=1; return; }
-    echo "ok: $name ($cuts runs cut, same bytes)"
+    switch_same "$1" "$2" BOOKIFY_NO_SHAPE_CACHE \
+        's/^pdf: [0-9]* text runs shaped by HarfBuzz, \([0-9]*\) cut from a shaping$/\1/p' \
+        "$3" "runs cut from a shaping"
 }
 
 same handbook "$samples/handbook" 200
