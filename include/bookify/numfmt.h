@@ -24,6 +24,11 @@ enum { BK_FIXED_MAX = 48 }; /* sign, 19 digits, point, 18 digits, NUL */
  * precisions. */
 int bk_format_fixed(char out[BK_FIXED_MAX], double d, int prec);
 
+/* Appends d as "%.*f" (bk_format_fixed; printf for what it leaves), with
+ * a '.' whatever the locale: for the numbers bookify hands cairo itself. */
+struct bk_buf;
+void bk_buf_add_fixed(struct bk_buf *b, double d, int prec);
+
 /* How many numbers the C library's formatting was spared so far. */
 size_t bk_numfmt_count(void);
 

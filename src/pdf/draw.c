@@ -142,7 +142,13 @@ static bool link_begin(pdf_engine *e, cairo_t *cr, double x, double y, double w,
     if (dest && !dest_exists(e, dest))
         return false;
     bk_buf a = BK_BUF_INIT;
-    bk_buf_addf(&a, "rect=[%.2f %.2f %.2f %.2f] ", x, y, w, h);
+    const double rect[4] = { x, y, w, h };
+    bk_buf_adds(&a, "rect=[");
+    for (int k = 0; k < 4; k++) {
+        bk_buf_add_fixed(&a, rect[k], 2);
+        bk_buf_addc(&a, k < 3 ? ' ' : ']');
+    }
+    bk_buf_addc(&a, ' ');
     bk_buf_adds(&a, dest ? "dest=" : "uri=");
     if (dest)
         quote_dest(&a, dest);
@@ -170,7 +176,10 @@ static void dest_at(pdf_engine *e, cairo_t *cr, const char *name, double x, doub
     bk_buf a = BK_BUF_INIT;
     bk_buf_adds(&a, "name=");
     quote_dest(&a, name);
-    bk_buf_addf(&a, " x=%.2f y=%.2f", x, y);
+    bk_buf_adds(&a, " x=");
+    bk_buf_add_fixed(&a, x, 2);
+    bk_buf_adds(&a, " y=");
+    bk_buf_add_fixed(&a, y, 2);
     cairo_tag_begin(cr, CAIRO_TAG_DEST, a.ptr);
     cairo_tag_end(cr, CAIRO_TAG_DEST);
     bk_buf_release(&a);

@@ -107,6 +107,16 @@ int bk_format_fixed(char out[BK_FIXED_MAX], double d, int prec)
     return n;
 }
 
+void bk_buf_add_fixed(bk_buf *b, double d, int prec)
+{
+    char tmp[BK_FIXED_MAX];
+    int n = bk_format_fixed(tmp, d, prec);
+    if (n >= 0)
+        bk_buf_add(b, tmp, (size_t)n);
+    else
+        bk_buf_addf(b, "%.*f", prec, d);
+}
+
 /* ---- the fortified snprintf that cairo calls ---- */
 
 int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, ...);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bookify/numfmt.h"
+#include "bookify/util.h"
 #include "harness.h"
 
 int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *fmt, ...);
@@ -153,8 +154,25 @@ static void test_snprintf_chk(void)
 #undef SAME
 }
 
+/* bk_buf_add_fixed: bookify's own numbers for cairo (link rectangles,
+ * destinations), printf's digits, printf itself for what it leaves. */
+static void test_buf_add_fixed(void)
+{
+    static const double v[] = { 0.0, -0.0, 12.345, 2.675, -72.004999, 595.2756, 1e20, NAN };
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        bk_buf b = BK_BUF_INIT;
+        bk_buf_adds(&b, "x=");
+        bk_buf_add_fixed(&b, v[i], 2);
+        char exp[64];
+        snprintf(exp, sizeof exp, "x=%.2f", v[i]);
+        CHECK_STR(b.ptr, exp);
+        bk_buf_release(&b);
+    }
+}
+
 int main(void)
 {
+    RUN(test_buf_add_fixed);
     RUN(test_edges);
     RUN(test_random);
     RUN(test_snprintf_chk);
