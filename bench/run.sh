@@ -6,8 +6,9 @@
 #   BOOKIFY=path   the binary (default build/bookify)
 #   RUNS=k         runs per measurement, median taken (default 3); with
 #                  hyperfine installed it runs them (peak RSS: one more run)
-#   OTHER_RUNS=k   runs for the other tools (default RUNS; WeasyPrint takes
-#                  minutes at 1,000 posts)
+#   OTHER_RUNS=k   runs for pandoc, WeasyPrint and xelatex (default RUNS;
+#                  WeasyPrint takes minutes at 1,000 posts); mutool and
+#                  cmark-gfm always get RUNS
 #   SKIP_OTHERS=1  bookify only
 #   HIGHLIGHT_MAX=n the highlighting section runs for sizes up to n
 #                  (default 1000)
@@ -90,7 +91,9 @@ for n in "${sizes[@]}"; do
     speedup "cmark-gfm + gzip" "bookify --epub"
     [ "${SKIP_OTHERS:-}" ] && continue
     if command -v mutool >/dev/null; then
-        runs=$other_runs measure "mutool convert" "$tmp/m.pdf" mutool convert -o "$tmp/m.pdf" "$tmp/keep.epub"
+        # as many runs as bookify's: seconds each, and the pages-per-second
+        # ratio is only as steady as both sides
+        measure "mutool convert" "$tmp/m.pdf" mutool convert -o "$tmp/m.pdf" "$tmp/keep.epub"
         awk -F'\t' '$1 == "bookify --pdf" {b = $2; bp = $3} $1 == "mutool convert" {m = $2; mp = $3} END {
             if (b > 0 && m > 0) printf "  pages per second: bookify %.0f, mutool %.0f (%.2fx)\n", bp / b, mp / m, (bp / b) / (mp / m) }' \
             "$tmp/results"
