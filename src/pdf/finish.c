@@ -714,10 +714,10 @@ int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, v
     bk_buf_addf(out, "xref\n0 %zu\n0000000000 65535 f \n", s.nobj);
     for (size_t i = 1; i < s.nobj; i++) {
         if (noff[i] && noff[i] < 10000000000ULL) {
-            char e[20] = "0000000000 00000 n \n"; /* the 20 bytes of an entry */
+            char e[] = "0000000000 00000 n \n"; /* an entry is these 20 bytes */
             for (size_t v = noff[i], k = 10; v; v /= 10)
                 e[--k] = (char)('0' + v % 10);
-            bk_buf_add(out, e, sizeof e);
+            bk_buf_add(out, e, sizeof e - 1);
         } else if (noff[i]) {
             bk_buf_addf(out, "%010zu 00000 n \n", noff[i]);
         } else {
