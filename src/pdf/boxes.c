@@ -837,7 +837,7 @@ static void inline_element(walk *w, xmlNodePtr n)
         int end = (int)text_len(t);
         if (end > start) {
             BK_GROW(t->links, t->caplinks, t->nlinks + 1);
-            t->links[t->nlinks++] = (pdf_link){ start, end, g_strdup(w->href) };
+            t->links[t->nlinks++] = (pdf_link){ start, end, g_strdup(w->href), 0 };
         }
         /* A footnote reference: its note goes to the foot of this page. */
         if (!w->in_notes && bk_dom_is(n->parent, "sup") && bk_dom_has_class(n->parent, "footnote-ref") &&

@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <pango/pangofc-fontmap.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -128,19 +131,174 @@ static const char *dest_of(const char *href)
     return href[0] == '#' ? href + 1 : NULL;
 }
 
-static bool dest_exists(const pdf_engine *e, const char *name)
+/* ==================== drawing beside line breaking ==================== */
+
+/* Pages are drawn on a thread of their own while the next chapters are
+ * broken into lines (docs/pdf.md, "Drawing beside line breaking"). pango
+ * keeps its font state without locks, so one lock covers every pango
+ * call and everything of the engine's that both threads use: the main
+ * thread holds it for each block it breaks into lines and for each
+ * chapter's pagination; the drawing thread to wait for pages, to prepare
+ * each page (page_prep, below) and to free a drawn chapter, not while it
+ * draws the page or while cairo turns it into PDF (cairo_show_page, most
+ * of the drawing's time, which touches only cairo's own font state,
+ * locked by cairo). The drawing thread says when it wants the lock
+ * (draw_wants): else the main thread, taking it again at once, would keep
+ * it to the end. */
+typedef struct pdf_pipe {
+    pthread_mutex_t lock;
+    pthread_cond_t progress; /* more pages final, or the end */
+    pthread_cond_t turn;     /* the drawing thread let go of the lock */
+    atomic_bool draw_wants;
+    bool stop;               /* the book failed: stop drawing */
+    pthread_t thread;
+} pdf_pipe;
+
+static void main_lock(pdf_engine *e)
 {
-    return bk_strmap_lookup((bk_strmap *)&e->dest_page, name) != NULL;
+    pdf_pipe *pp = e->pipe;
+    if (!pp)
+        return;
+    pthread_mutex_lock(&pp->lock);
+    while (atomic_load(&pp->draw_wants))
+        pthread_cond_wait(&pp->turn, &pp->lock);
+}
+
+static void main_unlock(pdf_engine *e)
+{
+    if (e->pipe)
+        pthread_mutex_unlock(&e->pipe->lock);
+}
+
+static void draw_lock(pdf_engine *e)
+{
+    pdf_pipe *pp = e->pipe;
+    if (!pp)
+        return;
+    atomic_store(&pp->draw_wants, true);
+    pthread_mutex_lock(&pp->lock);
+    atomic_store(&pp->draw_wants, false);
+}
+
+static void draw_unlock(pdf_engine *e)
+{
+    pdf_pipe *pp = e->pipe;
+    if (!pp)
+        return;
+    pthread_cond_broadcast(&pp->turn);
+    pthread_mutex_unlock(&pp->lock);
+}
+
+/* The drawing thread waits, without the lock, for more pages. */
+static void draw_wait(pdf_engine *e)
+{
+    pdf_pipe *pp = e->pipe;
+    pthread_cond_broadcast(&pp->turn);
+    pthread_cond_wait(&pp->progress, &pp->lock);
+}
+
+static bool drawing_stopped(const pdf_engine *e)
+{
+    return e->pipe && e->pipe->stop;
+}
+
+/* Whether page p is final, waiting until it is; false past the book's
+ * last page or when the drawing is stopped. */
+static bool page_ready(pdf_engine *e, size_t p)
+{
+    while (p >= e->ready_pages && !e->all_paginated && !drawing_stopped(e))
+        draw_wait(e);
+    return p < e->ready_pages && !drawing_stopped(e);
+}
+
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static void dest_last_add(pdf_engine *e, const char *name, size_t c)
+{
+    uint32_t *last = &e->dest_last[name_hash(name) & e->dest_mask];
+    if (*last == UINT32_MAX || *last < c)
+        *last = (uint32_t)c;
+}
+
+/* Where each destination name may be placed, before any is: by hash, the
+ * last chapter with a block, anchor or note of that name. A name sharing
+ * its hash with another only waits longer. */
+static void dest_last_build(pdf_engine *e)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < e->nchapters; c++) {
+        const pdf_chapter *ch = &e->chapters[c];
+        for (size_t i = 0; i < ch->nblocks; i++)
+            n += (ch->blocks[i].dest != NULL) +
+                 (ch->blocks[i].kind == PK_TEXT ? ch->blocks[i].t.nanchors : 0);
+        n += ch->nnotes;
+    }
+    size_t cap = 64;
+    while (cap < 2 * n)
+        cap *= 2;
+    e->dest_last = bk_xmalloc(cap * sizeof *e->dest_last);
+    memset(e->dest_last, 0xff, cap * sizeof *e->dest_last);
+    e->dest_mask = cap - 1;
+    for (size_t c = 0; c < e->nchapters && c < UINT32_MAX; c++) {
+        const pdf_chapter *ch = &e->chapters[c];
+        for (size_t i = 0; i < ch->nblocks; i++) {
+            const pdf_block *b = &ch->blocks[i];
+            if (b->dest)
+                dest_last_add(e, b->dest, c);
+            for (size_t k = 0; b->kind == PK_TEXT && k < b->t.nanchors; k++)
+                dest_last_add(e, b->t.anchors[k].id, c);
+        }
+        for (size_t i = 0; i < ch->nnotes; i++)
+            if (ch->notes[i].dest)
+                dest_last_add(e, ch->notes[i].dest, c);
+    }
+}
+
+/* Whether the book places a destination of that name: a link to nowhere
+ * is no link. The drawing thread waits for the chapters that may place
+ * it, so that the answer is the same whatever the threads' pace. */
+static bool dest_exists(pdf_engine *e, const char *name)
+{
+    for (;;) {
+        if (bk_strmap_lookup(&e->dest_page, name))
+            return true;
+        if (e->all_paginated || !e->dest_last || drawing_stopped(e))
+            return false;
+        uint32_t last = e->dest_last[name_hash(name) & e->dest_mask];
+        if (last == UINT32_MAX || last < e->paginated)
+            return false;
+        draw_wait(e);
+    }
+}
+
+/* Structure elements, those opened at the top of the tree counted: the
+ * finishing pass moves the contents' to where the contents' pages go. */
+static void tag_begin(pdf_engine *e, cairo_t *cr, const char *name, const char *attributes)
+{
+    if (e->tag_depth++ == 0)
+        e->struct_top++;
+    cairo_tag_begin(cr, name, attributes);
+}
+
+static void tag_end(pdf_engine *e, cairo_t *cr, const char *name)
+{
+    e->tag_depth--;
+    cairo_tag_end(cr, name);
 }
 
 /* Open a Link structure element with its annotation over the rectangle;
- * false (nothing opened) for a link to nowhere, which is no link. */
-static bool link_begin(pdf_engine *e, cairo_t *cr, double x, double y, double w, double h,
+ * the caller has made sure the link leads somewhere (a link to nowhere is
+ * no link). */
+static void link_begin(pdf_engine *e, cairo_t *cr, double x, double y, double w, double h,
                        const char *href)
 {
     const char *dest = dest_of(href);
-    if (dest && !dest_exists(e, dest))
-        return false;
     bk_buf a = BK_BUF_INIT;
     const double rect[4] = { x, y, w, h };
     bk_buf_adds(&a, "rect=[");
@@ -154,16 +312,8 @@ static bool link_begin(pdf_engine *e, cairo_t *cr, double x, double y, double w,
         quote_dest(&a, dest);
     else
         quote_attr(&a, href);
-    cairo_tag_begin(cr, CAIRO_TAG_LINK, a.ptr);
+    tag_begin(e, cr, CAIRO_TAG_LINK, a.ptr);
     bk_buf_release(&a);
-    return true;
-}
-
-static void link_rect(pdf_engine *e, cairo_t *cr, double x, double y, double w, double h,
-                      const char *href)
-{
-    if (link_begin(e, cr, x, y, w, h, href))
-        cairo_tag_end(cr, CAIRO_TAG_LINK);
 }
 
 /* A named destination, at its first place only (a heading's id is both
@@ -172,7 +322,7 @@ static void dest_at(pdf_engine *e, cairo_t *cr, const char *name, double x, doub
 {
     if (bk_strmap_lookup(&e->dests_drawn, name))
         return;
-    bk_strmap_put(&e->dests_drawn, bk_arena_strdup(&e->arena, name), 1);
+    bk_strmap_put(&e->dests_drawn, bk_arena_strdup(&e->draw_arena, name), 1);
     bk_buf a = BK_BUF_INIT;
     bk_buf_adds(&a, "name=");
     quote_dest(&a, name);
@@ -207,10 +357,230 @@ static PangoLayout *small_layout(pdf_engine *e, const char *text, pdf_font font,
     return l;
 }
 
+/* ==================== a page's preparation ==================== */
+
+/* What a page's drawing asks of pango, and of the maps the main thread
+ * writes as it paginates, is made first, with the lock (docs/pdf.md,
+ * "Drawing beside line breaking"): the small layouts (list markers,
+ * wrapped code's arrows, the contents' numbers, running heads), laid out
+ * and measured, the links' x ranges, and whether their destinations
+ * exist. The drawing then runs without the lock, taking it back only for
+ * an image (librsvg lays an SVG's text out with pango) and for a line
+ * whose drawing pango measures (underline, strikethrough, a box for a
+ * missing glyph): drawing a laid-out line reads its glyphs, attributes
+ * and its fonts' cairo fonts, made when it was measured, and nothing
+ * line breaking writes. */
+typedef enum prep_kind { PREP_MARKER, PREP_ARROW, PREP_ENTRY } prep_kind;
+
+typedef struct prep_layout {
+    const pdf_block *block;
+    prep_kind kind;
+    PangoLayout *layout;    /* PREP_ENTRY: its page number, on its last piece only */
+    double width, baseline; /* pt */
+    bool target;            /* PREP_ENTRY: its link leads somewhere */
+} prep_layout;
+
+typedef struct prep_ranges {
+    const pdf_link *link;
+    size_t line;
+    int *ranges; /* pango_layout_line_get_x_ranges' */
+    int n;
+} prep_ranges;
+
+typedef struct page_prep {
+    prep_layout *layouts;
+    size_t nlayouts, caplayouts;
+    prep_ranges *ranges;
+    size_t nranges, capranges;
+    PangoLayout *head, *foot; /* running head and foot, or NULL */
+} page_prep;
+
+static prep_layout *prep_find(const page_prep *pp, const pdf_block *b, prep_kind kind)
+{
+    for (size_t i = 0; i < pp->nlayouts; i++)
+        if (pp->layouts[i].block == b && pp->layouts[i].kind == kind)
+            return &pp->layouts[i];
+    return NULL;
+}
+
+static prep_layout *prep_add(page_prep *pp, const pdf_block *b, prep_kind kind, PangoLayout *l)
+{
+    BK_GROW(pp->layouts, pp->caplayouts, pp->nlayouts + 1);
+    prep_layout *pl = &pp->layouts[pp->nlayouts++];
+    *pl = (prep_layout){ b, kind, l, 0, 0, false };
+    if (l) {
+        int w, h;
+        pango_layout_get_size(l, &w, &h); /* laid out and measured now, with the lock */
+        pl->width = (double)w / PANGO_SCALE;
+        pl->baseline = (double)pango_layout_get_baseline(l) / PANGO_SCALE;
+    }
+    return pl;
+}
+
+static const prep_ranges *prep_ranges_of(const page_prep *pp, const pdf_link *lk, size_t line)
+{
+    for (size_t i = 0; i < pp->nranges; i++)
+        if (pp->ranges[i].link == lk && pp->ranges[i].line == line)
+            return &pp->ranges[i];
+    return NULL;
+}
+
+static void prep_release(page_prep *pp)
+{
+    for (size_t i = 0; i < pp->nlayouts; i++)
+        if (pp->layouts[i].layout)
+            g_object_unref(pp->layouts[i].layout);
+    free(pp->layouts);
+    for (size_t i = 0; i < pp->nranges; i++)
+        g_free(pp->ranges[i].ranges);
+    free(pp->ranges);
+    if (pp->head)
+        g_object_unref(pp->head);
+    if (pp->foot)
+        g_object_unref(pp->foot);
+    memset(pp, 0, sizeof *pp);
+}
+
+/* Whether line i of a code block was wrapped (it then gets an arrow). */
+static bool wrapped_code(const pdf_text *t, size_t i)
+{
+    const PangoLayoutLine *line = t->lines[i].pl;
+    return i > 0 && line->start_index > 0 && t->text[line->start_index - 1] != '\n';
+}
+
+/* Lines [from, to) of a text: its links' destinations and ranges, a
+ * wrapped code line's arrow. */
+static void prep_text(pdf_engine *e, page_prep *pp, const pdf_block *b, pdf_text *t, size_t from,
+                      size_t to, bool code)
+{
+    if (!t->layout || from >= to)
+        return;
+    for (size_t i = from; i < to && i < t->nlines; i++) {
+        PangoLayoutLine *line = t->lines[i].pl;
+        if (code && wrapped_code(t, i) && !prep_find(pp, b, PREP_ARROW))
+            prep_add(pp, b, PREP_ARROW,
+                     small_layout(e, "\xE2\x86\xAA", PF_MONO, b->style.size * 0.8, false));
+        for (size_t k = 0; k < t->nlinks; k++) {
+            pdf_link *lk = &t->links[k];
+            int ls = line->start_index, le = line->start_index + line->length;
+            int s = lk->start > ls ? lk->start : ls, en = lk->end < le ? lk->end : le;
+            if (s >= en)
+                continue;
+            if (!lk->target) {
+                const char *dest = dest_of(lk->href);
+                lk->target = !dest || dest_exists(e, dest) ? 1 : 2;
+            }
+            BK_GROW(pp->ranges, pp->capranges, pp->nranges + 1);
+            prep_ranges *r = &pp->ranges[pp->nranges++];
+            *r = (prep_ranges){ lk, i, NULL, 0 };
+            pango_layout_line_get_x_ranges(line, s, en, &r->ranges, &r->n);
+        }
+    }
+}
+
+/* The lines of a table row's slice [row_from, row_to) in one of its cells. */
+static void row_lines(const pdf_text *t, const pdf_piece *pc, size_t *from, size_t *to)
+{
+    size_t f = 0;
+    while (f < t->nlines && 3 + t->lines[f].top < pc->row_from - 0.01)
+        f++;
+    size_t n = f;
+    while (n < t->nlines && 3 + t->lines[n].top + t->lines[n].height <= pc->row_to + 0.01)
+        n++;
+    *from = f;
+    *to = n;
+}
+
+static char *expand(const pdf_engine *e, const char *tpl, const pdf_page *pg);
+
+/* A running head or foot's layout: one line, ellipsized, to the outer side. */
+static PangoLayout *head_layout(pdf_engine *e, size_t page, const char *text, bool outer)
+{
+    if (!text || !*text)
+        return NULL;
+    PangoLayout *l = small_layout(e, text, PF_BODY, e->theme.small_size, !outer);
+    pango_layout_set_width(l, (int)(e->text_width * PANGO_SCALE));
+    pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);
+    pango_layout_set_alignment(l, is_recto(e, page) ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
+    int w, h;
+    pango_layout_get_size(l, &w, &h);
+    return l;
+}
+
+/* Page p's preparation (pg: its copy), with the lock. */
+static void prep_page(pdf_engine *e, const pdf_page *pg, size_t p, page_prep *pp)
+{
+    const pdf_chapter *ch = &e->chapters[pg->chapter];
+    for (size_t i = 0; i < pg->npieces; i++) {
+        const pdf_piece *pc = &pg->pieces[i];
+        pdf_block *b = &ch->blocks[pc->block];
+        if (b->marker && *b->marker &&
+            (b->kind == PK_IMAGE || (b->kind == PK_TEXT && pc->from == 0 && b->t.nlines)))
+            prep_add(pp, b, PREP_MARKER, small_layout(e, b->marker, b->style.font, b->style.size, false));
+        if (b->kind == PK_TEXT) {
+            prep_text(e, pp, b, &b->t, pc->from, pc->to, b->shaded);
+            /* a contents entry: its link, its page number on its last
+             * piece (the contents come last: every page is numbered) */
+            long *target = b->toc_target ? bk_strmap_lookup(&e->dest_page, b->toc_target) : NULL;
+            if (target) {
+                char num[32];
+                snprintf(num, sizeof num, "%d", e->pages[*target].number);
+                prep_layout *pl = prep_add(
+                    pp, b, PREP_ENTRY,
+                    pc->to == b->t.nlines ? small_layout(e, num, b->style.font, b->style.size, false)
+                                          : NULL);
+                pl->target = dest_exists(e, b->toc_target);
+            }
+        } else if (b->kind == PK_ROW) {
+            for (size_t c = 0; c < b->ncells; c++) {
+                size_t f, to;
+                row_lines(&b->cells[c], pc, &f, &to);
+                prep_text(e, pp, b, &b->cells[c], f, to, false);
+            }
+        }
+    }
+    for (size_t i = 0; i < pg->nnotes; i++) {
+        pdf_block *b = &ch->notes[pg->notes[i].note];
+        prep_text(e, pp, b, &b->t, pg->notes[i].from, pg->notes[i].to, false);
+    }
+    const bk_theme *t = &e->theme;
+    if (pg->blank || (pg->front && pg->number <= 1))
+        return; /* the title page and blank pages stay clean */
+    bool recto = is_recto(e, p);
+    if (!pg->first_of_chapter && !pg->front) {
+        char *head = expand(e, recto ? t->header_recto : t->header_verso, pg);
+        pp->head = head_layout(e, p, head, false);
+        free(head);
+    }
+    char *foot = expand(e, recto ? t->footer_recto : t->footer_verso, pg);
+    pp->foot = head_layout(e, p, foot, true);
+    free(foot);
+}
+
 /* ==================== text ==================== */
 
-static void draw_text_lines(pdf_engine *e, cairo_t *cr, pdf_block *b, pdf_text *t, size_t from,
-                            size_t to, double x, double y, bool code)
+/* Whether pango draws the line without measuring anything: no underline,
+ * strikethrough, overline, background or shape, no missing glyph. */
+static bool line_plain(const PangoLayoutLine *line)
+{
+    for (const GSList *r = line->runs; r; r = r->next) {
+        const PangoGlyphItem *run = r->data;
+        for (const GSList *a = run->item->analysis.extra_attrs; a; a = a->next) {
+            PangoAttrType type = ((const PangoAttribute *)a->data)->klass->type;
+            if (type == PANGO_ATTR_UNDERLINE || type == PANGO_ATTR_STRIKETHROUGH ||
+                type == PANGO_ATTR_OVERLINE || type == PANGO_ATTR_BACKGROUND ||
+                type == PANGO_ATTR_SHAPE)
+                return false;
+        }
+        for (int g = 0; g < run->glyphs->num_glyphs; g++)
+            if (run->glyphs->glyphs[g].glyph & PANGO_GLYPH_UNKNOWN_FLAG)
+                return false;
+    }
+    return true;
+}
+
+static void draw_text_lines(pdf_engine *e, cairo_t *cr, const page_prep *pp, const pdf_block *b,
+                            pdf_text *t, size_t from, size_t to, double x, double y, bool code)
 {
     if (!t->layout || from >= to)
         return;
@@ -224,34 +594,33 @@ static void draw_text_lines(pdf_engine *e, cairo_t *cr, pdf_block *b, pdf_text *
         /* cairo 1.16 marks the content of leaf structure elements only:
          * a block with links (children) has its lines in Spans. */
         if (t->nlinks)
-            cairo_tag_begin(cr, "Span", NULL);
+            tag_begin(e, cr, "Span", NULL);
+        bool plain = line_plain(line);
+        if (!plain)
+            draw_lock(e);
         pango_cairo_show_layout_line(cr, line);
+        if (!plain)
+            draw_unlock(e);
         if (t->nlinks)
-            cairo_tag_end(cr, "Span");
-        if (code && i > 0 && line->start_index > 0 && t->text[line->start_index - 1] != '\n') {
+            tag_end(e, cr, "Span");
+        const prep_layout *arrow = code && wrapped_code(t, i) ? prep_find(pp, b, PREP_ARROW) : NULL;
+        if (arrow) {
             /* A wrapped line of code says so. */
-            PangoLayout *m = small_layout(e, "\xE2\x86\xAA", PF_MONO, b->style.size * 0.8, false);
             cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
             cairo_move_to(cr, x - b->style.size - 2, top);
-            pango_cairo_show_layout(cr, m);
-            g_object_unref(m);
+            pango_cairo_show_layout(cr, arrow->layout);
             set_rgb(cr, b->style.colour);
         }
         /* Links on this line. */
         for (size_t k = 0; k < t->nlinks; k++) {
             const pdf_link *lk = &t->links[k];
-            int ls = line->start_index, le = line->start_index + line->length;
-            int s = lk->start > ls ? lk->start : ls, en = lk->end < le ? lk->end : le;
-            if (s >= en)
-                continue;
-            int *ranges = NULL, n = 0;
-            pango_layout_line_get_x_ranges(line, s, en, &ranges, &n);
-            for (int r = 0; r < n; r++) {
-                double rx = x + (double)ranges[2 * r] / PANGO_SCALE;
-                double rw = (double)(ranges[2 * r + 1] - ranges[2 * r]) / PANGO_SCALE;
-                link_rect(e, cr, rx, top, rw, t->lines[i].height, lk->href);
+            const prep_ranges *r = lk->target == 1 ? prep_ranges_of(pp, lk, i) : NULL;
+            for (int n = 0; r && n < r->n; n++) {
+                double rx = x + (double)r->ranges[2 * n] / PANGO_SCALE;
+                double rw = (double)(r->ranges[2 * n + 1] - r->ranges[2 * n]) / PANGO_SCALE;
+                link_begin(e, cr, rx, top, rw, t->lines[i].height, lk->href);
+                tag_end(e, cr, CAIRO_TAG_LINK);
             }
-            g_free(ranges);
         }
         /* Destinations inside this line. */
         for (size_t k = 0; k < t->nanchors; k++)
@@ -263,30 +632,30 @@ static void draw_text_lines(pdf_engine *e, cairo_t *cr, pdf_block *b, pdf_text *
 /* ==================== pieces ==================== */
 
 /* A list item's bullet or number, in the start margin, on `base`. */
-static void draw_marker(pdf_engine *e, cairo_t *cr, const pdf_block *b, double x, double w, double base)
+static void draw_marker(cairo_t *cr, const page_prep *pp, const pdf_block *b, double x, double w,
+                        double body_size, double base)
 {
-    PangoLayout *m = small_layout(e, b->marker, b->style.font, b->style.size, false);
-    int mw, mh;
-    pango_layout_get_size(m, &mw, &mh);
+    const prep_layout *m = prep_find(pp, b, PREP_MARKER);
+    if (!m)
+        return;
     set_rgb(cr, b->style.colour);
-    double mx = b->rtl ? x + w + e->theme.body_size * 0.4
-                       : x - e->theme.body_size * 0.4 - (double)mw / PANGO_SCALE;
-    cairo_move_to(cr, mx, base - (double)pango_layout_get_baseline(m) / PANGO_SCALE);
-    pango_cairo_show_layout(cr, m);
-    g_object_unref(m);
+    double mx = b->rtl ? x + w + body_size * 0.4 : x - body_size * 0.4 - m->width;
+    cairo_move_to(cr, mx, base - m->baseline);
+    pango_cairo_show_layout(cr, m->layout);
 }
 
-static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapter *ch,
+static void draw_piece(pdf_engine *e, cairo_t *cr, const page_prep *pp, const pdf_chapter *ch,
                        const pdf_piece *pc, double ox, double oy)
 {
     pdf_block *b = &ch->blocks[pc->block];
     double x = ox + b->left, y = oy + pc->y;
     double w = e->text_width - b->left - b->right;
+    double body = e->theme.body_size;
     if (b->dest && pc->from == 0)
         dest_at(e, cr, b->dest, ox, y);
     /* Quote bars in the start margin: the right one for right-to-left. */
     for (int q = 0; q < b->quote_depth; q++) {
-        double off = e->theme.body_size * 0.9 + q * e->theme.body_size * 1.5;
+        double off = body * 0.9 + q * body * 1.5;
         double bx = b->rtl ? x + w + off : x - off;
         set_rgb(cr, e->theme.quote_bar);
         cairo_set_line_width(cr, 1.5);
@@ -304,84 +673,78 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
             cairo_fill(cr);
             tx = x + 6 + b->style.size;
         }
-        cairo_tag_begin(cr, b->tag, NULL);
+        tag_begin(e, cr, b->tag, NULL);
         /* A contents entry: its text, leaders and number are the link
          * (TOCI > Link), the annotation over the whole entry. */
-        bool toc_link = false;
-        if (b->toc_target && bk_strmap_lookup(&e->dest_page, b->toc_target)) {
+        const prep_layout *entry = b->toc_target ? prep_find(pp, b, PREP_ENTRY) : NULL;
+        const prep_layout *number = entry && entry->layout ? entry : NULL;
+        bool toc_link = entry && entry->target;
+        if (toc_link) {
             char *href = g_strconcat("#", b->toc_target, NULL);
-            toc_link = link_begin(e, cr, ox, y, e->text_width, pc->height, href);
+            link_begin(e, cr, ox, y, e->text_width, pc->height, href);
             g_free(href);
         }
         if (b->marker && pc->from == 0 && b->t.nlines && *b->marker) {
             if (b->t.nlinks) /* the item has children: its marker is one (Lbl) */
-                cairo_tag_begin(cr, "Lbl", NULL);
-            draw_marker(e, cr, b, x, w, y + b->t.lines[0].baseline - b->t.lines[0].top);
+                tag_begin(e, cr, "Lbl", NULL);
+            draw_marker(cr, pp, b, x, w, body, y + b->t.lines[0].baseline - b->t.lines[0].top);
             if (b->t.nlinks)
-                cairo_tag_end(cr, "Lbl");
+                tag_end(e, cr, "Lbl");
         }
-        draw_text_lines(e, cr, b, &b->t, pc->from, pc->to, tx, y, code);
-        if (b->toc_target && pc->to == b->t.nlines) {
+        draw_text_lines(e, cr, pp, b, &b->t, pc->from, pc->to, tx, y, code);
+        if (number) {
             /* Dot leaders and the page number, on the entry's last line. */
-            long *pg = bk_strmap_lookup(&e->dest_page, b->toc_target);
-            if (pg) {
-                char num[32];
-                const pdf_page *target = &e->pages[*pg];
-                snprintf(num, sizeof num, "%d", target->number);
-                PangoLayout *m = small_layout(e, num, b->style.font, b->style.size, false);
-                int mw, mh;
-                pango_layout_get_size(m, &mw, &mh);
-                const pdf_line *last = &b->t.lines[b->t.nlines - 1];
-                double top = y + last->top - b->t.lines[pc->from].top;
-                double base = top + last->baseline - last->top;
-                double nx = ox + e->text_width - (double)mw / PANGO_SCALE;
-                set_rgb(cr, b->style.colour);
-                cairo_move_to(cr, nx, base - (double)pango_layout_get_baseline(m) / PANGO_SCALE);
-                pango_cairo_show_layout(cr, m);
-                g_object_unref(m);
-                double dots_from = tx + last->x + last->width + 6, dots_to = nx - 6;
-                /* Dots every 5 pt from the right, 0.9 pt across: one
-                 * stroke of zero-length dashes with round caps (one
-                 * operation, not a filled circle each). */
-                int ndots = dots_to - 2 > dots_from ? (int)ceil((dots_to - 2 - dots_from) / 5) : 0;
-                if (ndots > 0) {
-                    static const double dots[] = { 0, 5 };
-                    cairo_save(cr);
-                    set_rgb(cr, e->theme.muted);
-                    cairo_set_line_width(cr, 0.9);
-                    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
-                    cairo_set_dash(cr, dots, 2, 0);
-                    /* cairo measures a stroke by turning it into a polygon
-                     * (twice: to record it, to analyse the page), each dot's
-                     * round caps to within the tolerance; the PDF gets the
-                     * dash pattern whatever it is. At 0.1 pt the contents'
-                     * dots were 3% of a 1,000-post PDF. */
-                    cairo_set_tolerance(cr, 1.0);
-                    cairo_move_to(cr, dots_to - 2, base - 0.6);
-                    cairo_line_to(cr, dots_to - 2 - 5.0 * (ndots - 1), base - 0.6);
-                    cairo_stroke(cr);
-                    cairo_restore(cr);
-                }
+            const pdf_line *last = &b->t.lines[b->t.nlines - 1];
+            double top = y + last->top - b->t.lines[pc->from].top;
+            double base = top + last->baseline - last->top;
+            double nx = ox + e->text_width - number->width;
+            set_rgb(cr, b->style.colour);
+            cairo_move_to(cr, nx, base - number->baseline);
+            pango_cairo_show_layout(cr, number->layout);
+            double dots_from = tx + last->x + last->width + 6, dots_to = nx - 6;
+            /* Dots every 5 pt from the right, 0.9 pt across: one
+             * stroke of zero-length dashes with round caps (one
+             * operation, not a filled circle each). */
+            int ndots = dots_to - 2 > dots_from ? (int)ceil((dots_to - 2 - dots_from) / 5) : 0;
+            if (ndots > 0) {
+                static const double dots[] = { 0, 5 };
+                cairo_save(cr);
+                set_rgb(cr, e->theme.muted);
+                cairo_set_line_width(cr, 0.9);
+                cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+                cairo_set_dash(cr, dots, 2, 0);
+                /* cairo measures a stroke by turning it into a polygon
+                 * (twice: to record it, to analyse the page), each dot's
+                 * round caps to within the tolerance; the PDF gets the
+                 * dash pattern whatever it is. At 0.1 pt the contents'
+                 * dots were 3% of a 1,000-post PDF. */
+                cairo_set_tolerance(cr, 1.0);
+                cairo_move_to(cr, dots_to - 2, base - 0.6);
+                cairo_line_to(cr, dots_to - 2 - 5.0 * (ndots - 1), base - 0.6);
+                cairo_stroke(cr);
+                cairo_restore(cr);
             }
         }
         if (toc_link)
-            cairo_tag_end(cr, CAIRO_TAG_LINK);
-        cairo_tag_end(cr, b->tag);
+            tag_end(e, cr, CAIRO_TAG_LINK);
+        tag_end(e, cr, b->tag);
         break;
     }
     case PK_IMAGE: {
         double ix = x + (w - b->img_w) / 2;
         if (b->marker && *b->marker) { /* a list item that opens with a picture */
-            cairo_tag_begin(cr, "Lbl", NULL);
-            draw_marker(e, cr, b, x, w, y + b->style.size);
-            cairo_tag_end(cr, "Lbl");
+            tag_begin(e, cr, "Lbl", NULL);
+            draw_marker(cr, pp, b, x, w, body, y + b->style.size);
+            tag_end(e, cr, "Lbl");
         }
-        cairo_tag_begin(cr, "Figure", NULL);
+        tag_begin(e, cr, "Figure", NULL);
         BK_GROW(e->alts, e->capalts, e->nalts + 1);
         /* kept past the chapter's boxes, freed once it is drawn */
-        e->alts[e->nalts++] = b->alt ? bk_arena_strdup(&e->arena, b->alt) : "";
+        e->alts[e->nalts++] = b->alt ? bk_arena_strdup(&e->draw_arena, b->alt) : "";
+        draw_lock(e); /* librsvg lays an SVG's text out with pango */
         bk_pdf_image_draw(b->image, cr, ix, y, b->img_w, b->img_h);
-        cairo_tag_end(cr, "Figure");
+        draw_unlock(e);
+        tag_end(e, cr, "Figure");
         break;
     }
     case PK_RULE:
@@ -392,24 +755,19 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
         cairo_stroke(cr);
         break;
     case PK_ROW: {
-        cairo_tag_begin(cr, "TR", NULL);
+        tag_begin(e, cr, "TR", NULL);
         for (size_t c = 0; c < b->ncells; c++) {
-            cairo_tag_begin(cr, b->header_row ? "TH" : "TD", NULL);
+            tag_begin(e, cr, b->header_row ? "TH" : "TD", NULL);
             pdf_text *t = &b->cells[c];
             /* The lines of this slice of the row (all of it, mostly). */
-            size_t f = 0, to = 0;
-            while (f < t->nlines && 3 + t->lines[f].top < pc->row_from - 0.01)
-                f++;
-            to = f;
-            while (to < t->nlines &&
-                   3 + t->lines[to].top + t->lines[to].height <= pc->row_to + 0.01)
-                to++;
+            size_t f, to;
+            row_lines(t, pc, &f, &to);
             if (to > f)
-                draw_text_lines(e, cr, b, t, f, to, x + b->col_x[c] + 4,
+                draw_text_lines(e, cr, pp, b, t, f, to, x + b->col_x[c] + 4,
                                 y + 3 + t->lines[f].top - pc->row_from, false);
-            cairo_tag_end(cr, b->header_row ? "TH" : "TD");
+            tag_end(e, cr, b->header_row ? "TH" : "TD");
         }
-        cairo_tag_end(cr, "TR");
+        tag_end(e, cr, "TR");
         set_rgb(cr, e->theme.rule);
         cairo_set_line_width(cr, b->first_row || b->header_row || b->last_row ? 0.8 : 0.3);
         if (b->first_row && pc->row_from == 0) {
@@ -424,11 +782,11 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, size_t page, const pdf_chapte
     case PK_BREAK:
         break;
     }
-    (void)page;
 }
 
 /* Footnotes at the foot of the page, under a short rule. */
-static void draw_notes(pdf_engine *e, cairo_t *cr, const pdf_page *pg, double ox, double oy)
+static void draw_notes(pdf_engine *e, cairo_t *cr, const page_prep *pp, const pdf_page *pg,
+                       double ox, double oy)
 {
     if (!pg->nnotes)
         return;
@@ -447,9 +805,9 @@ static void draw_notes(pdf_engine *e, cairo_t *cr, const pdf_page *pg, double ox
         pdf_block *b = &ch->notes[np->note];
         if (b->dest && np->from == 0)
             dest_at(e, cr, b->dest, ox, y);
-        cairo_tag_begin(cr, "Note", NULL);
-        draw_text_lines(e, cr, b, &b->t, np->from, np->to, ox + b->left, y, false);
-        cairo_tag_end(cr, "Note");
+        tag_begin(e, cr, "Note", NULL);
+        draw_text_lines(e, cr, pp, b, &b->t, np->from, np->to, ox + b->left, y, false);
+        tag_end(e, cr, "Note");
         y += pdf_lines_height(&b->t, np->from, np->to) + NOTE_GAP;
     }
 }
@@ -507,37 +865,20 @@ static char *expand(const pdf_engine *e, const char *tpl, const pdf_page *pg)
     return r;
 }
 
-static void draw_head_line(pdf_engine *e, cairo_t *cr, size_t page, const char *text, double y,
-                           bool outer)
+/* The running head and foot made by prep_page. */
+static void draw_furniture(pdf_engine *e, cairo_t *cr, const page_prep *pp, size_t page)
 {
-    if (!text || !*text)
-        return;
-    PangoLayout *l = small_layout(e, text, PF_BODY, e->theme.small_size, !outer);
-    pango_layout_set_width(l, (int)(e->text_width * PANGO_SCALE));
-    pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);
-    pango_layout_set_alignment(l, is_recto(e, page) ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
-    set_rgb(cr, e->theme.muted);
-    cairo_move_to(cr, left_margin(e, page), y);
-    pango_cairo_show_layout(cr, l);
-    g_object_unref(l);
-}
-
-static void draw_furniture(pdf_engine *e, cairo_t *cr, size_t page)
-{
-    const pdf_page *pg = &e->pages[page];
     const bk_theme *t = &e->theme;
-    if (pg->blank || (pg->front && pg->number <= 1))
-        return; /* the title page and blank pages stay clean */
-    bool recto = is_recto(e, page);
-    if (!pg->first_of_chapter && !pg->front) {
-        char *head = expand(e, recto ? t->header_recto : t->header_verso, pg);
-        draw_head_line(e, cr, page, head, t->margin_top - t->small_size * 2.6, false);
-        free(head);
+    if (pp->head) {
+        set_rgb(cr, t->muted);
+        cairo_move_to(cr, left_margin(e, page), t->margin_top - t->small_size * 2.6);
+        pango_cairo_show_layout(cr, pp->head);
     }
-    char *foot = expand(e, recto ? t->footer_recto : t->footer_verso, pg);
-    draw_head_line(e, cr, page, foot, e->theme.page_height - t->margin_bottom + t->small_size * 1.6,
-                   true);
-    free(foot);
+    if (pp->foot) {
+        set_rgb(cr, t->muted);
+        cairo_move_to(cr, left_margin(e, page), t->page_height - t->margin_bottom + t->small_size * 1.6);
+        pango_cairo_show_layout(cr, pp->foot);
+    }
 }
 
 /* ==================== the document ==================== */
@@ -624,15 +965,34 @@ static int sink_write(void *ctx, const void *data, size_t len)
     return bk_outfile_write(s->f, data, len, s->diags);
 }
 
-static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
+/* cairo's document: its temporary file, surface and context, opened
+ * before the first page is final. The drawing keeps its own diagnostics
+ * (a failed write), merged once it is done. */
+typedef struct pdf_drawing {
+    pdf_engine *e;
+    bk_outfile rawf;
+    raw_sink raw;
+    cairo_surface_t *s;
+    cairo_t *cr;
+    bk_diags diags;
+    bool relaid_same;
+    /* the contents, drawn last: where their pages and structure go */
+    size_t pages_at, pages_moved, struct_at, struct_moved;
+} pdf_drawing;
+
+static int draw_open(pdf_engine *e, pdf_drawing *dr, const char *path, int64_t epoch)
 {
     const bk_theme *t = &e->theme;
-    bk_outfile rawf;
-    if (bk_outfile_open(&rawf, path, e->diags) < 0)
+    memset(dr, 0, sizeof *dr);
+    dr->e = e;
+    dr->diags.strict = e->diags->strict;
+    dr->relaid_same = true;
+    if (bk_outfile_open(&dr->rawf, path, e->diags) < 0)
         return -1;
-    raw_sink raw = { &rawf, e->diags, BK_BUF_INIT, false };
-    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(collect, &raw, t->page_width,
+    dr->raw = (raw_sink){ &dr->rawf, &dr->diags, BK_BUF_INIT, false };
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(collect, &dr->raw, t->page_width,
                                                              t->page_height);
+    dr->s = s;
     cairo_pdf_surface_restrict_to_version(s, CAIRO_PDF_VERSION_1_5);
     const bk_meta *m = &e->book->meta;
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, m->title);
@@ -653,77 +1013,147 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
     if (kw.len)
         cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_KEYWORDS, kw.ptr);
     bk_buf_release(&kw);
+    dr->cr = cairo_create(s);
+    return 0;
+}
 
-    cairo_t *cr = cairo_create(s);
-    bool relaid_same = true;
-    size_t drawn = 0, outlined = 0;
-    int part_id = CAIRO_PDF_OUTLINE_ROOT;
-    for (size_t p = 0; p < e->npages; p++) {
-        pdf_page *pg = &e->pages[p];
-        if (e->chapters[pg->chapter].glyphs_dropped && (p == 0 || e->pages[p - 1].chapter != pg->chapter))
-            relaid_same = pdf_chapter_relayout(e, pg->chapter) && relaid_same;
-        char *label = page_label(pg);
-        cairo_pdf_surface_set_page_label(s, label);
-        free(label);
-        double ox = left_margin(e, p), oy = t->margin_top;
-        const pdf_chapter *ch = &e->chapters[pg->chapter];
-        /* The paper, painted first. cairo's analysis of a page unions every
-         * operation's extents into the region it draws natively; begun
-         * with the whole page, each union is a containment test, where it
-         * grew with the page's operations (a tenth of the PDF's time). */
-        cairo_save(cr);
-        cairo_set_source_rgb(cr, 1, 1, 1);
-        cairo_paint(cr);
-        cairo_restore(cr);
-        /* Runs of list items and of table rows get their L and Table
-         * structure elements around them. */
-        const char *open_group = NULL;
-        for (size_t i = 0; i < pg->npieces; i++) {
-            const char *tag = ch->blocks[pg->pieces[i].block].tag;
-            const char *group = strcmp(tag, "LI") == 0     ? "L"
-                                : strcmp(tag, "TR") == 0   ? "Table"
-                                : strcmp(tag, "TOCI") == 0 ? "TOC"
-                                                           : NULL;
-            if (open_group && (!group || strcmp(group, open_group) != 0)) {
-                cairo_tag_end(cr, open_group);
-                open_group = NULL;
-            }
-            if (group && !open_group) {
-                cairo_tag_begin(cr, group, NULL);
-                open_group = group;
-            }
-            draw_piece(e, cr, p, ch, &pg->pieces[i], ox, oy);
+/* Page p, as cairo's page `slot`: the page label is the one of the book's
+ * page `slot`, which is where the finishing pass puts this one. */
+static void draw_page(pdf_drawing *dr, size_t p, size_t slot)
+{
+    pdf_engine *e = dr->e;
+    cairo_t *cr = dr->cr;
+    /* a copy: the pages may move (grow) while a link waits for its
+     * destination's chapter */
+    const pdf_page page = e->pages[p], *pg = &page;
+    if (e->chapters[pg->chapter].glyphs_dropped && (p == 0 || e->pages[p - 1].chapter != pg->chapter))
+        dr->relaid_same = pdf_chapter_relayout(e, pg->chapter) && dr->relaid_same;
+    char *label = page_label(&e->pages[slot]);
+    cairo_pdf_surface_set_page_label(dr->s, label);
+    free(label);
+    page_prep pp = { 0 };
+    prep_page(e, pg, p, &pp);
+    /* drawn without the lock, beside the main thread's line breaking */
+    draw_unlock(e);
+    double ox = left_margin(e, p), oy = e->theme.margin_top;
+    const pdf_chapter *ch = &e->chapters[pg->chapter];
+    /* The paper, painted first. cairo's analysis of a page unions every
+     * operation's extents into the region it draws natively; begun
+     * with the whole page, each union is a containment test, where it
+     * grew with the page's operations (a tenth of the PDF's time). */
+    cairo_save(cr);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    /* Runs of list items and of table rows get their L and Table
+     * structure elements around them. */
+    const char *open_group = NULL;
+    for (size_t i = 0; i < pg->npieces; i++) {
+        const char *tag = ch->blocks[pg->pieces[i].block].tag;
+        const char *group = strcmp(tag, "LI") == 0     ? "L"
+                            : strcmp(tag, "TR") == 0   ? "Table"
+                            : strcmp(tag, "TOCI") == 0 ? "TOC"
+                                                       : NULL;
+        if (open_group && (!group || strcmp(group, open_group) != 0)) {
+            tag_end(e, cr, open_group);
+            open_group = NULL;
         }
-        if (open_group)
-            cairo_tag_end(cr, open_group);
-        draw_notes(e, cr, pg, ox, oy);
-        draw_furniture(e, cr, p);
-        cairo_show_page(cr);
-        if (p + 1 == e->npages || e->pages[p + 1].chapter != pg->chapter) {
-            pdf_chapter_drop_layouts(e, pg->chapter);
-            /* Its bookmarks made, nothing reads its boxes again. */
-            add_outline(e, s, outlined, pg->chapter + 1, &part_id);
-            for (; outlined <= pg->chapter; outlined++)
-                pdf_chapter_release(e, outlined);
-            /* The chapters' layouts come and go while cairo's records
-             * grow: give the freed pages back now and then, or a long
-             * book's peak holds them all. */
-            if (++drawn % 256 == 0)
-                bk_mem_trim();
+        if (group && !open_group) {
+            tag_begin(e, cr, group, NULL);
+            open_group = group;
         }
+        draw_piece(e, cr, &pp, ch, &pg->pieces[i], ox, oy);
     }
-    if (!relaid_same)
+    if (open_group)
+        tag_end(e, cr, open_group);
+    draw_notes(e, cr, &pp, pg, ox, oy);
+    draw_furniture(e, cr, &pp, p);
+    /* cairo makes the page's PDF, most of the drawing's time */
+    cairo_show_page(cr);
+    draw_lock(e);
+    prep_release(&pp);
+}
+
+/* Chapter c's pages are drawn: its bookmarks made (those of the chapters
+ * before it too, the contents' among them), its layouts and boxes freed;
+ * the contents' stay until they are drawn, last. */
+static void chapter_drawn(pdf_drawing *dr, size_t c, size_t *outlined, int *part_id, size_t *drawn)
+{
+    pdf_engine *e = dr->e;
+    pdf_chapter_drop_layouts(e, c);
+    /* Its bookmarks made, nothing reads its boxes again. */
+    add_outline(e, dr->s, *outlined, c + 1, part_id);
+    for (; *outlined <= c; (*outlined)++)
+        if (*outlined != e->toc)
+            pdf_chapter_release(e, *outlined);
+    /* The chapters' layouts come and go while cairo's records grow: give
+     * the freed pages back now and then, or a long book's peak holds them
+     * all. */
+    if (++*drawn % 256 == 0)
+        bk_mem_trim();
+}
+
+/* Every page, as each becomes final, except the contents: they need every
+ * page's number and come last (the finishing pass puts them back in
+ * their place). On the drawing thread, or after pagination. */
+static void *draw_pages(void *arg)
+{
+    pdf_drawing *dr = arg;
+    pdf_engine *e = dr->e;
+    size_t slot = 0, outlined = 0, drawn = 0;
+    size_t toc_from = SIZE_MAX, toc_to = 0;
+    int part_id = CAIRO_PDF_OUTLINE_ROOT;
+    draw_lock(e);
+    for (size_t p = 0; page_ready(e, p); p++) {
+        size_t c = e->pages[p].chapter;
+        if (c == e->toc) {
+            if (toc_from == SIZE_MAX) {
+                toc_from = p;
+                dr->struct_at = e->struct_top;
+            }
+            toc_to = p + 1;
+            continue;
+        }
+        draw_page(dr, p, slot++);
+        if (!page_ready(e, p + 1) || e->pages[p + 1].chapter != c)
+            chapter_drawn(dr, c, &outlined, &part_id, &drawn);
+    }
+    if (toc_from != SIZE_MAX && !drawing_stopped(e)) {
+        size_t top = e->struct_top;
+        for (size_t p = toc_from; p < toc_to; p++)
+            draw_page(dr, p, slot++);
+        dr->pages_at = toc_from;
+        dr->pages_moved = toc_to - toc_from;
+        dr->struct_moved = e->struct_top - top;
+        pdf_chapter_drop_layouts(e, e->toc);
+    }
+    add_outline(e, dr->s, outlined, e->nchapters, &part_id);
+    /* the shapings this thread keeps (shapecache.c) go with it */
+    if (e->pipe)
+        pdf_shape_cache_release();
+    draw_unlock(e);
+    return NULL;
+}
+
+/* The drawing ends: cairo's file closed, finished into the output. */
+static int draw_close(pdf_drawing *dr, const char *path)
+{
+    pdf_engine *e = dr->e;
+    const bk_meta *m = &e->book->meta;
+    bk_diags_merge(e->diags, &dr->diags);
+    if (!dr->relaid_same)
         bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
                 "bookify bug: a chapter laid out again before drawing came out different; "
                 "please report it with the book");
-    add_outline(e, s, outlined, e->nchapters, &part_id);
-    cairo_destroy(cr);
-    cairo_surface_finish(s);
-    cairo_status_t st = cairo_surface_status(s);
-    cairo_surface_destroy(s);
-    if (!raw_flush(&raw) && st == CAIRO_STATUS_SUCCESS)
+    cairo_destroy(dr->cr);
+    cairo_surface_finish(dr->s);
+    cairo_status_t st = cairo_surface_status(dr->s);
+    cairo_surface_destroy(dr->s);
+    bk_diags_merge(e->diags, &dr->diags);
+    if (!raw_flush(&dr->raw) && st == CAIRO_STATUS_SUCCESS)
         st = CAIRO_STATUS_WRITE_ERROR;
-    bk_buf_release(&raw.pending);
+    bk_buf_release(&dr->raw.pending);
+    bk_diags_merge(e->diags, &dr->diags);
     /* cairo's own records of the pages are freed: give them back before
      * the finishing pass maps the file. */
     bk_mem_trim();
@@ -737,8 +1167,9 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
                      cairo_status_to_string(st));
         goto written;
     }
-    if (fstat(rawf.fd, &rst) < 0 || rst.st_size <= 0 ||
-        (map = mmap(NULL, (size_t)rst.st_size, PROT_READ, MAP_PRIVATE, rawf.fd, 0)) == MAP_FAILED) {
+    if (fstat(dr->rawf.fd, &rst) < 0 || rst.st_size <= 0 ||
+        (map = mmap(NULL, (size_t)rst.st_size, PROT_READ, MAP_PRIVATE, dr->rawf.fd, 0)) ==
+            MAP_FAILED) {
         bk_error(e->diags, (bk_loc){ path, 0, 0 }, "cannot read back the PDF being written: %s",
                  strerror(errno));
         goto written;
@@ -746,8 +1177,18 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
     bk_buf in = { map, (size_t)rst.st_size, 0 };
     bk_buf *out = &in;
     /* What cairo cannot say: artifacts, figures' alternative text, the
-     * document's language; written to the output as it is made. */
-    pdf_finish_info info = { m->lang, e->alts, e->nalts, true, 0, false };
+     * document's language, the contents in their place; written to the
+     * output as it is made. */
+    pdf_finish_info info = { .lang = m->lang,
+                             .alts = e->alts,
+                             .nalts = e->nalts,
+                             .mapped = true,
+                             .pages_at = dr->pages_at,
+                             .pages_moved = dr->pages_moved,
+                             .npages = e->npages,
+                             .struct_at = dr->struct_at,
+                             .struct_moved = dr->struct_moved,
+                             .nstruct = e->struct_top };
     pdf_time("cairo");
     if (getenv("BOOKIFY_TIMES")) {
         size_t hits, misses;
@@ -758,12 +1199,18 @@ static int draw_document(pdf_engine *e, const char *path, int64_t epoch)
                 hits);
         fprintf(stderr, "pdf: %zu table cells measured, %zu of them laid out by that alone\n",
                 e->cells_measured, e->cells_kept);
+        fprintf(stderr, "pdf: %zu font files' faces kept open for cairo\n", pdf_kept_faces());
     }
     if (bk_outfile_open(&f, path, e->diags) < 0)
         goto written;
     out_sink sink = { &f, e->diags };
     int fr = pdf_finish_to(out, &info, sink_write, &sink);
-    if (fr == -1) {
+    if (fr == -1 && (info.pages_moved || info.struct_moved)) {
+        /* cairo's file has the contents at the end: not the book */
+        bk_error(e->diags, (bk_loc){ NULL, 0, 0 },
+                 "bookify bug: cannot put the contents' pages in their place in the PDF; "
+                 "please report it with the book");
+    } else if (fr == -1) {
         bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
                 "the PDF is not fully tagged: cairo wrote it in a form bookify cannot finish");
         fr = bk_outfile_write(&f, out->ptr, out->len, e->diags) < 0 ? -2 : 0;
@@ -784,8 +1231,20 @@ written:
     bk_outfile_abort(&f);
     if (map != MAP_FAILED)
         munmap(map, (size_t)rst.st_size);
-    bk_outfile_abort(&rawf);
+    bk_outfile_abort(&dr->rawf);
     return rc;
+}
+
+/* The drawing given up (the book failed): its thread stopped, its file
+ * removed. */
+static void draw_abort(pdf_drawing *dr)
+{
+    cairo_destroy(dr->cr);
+    cairo_surface_finish(dr->s);
+    cairo_surface_destroy(dr->s);
+    bk_buf_release(&dr->raw.pending);
+    bk_diags_merge(dr->e->diags, &dr->diags);
+    bk_outfile_abort(&dr->rawf);
 }
 
 /* ==================== front matter ==================== */
@@ -1048,17 +1507,15 @@ void *pdf_hyphen_load(const char *lang)
     return d;
 }
 
-static void number_pages(pdf_engine *e)
+/* Pages [from, npages), final (a chapter's, and the blank page before
+ * it): numbered, their destinations mapped, where their text begins noted
+ * for the EPUB's page list, and handed to the drawing. With the lock. */
+static void publish(pdf_engine *e, size_t c, size_t from, bool marks, size_t *capmarks)
 {
-    int front = 0, body = 0;
-    for (size_t p = 0; p < e->npages; p++)
-        e->pages[p].number = e->pages[p].front ? ++front : ++body;
-}
-
-static void map_dests(pdf_engine *e)
-{
-    for (size_t p = 0; p < e->npages; p++) {
+    bk_book *book = e->book;
+    for (size_t p = from; p < e->npages; p++) {
         pdf_page *pg = &e->pages[p];
+        pg->number = pg->front ? ++e->front_pages : ++e->body_pages;
         pdf_chapter *ch = &e->chapters[pg->chapter];
         for (size_t i = 0; i < pg->nnotes; i++) {
             pdf_block *nb = &ch->notes[pg->notes[i].note];
@@ -1078,7 +1535,19 @@ static void map_dests(pdf_engine *e)
                                   (long)p);
             }
         }
+        if (!marks || pg->front || pg->blank || !pg->npieces)
+            continue;
+        pdf_block *b = &ch->blocks[pg->pieces[0].block];
+        if (ch->post < 0 || b->src_el < 0)
+            continue;
+        BK_GROW(book->page_marks, *capmarks, book->npage_marks + 1);
+        book->page_marks[book->npage_marks++] =
+            (bk_page_mark){ (size_t)ch->post, b->src_el, pg->number };
     }
+    e->ready_pages = e->npages;
+    e->paginated = c + 1;
+    if (e->pipe)
+        pthread_cond_broadcast(&e->pipe->progress);
 }
 
 static void blank_page(pdf_engine *e, size_t chapter, bool front)
@@ -1181,13 +1650,17 @@ int pdf_lines_chapter(pdf_engine *e, size_t c)
         while (i + n < ch->nblocks && ch->blocks[i + n].kind == PK_ROW &&
                ch->blocks[i + n].col_w == ch->blocks[i].col_w)
             n++;
+        main_lock(e);
         pdf_table_columns(e, &ch->blocks[i], n, ch->lang);
+        main_unlock(e);
     }
     int unknown = 0;
-    for (size_t i = 0; i < ch->nblocks; i++)
-        unknown += pdf_lines_block(e, &ch->blocks[i], ch->lang);
-    for (size_t i = 0; i < ch->nnotes; i++)
-        unknown += pdf_lines_block(e, &ch->notes[i], ch->lang);
+    for (size_t i = 0; i < ch->nblocks + ch->nnotes; i++) {
+        main_lock(e); /* pango's, one block at a time */
+        unknown += pdf_lines_block(e, i < ch->nblocks ? &ch->blocks[i] : &ch->notes[i - ch->nblocks],
+                                   ch->lang);
+        main_unlock(e);
+    }
     return unknown;
 }
 
@@ -1333,8 +1806,33 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
      * before drawing anyway. */
     pdf_helper helper;
     pdf_helper_start(&e, drop && bk_par_jobs() > 1 ? half_text(&e, text) : e.nchapters, &helper);
+    /* Pages are drawn on a thread of their own as each chapter is
+     * paginated (after the helper is forked: it must not inherit the
+     * thread's locks). --dump-layout reads every layout after pagination:
+     * the drawing then comes after it, as with one job. */
+    e.toc = toc;
+    dest_last_build(&e);
+    free(book->page_marks);
+    book->page_marks = NULL;
+    book->npage_marks = 0;
+    size_t capmarks = 0;
+    pdf_drawing dr;
+    bool drawing = draw_open(&e, &dr, path, epoch) == 0;
+    static int no_pipeline, no_kept_faces;
+    pdf_pipe pipe = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+                      false, false, 0 };
+    if (drawing && !o->dump_layout && bk_par_jobs() > 1 &&
+        !bk_env_on("BOOKIFY_NO_PIPELINE", &no_pipeline) &&
+        !bk_env_on("BOOKIFY_NO_KEPT_FACES", &no_kept_faces)) { /* ftfaces.c */
+        e.pipe = &pipe;
+        if (pthread_create(&pipe.thread, NULL, draw_pages, &dr) != 0)
+            e.pipe = NULL;
+    }
     for (size_t c = 0; c < e.nchapters; c++) {
+        pdf_helper_fetch(&helper, c);
+        main_lock(&e);
         int unknown = pdf_helper_take(&e, &helper, c);
+        main_unlock(&e);
         if (unknown < 0)
             unknown = pdf_lines_chapter(&e, c);
         notes_chapter(&e, c);
@@ -1354,6 +1852,8 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         bool recto = e.theme.two_sided &&
                      (c == toc || (!front && !body_started) || e.chapters[c].post == -2 ||
                       (e.theme.chapter_recto && e.chapters[c].post >= 0));
+        main_lock(&e);
+        size_t first = e.npages;
         if (recto && e.npages % 2 == 1)
             blank_page(&e, c ? c - 1 : 0, front || !body_started);
         if (!front)
@@ -1361,42 +1861,49 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         pdf_pages_chapter(&e, c);
         if (drop)
             pdf_chapter_drop_glyphs(&e, c);
+        publish(&e, c, first, !o->last_use, &capmarks);
+        main_unlock(&e);
     }
+    main_lock(&e);
+    e.all_paginated = true;
+    if (e.pipe)
+        pthread_cond_broadcast(&pipe.progress);
+    main_unlock(&e);
+    if (getenv("BOOKIFY_TIMES"))
+        fprintf(stderr, "pdf: pages drawn %s\n",
+                e.pipe ? "on a thread of their own while lines were broken" : "after line breaking");
     if (getenv("BOOKIFY_TIMES") && helper.from < e.nchapters)
         fprintf(stderr, "pdf: the helper process broke %zu of %zu chapters\n", helper.taken,
                 e.nchapters - helper.from);
     pdf_helper_end(&helper);
     bk_progress_end();
     pdf_time("lines and pages");
-    number_pages(&e);
-    map_dests(&e);
-    /* Where each printed page begins, for the EPUB's page list. */
-    free(book->page_marks);
-    book->page_marks = NULL;
-    book->npage_marks = 0;
-    size_t capmarks = 0;
-    for (size_t p = 0; p < e.npages; p++) {
-        pdf_page *pg = &e.pages[p];
-        if (pg->front || pg->blank || !pg->npieces)
-            continue;
-        pdf_chapter *ch = &e.chapters[pg->chapter];
-        pdf_block *b = &ch->blocks[pg->pieces[0].block];
-        if (ch->post < 0 || b->src_el < 0 || o->last_use)
-            continue;
-        BK_GROW(book->page_marks, capmarks, book->npage_marks + 1);
-        book->page_marks[book->npage_marks++] =
-            (bk_page_mark){ (size_t)ch->post, b->src_el, pg->number };
-    }
     book->page_source = bk_arena_printf(&book->arena, "the PDF edition of %s", book->meta.title);
-    if (d->nerrors > errors)
+    bool failed = !drawing || d->nerrors > errors ||
+                  (o->dump_layout && dump_layout(&e, o->dump_layout) < 0);
+    if (e.pipe) {
+        if (failed) {
+            main_lock(&e);
+            pipe.stop = true;
+            pthread_cond_broadcast(&pipe.progress);
+            main_unlock(&e);
+        }
+        pthread_join(pipe.thread, NULL);
+        e.pipe = NULL;
+    } else if (!failed) {
+        draw_pages(&dr);
+    }
+    if (failed) {
+        if (drawing)
+            draw_abort(&dr);
         goto done;
-    if (o->dump_layout && dump_layout(&e, o->dump_layout) < 0)
-        goto done;
+    }
     pdf_time("numbered");
-    rc = draw_document(&e, path, epoch);
+    rc = draw_close(&dr, path);
     pdf_time("finished");
 done:
     free(e.alts);
+    free(e.dest_last);
     pdf_boxes_release(&e);
     for (size_t p = 0; p < e.npages; p++) {
         free(e.pages[p].pieces);
@@ -1419,6 +1926,7 @@ done:
     bk_strmap_release(&e.dest_page);
     bk_strmap_release(&e.dests_drawn);
     bk_arena_release(&e.arena);
+    bk_arena_release(&e.draw_arena);
     bk_theme_release(&e.theme);
     /* The EPUB may come next: the PDF's freed pages go back first. */
     bk_mem_trim();

@@ -9,9 +9,13 @@
  *   `/Artifact BMC ... EMC`, so that all content is either tagged or an
  *   artifact (PDF/UA-1, 7.1);
  * - Figure structure elements get their /Alt text;
- * - the catalog gets /Lang, /MarkInfo and /ViewerPreferences.
+ * - the catalog gets /Lang, /MarkInfo and /ViewerPreferences;
+ * - pages drawn out of order (the contents, drawn once every page number
+ *   is known) go back to their place in the page tree's /Kids, and their
+ *   structure elements in the structure tree root's /K.
  * Anything unexpected leaves the file as cairo wrote it: the pass only
- * ever adds, and a PDF it cannot read is still a good PDF. */
+ * ever adds, and a PDF it cannot read is still a good PDF; except pages
+ * out of order, which the caller must not leave so. */
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -583,6 +587,100 @@ static int append_to_buf(void *ctx, const void *data, size_t len)
     return 0;
 }
 
+/* ==================== pages drawn out of order ==================== */
+
+/* The references "N G R" of the array that follows `key` (which ends with
+ * its "[") in the object [o, o + len): where the array's inside begins
+ * and ends, and each reference's span. False when it is not such an array. */
+typedef struct ref_span {
+    size_t a, b;
+} ref_span;
+
+static bool ref_array(const char *o, size_t len, const char *key, size_t *open, size_t *close,
+                      ref_span **refs, size_t *n)
+{
+    const char *k = find_in(o, len, key);
+    *refs = NULL;
+    *n = 0;
+    if (!k)
+        return false;
+    size_t p = (size_t)(k - o) + strlen(key), cap = 0;
+    *open = p;
+    for (;;) {
+        while (p < len && is_space(o[p]))
+            p++;
+        if (p >= len)
+            break;
+        if (o[p] == ']') {
+            *close = p;
+            return true;
+        }
+        size_t a = p;
+        for (int part = 0; part < 3; part++) {
+            while (p < len && is_space(o[p]))
+                p++;
+            size_t from = p;
+            if (part < 2)
+                while (p < len && o[p] >= '0' && o[p] <= '9')
+                    p++;
+            else if (p < len && o[p] == 'R')
+                p++;
+            if (p == from)
+                goto bad;
+        }
+        BK_GROW(*refs, cap, *n + 1);
+        (*refs)[(*n)++] = (ref_span){ a, p };
+    }
+bad:
+    free(*refs);
+    *refs = NULL;
+    return false;
+}
+
+/* Whether the array after `key` has `total` references, `moved` of them
+ * to go to `at`. */
+static bool refs_movable(const pdf_src *s, size_t obj, const char *key, size_t at, size_t moved,
+                         size_t total)
+{
+    size_t a, b, open, close, n;
+    ref_span *refs;
+    if (!object_span(s, obj, &a, &b) || !ref_array(s->d + a, b - a, key, &open, &close, &refs, &n))
+        return false;
+    free(refs);
+    return n == total && at + moved <= n;
+}
+
+/* The object with the array's last `moved` references put at index `at`. */
+static void move_refs(bk_buf *out, const char *o, size_t len, const char *key, size_t at, size_t moved)
+{
+    size_t open, close, n;
+    ref_span *refs;
+    if (!ref_array(o, len, key, &open, &close, &refs, &n) || at + moved > n) {
+        bk_buf_add(out, o, len); /* checked before anything was written */
+        return;
+    }
+    bk_buf_add(out, o, open);
+    for (size_t k = 0; k < n; k++) {
+        size_t r = k < at ? k : k < at + moved ? n - moved + (k - at) : k - moved;
+        bk_buf_addc(out, ' ');
+        bk_buf_add(out, o + refs[r].a, refs[r].b - refs[r].a);
+    }
+    bk_buf_addc(out, ' ');
+    bk_buf_add(out, o + close, len - close);
+    free(refs);
+}
+
+/* The object a catalog entry such as "/Pages " refers to, or 0. */
+static size_t catalog_ref(const pdf_src *s, size_t root, const char *key)
+{
+    size_t a, b;
+    if (!object_span(s, root, &a, &b))
+        return 0;
+    const char *k = find_in(s->d + a, b - a, key);
+    size_t n = k ? strtoul(k + strlen(key), NULL, 10) : 0;
+    return n < s->nobj ? n : 0;
+}
+
 int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out)
 {
     return pdf_finish_to(in, info, append_to_buf, out);
@@ -631,6 +729,21 @@ int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, v
             goto fail;
         root = strtoul(r + 6, NULL, 10);
         if (!root || root >= s.nobj || !s.off[root])
+            goto fail;
+    }
+    /* Pages drawn out of order are put back in theirs, or nothing is
+     * written: cairo's order is not the book's. */
+    size_t pages_obj = 0, struct_obj = 0;
+    if (info->pages_moved) {
+        pages_obj = catalog_ref(&s, root, "/Pages ");
+        if (!pages_obj || !refs_movable(&s, pages_obj, "/Kids [", info->pages_at,
+                                        info->pages_moved, info->npages))
+            goto fail;
+    }
+    if (info->struct_moved) {
+        struct_obj = catalog_ref(&s, root, "/StructTreeRoot ");
+        if (!struct_obj || !refs_movable(&s, struct_obj, "/K [", info->struct_at,
+                                         info->struct_moved, info->nstruct))
             goto fail;
     }
     /* Page contents are inflated, marked and deflated in parallel. */
@@ -689,6 +802,10 @@ int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, v
             pdf_utf16_string(out, alt ? alt : "");
             bk_buf_addc(out, '\n');
             bk_buf_add(out, o + cut, b - a - cut);
+        } else if (i == pages_obj && pages_obj) {
+            move_refs(out, o, b - a, "/Kids [", info->pages_at, info->pages_moved);
+        } else if (i == struct_obj && struct_obj) {
+            move_refs(out, o, b - a, "/K [", info->struct_at, info->struct_moved);
         } else if (i == root) {
             const char *cat = find_in(o, b - a, "/Type /Catalog\n");
             if (!cat) {

@@ -341,6 +341,12 @@ int pdf_helper_take(pdf_engine *e, pdf_helper *h, size_t c)
     return (int)(int64_t)head[2];
 }
 
+void pdf_helper_fetch(pdf_helper *h, size_t c)
+{
+    if (c >= h->from && !h->failed && !h->read)
+        helper_read(h);
+}
+
 void pdf_helper_end(pdf_helper *h)
 {
     if (h->pid > 0) {

@@ -11,6 +11,8 @@
 #ifndef BK_PDF_INT_H
 #define BK_PDF_INT_H
 
+#include <stdint.h>
+
 #include <pango/pangocairo.h>
 
 #include "bookify/book.h"
@@ -50,6 +52,7 @@ typedef enum pdf_kind {
 typedef struct pdf_link {
     int start, end;         /* byte range in the block's text */
     char *href;             /* uri or "#dest" */
+    int target;             /* 0 not known yet, 1 a uri or a destination the book places, 2 none */
 } pdf_link;
 
 typedef struct pdf_anchor {
@@ -184,13 +187,29 @@ typedef struct pdf_engine {
     bk_strmap dests;        /* destination names that exist */
     bk_strmap dests_drawn;  /* destination names already in the PDF */
     bk_arena arena;
+    bk_arena draw_arena;    /* the drawing's: names of destinations drawn, figures' /Alt */
     bk_pdf_image **images;  /* one per book asset, loaded on first use */
     bk_strmap dest_page;    /* destination name -> page index (after pagination) */
     const char **alts;      /* alternative text of each figure, in drawing order */
     size_t nalts, capalts;
     size_t cells_measured;  /* table cells measured unwrapped (lines.c) */
     size_t cells_kept;      /* of those, laid out by that measuring alone */
+    /* Drawing beside line breaking (draw.c, docs/pdf.md "Drawing"): the
+     * drawing thread takes each page once it is final. */
+    struct pdf_pipe *pipe;  /* the drawing thread's lock; NULL: drawn after pagination */
+    size_t toc;             /* the contents' chapter, drawn last */
+    uint32_t *dest_last;    /* by a name's hash: the last chapter that may place it */
+    size_t dest_mask;
+    size_t paginated;       /* chapters paginated, numbered and in dest_page */
+    size_t ready_pages;     /* pages final (those after may still come) */
+    bool all_paginated;
+    int front_pages, body_pages; /* numbered so far */
+    int tag_depth;          /* structure elements open */
+    size_t struct_top;      /* structure elements opened at the top so far */
 } pdf_engine;
+
+/* ftfaces.c: the font files' FreeType faces cairo was given, kept open */
+size_t pdf_kept_faces(void);
 
 /* fontuse.c: give pango only the fonts the book can use, when they give the same PDF */
 void pdf_fonts_narrow(pdf_engine *e);
@@ -247,6 +266,9 @@ void pdf_helper_start(pdf_engine *e, size_t from, pdf_helper *h);
  * have set them (layouts left out); the number of characters no font
  * could show, or -1 when the helper has not got them: lay it out here. */
 int pdf_helper_take(pdf_engine *e, pdf_helper *h, size_t c);
+/* Wait for the helper's records if chapter c is one of its (what
+ * pdf_helper_take would wait for), so that the take itself does not. */
+void pdf_helper_fetch(pdf_helper *h, size_t c);
 void pdf_helper_end(pdf_helper *h);
 
 /* lines.c */
@@ -281,10 +303,17 @@ typedef struct pdf_finish_info {
     /* what could not be done (the caller warns) */
     size_t unmarked;        /* pages whose content could not be marked */
     bool alts_unmatched;    /* Figure elements and alternative texts differ in number */
+    /* Pages drawn out of their order (the contents, drawn last): the last
+     * pages_moved of the page tree's kids go to index pages_at, and the
+     * last struct_moved of the structure tree root's kids to struct_at.
+     * npages and nstruct are how many kids each must have (else -1). */
+    size_t pages_at, pages_moved, npages;
+    size_t struct_at, struct_moved, nstruct;
 } pdf_finish_info;
 /* Copy cairo's PDF `in` to `out` with what cairo 1.16 cannot write: the
  * content outside structure elements marked as artifacts, figures' /Alt,
- * the catalog's /Lang, /MarkInfo and /ViewerPreferences. -1 (and `out`
+ * the catalog's /Lang, /MarkInfo and /ViewerPreferences, the pages and
+ * structure elements drawn out of order put in their places. -1 (and `out`
  * to be discarded) when `in` is not laid out as cairo 1.16 writes. */
 int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out);
 /* The same, written through write(ctx, ...) in pieces of about 1 MiB as it

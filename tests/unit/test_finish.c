@@ -109,7 +109,7 @@ static void test_file(void)
     add_xref(&b, off, 8, 7);
 
     const char *alts[] = { "A lamp \xC3\xA9" };
-    pdf_finish_info info = { "fr-CA", alts, 1, false, 0, false };
+    pdf_finish_info info = { .lang = "fr-CA", .alts = alts, .nalts = 1 };
     bk_buf out = BK_BUF_INIT;
     CHECK_INT(pdf_finish(&b, &info, &out), 0);
     CHECK_INT((long)info.unmarked, 0);
@@ -147,7 +147,7 @@ static void test_file(void)
     bk_buf_release(&out);
 
     /* more figures than texts: no /Alt, and said */
-    info = (pdf_finish_info){ "en", alts, 0, false, 0, false };
+    info = (pdf_finish_info){ .lang = "en", .alts = alts };
     CHECK_INT(pdf_finish(&b, &info, &out), 0);
     CHECK(info.alts_unmatched);
     bk_buf_release(&out);
@@ -203,7 +203,7 @@ static void test_plain_streams(void)
     add_obj(&b, off, 9, "<< /Length 4 0 R\n>>\nstream\nBI /W 1 /H 1 ID x EI\n\nendstream");
     add_xref(&b, off, 10, 7);
 
-    pdf_finish_info info = { "en", NULL, 0, false, 0, false };
+    pdf_finish_info info = { .lang = "en" };
     bk_buf out = BK_BUF_INIT;
     CHECK_INT(pdf_finish(&b, &info, &out), 0);
     CHECK_INT((long)info.unmarked, 1);

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# End-to-end: the PDF's pages are drawn on a thread of their own while the
+# next chapters are broken into lines, the contents last (they need every
+# page number) and put back in their place by the finishing pass
+# (src/pdf/draw.c, "drawing beside line breaking"; src/pdf/finish.c).
+# - The bytes are those of the PDF drawn after line breaking
+#   (BOOKIFY_NO_PIPELINE=1) and of -j 1, on books with footnotes, tables,
+#   images, links forward to later posts and to nowhere, parts, a blank
+#   page before every chapter, many scripts, and every chapter laid out
+#   again before drawing with a helper process (a long book's way).
+# - The contents are where a reader expects them: their page follows the
+#   title pages, the page labels run i, ii... then 1, 2..., the bookmarks
+#   go forward through the book, and the structure tree (what a screen
+#   reader follows) has the contents' heading before the first chapter's.
+# - cairo given each font file's face once (src/pdf/ftfaces.c) gives the
+#   bytes of cairo opening its own (BOOKIFY_NO_KEPT_FACES=1).
+# BK_SHORT=1 (under the sanitizers): the handbook and the links only.
+# usage: pipeline.sh BOOKIFY SOURCE_DIR
+set -u
+bookify=$1 src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export SOURCE_DATE_EPOCH=1790000000
+fail=0
+
+# same NAME SITE [bookify options...]: pipelined, after line breaking, -j 1
+same() {
+    local name=$1 site=$2 before=$fail
+    shift 2
+    BOOKIFY_TIMES=1 "$bookify" -q "$@" --pdf="$tmp/$name.pdf" "$site" 2>"$tmp/$name.err" ||
+        { echo "FAIL: $name: bookify failed"; cat "$tmp/$name.err"; fail=1; return; }
+    grep -q '^pdf: pages drawn on a thread of their own while lines were broken$' "$tmp/$name.err" ||
+        { echo "FAIL: $name: the pages were not drawn beside line breaking"; fail=1; return; }
+    BOOKIFY_NO_PIPELINE=1 BOOKIFY_TIMES=1 "$bookify" -q "$@" --pdf="$tmp/$name-after.pdf" "$site" \
+        2>"$tmp/$name-after.err" || { echo "FAIL: $name: BOOKIFY_NO_PIPELINE=1 failed"; fail=1; return; }
+    grep -q '^pdf: pages drawn after line breaking$' "$tmp/$name-after.err" ||
+        { echo "FAIL: $name: BOOKIFY_NO_PIPELINE=1 still drew beside line breaking"; fail=1; return; }
+    "$bookify" -q -j 1 "$@" --pdf="$tmp/$name-j1.pdf" "$site" ||
+        { echo "FAIL: $name: -j 1 failed"; fail=1; return; }
+    cmp -s "$tmp/$name.pdf" "$tmp/$name-after.pdf" ||
+        { echo "FAIL: $name: the PDF differs from the one drawn after line breaking"; fail=1; }
+    cmp -s "$tmp/$name.pdf" "$tmp/$name-j1.pdf" ||
+        { echo "FAIL: $name: the PDF differs from the one made with -j 1"; fail=1; }
+    qpdf --check "$tmp/$name.pdf" >/dev/null 2>&1 ||
+        { echo "FAIL: $name: qpdf --check"; qpdf --check "$tmp/$name.pdf" | tail -3; fail=1; }
+    python3 - "$tmp/$name.pdf" <<'PY' || { echo "FAIL: $name: the contents are out of place"; fail=1; }
+import json, re, subprocess, sys
+pdf = sys.argv[1]
+j = json.loads(subprocess.run(["qpdf", "--json", "--json-key=pagelabels", "--json-key=outlines",
+                               "--json-key=pages", pdf], capture_output=True, text=True).stdout)
+npages = len(j["pages"])
+# page labels: roman numbers for the front matter, then 1, 2, ... from the body
+labels = [None] * npages
+for r in j["pagelabels"]:
+    labels[r["index"]] = r["label"]
+style, start, out = None, 1, []
+for i in range(npages):
+    if labels[i] is not None:
+        lab = labels[i]
+        style, start, base = lab.get("/S"), lab.get("/St", 1), i
+        prefix = lab.get("/P", "")
+    out.append(prefix if style is None else f"{prefix}{start + i - base}")
+body = [k for k, l in enumerate(out) if l.isdigit()]
+assert body and out[body[0]] == "1", out[:12]
+assert all(not re.fullmatch(r"u:[ivxlc]+", l) for l in out[body[0]:]), out
+# the contents' heading: its page is a front page, in the order of the book
+def text(first, last=None):
+    return subprocess.run(["pdftotext", "-f", str(first), "-l", str(last or first), pdf, "-"],
+                          capture_output=True, text=True).stdout
+tops = [(o["title"], o["destpageposfrom1"]) for o in j["outlines"]]
+pages = [p for _, p in tops]
+assert pages == sorted(pages), tops
+names = [t for t, _ in tops]
+c = names.index("Contents")
+cpage = tops[c][1]
+assert cpage < body[0] + 1 and "Contents" in text(cpage), (tops, out[:12])
+assert tops[c + 1][1] >= body[0] + 1, tops
+# screen readers: the contents' heading before the first chapter's
+st = subprocess.run(["pdfinfo", "-struct-text", pdf], capture_output=True, text=True).stdout
+h1 = re.findall(r'^H1 \(block\)\n\s+"(.*)"', st, re.M)
+assert "Contents" in h1, h1[:5]
+first = tops[c + 1][0]
+later = [k for k, t in enumerate(h1) if t and first.startswith(t[:20])]
+assert later and h1.index("Contents") < later[0], (h1[:8], first)
+PY
+    [ $fail = "$before" ] && echo "ok: $name"
+}
+
+short=${BK_SHORT:-0}
+same handbook "$src/samples/handbook"
+if [ "$short" = 0 ]; then
+    same code-tour "$src/samples/code-tour"
+    mkdir -p "$tmp/scripts"
+    python3 "$src/tests/e2e/scripts-site.py" "$tmp/scripts"
+    same scripts "$tmp/scripts"
+fi
+
+# Links forward to a later post's heading and footnote, to a post's own
+# later heading, to nowhere; parts (categories); a chapter on a right-hand
+# page each (a blank page before most); notes that run on.
+mkdir -p "$tmp/links/_posts"
+cat >"$tmp/links/bookify.yml" <<'YML'
+title: Forward
+author: A. Tester
+order: category
+theme: recto.yml
+YML
+printf 'page:\n  chapter-recto: true\n' >"$tmp/links/recto.yml"
+python3 - "$tmp/links/_posts" <<'PY'
+import sys
+d = sys.argv[1]
+para = "A paragraph that says enough to wrap over a few lines of the page. " * 8
+for i in range(1, 13):
+    nxt = i + 3
+    body = (f"## Section {i}\n\n{para}\n\nSee [the later one](/p{nxt}/#later-{nxt}), "
+            f"and [my own end](#later-{i}), [nowhere](#no-such-{i}) "
+            f"and [nothing](/p99/#none).[^{i}]\n\n[^{i}]: {para}\n\n"
+            + "\n\n".join([para] * (i % 4 + 2))
+            + f"\n\n## Later {i}\n\n{para}\n")
+    open(f"{d}/2024-01-{i:02d}-p{i}.md", "w").write(
+        f"---\ntitle: Post {i}\npermalink: /p{i}/\ncategories: [{'One' if i < 7 else 'Two'}]\n---\n\n"
+        + body)
+PY
+same links "$tmp/links"
+# and laid out again before drawing, the later half by the helper process
+export BOOKIFY_LAYOUT_BUDGET=0
+same links-relaid "$tmp/links"
+[ "$short" = 0 ] && same handbook-relaid "$src/samples/handbook"
+unset BOOKIFY_LAYOUT_BUDGET
+
+# cairo's faces: each font file's opened once by bookify, or cairo's own
+for name in handbook $([ "$short" = 0 ] && echo scripts); do
+    BOOKIFY_NO_KEPT_FACES=1 BOOKIFY_TIMES=1 "$bookify" -q \
+        --pdf="$tmp/$name-faces.pdf" "$([ $name = handbook ] && echo "$src/samples/handbook" ||
+                                        echo "$tmp/scripts")" 2>"$tmp/$name-faces.err" ||
+        { echo "FAIL: $name: BOOKIFY_NO_KEPT_FACES=1 failed"; fail=1; continue; }
+    grep -q '^pdf: 0 font files' "$tmp/$name-faces.err" ||
+        { echo "FAIL: $name: BOOKIFY_NO_KEPT_FACES=1 still kept faces"; fail=1; }
+    grep -q '^pdf: pages drawn after line breaking$' "$tmp/$name-faces.err" ||
+        { echo "FAIL: $name: BOOKIFY_NO_KEPT_FACES=1 drew beside line breaking"; fail=1; }
+    grep -q '^pdf: [1-9][0-9]* font files' "$tmp/$name.err" ||
+        { echo "FAIL: $name: no font file's face was kept"; fail=1; }
+    cmp -s "$tmp/$name.pdf" "$tmp/$name-faces.pdf" ||
+        { echo "FAIL: $name: the PDF differs from the one with cairo's own faces"; fail=1; }
+done
+[ $fail = 0 ] && echo "ok: faces"
+exit $fail
