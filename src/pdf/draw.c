@@ -149,7 +149,9 @@ typedef struct pdf_pipe {
     pthread_mutex_t lock;
     pthread_cond_t progress; /* more pages final, or the end */
     pthread_cond_t turn;     /* the drawing thread let go of the lock */
+    pthread_cond_t drawn;    /* a chapter drawn, or the drawing waits for pages */
     atomic_bool draw_wants;
+    bool draw_waits;         /* the drawing thread waits for pages (draw_wait) */
     bool stop;               /* the book failed: stop drawing */
     pthread_t thread;
 } pdf_pipe;
@@ -193,8 +195,40 @@ static void draw_unlock(pdf_engine *e)
 static void draw_wait(pdf_engine *e)
 {
     pdf_pipe *pp = e->pipe;
+    pp->draw_waits = true;
+    pthread_cond_broadcast(&pp->drawn);
     pthread_cond_broadcast(&pp->turn);
     pthread_cond_wait(&pp->progress, &pp->lock);
+    pp->draw_waits = false;
+}
+
+/* A long book's chapter, paginated (with the lock). Drawn after
+ * pagination, it drops its glyphs (laid out again before it is drawn).
+ * Drawn beside it, its glyphs wait for the drawing in a window of at most
+ * `window` bytes of text: when the window is full, the main thread waits
+ * for the drawing to free a chapter, unless the drawing itself waits (for
+ * a destination further on): the chapter then drops its glyphs. The
+ * contents, drawn last, always do. */
+static void keep_or_drop(pdf_engine *e, size_t c, size_t window)
+{
+    pdf_pipe *pp = e->pipe;
+    pdf_chapter *ch = &e->chapters[c];
+    if (!pp || c == e->toc) {
+        pdf_chapter_drop_glyphs(e, c);
+        e->chapters_relaid++;
+        return;
+    }
+    size_t bytes = pdf_chapter_text_bytes(ch);
+    while (e->window_bytes && e->window_bytes + bytes > window && !pp->draw_waits && !pp->stop)
+        pthread_cond_wait(&pp->drawn, &pp->lock);
+    if (e->window_bytes && e->window_bytes + bytes > window) {
+        pdf_chapter_drop_glyphs(e, c);
+        e->chapters_relaid++;
+        return;
+    }
+    ch->window_bytes = bytes;
+    e->window_bytes += bytes;
+    e->chapters_kept++;
 }
 
 static bool drawing_stopped(const pdf_engine *e)
@@ -1081,6 +1115,10 @@ static void chapter_drawn(pdf_drawing *dr, size_t c, size_t *outlined, int *part
 {
     pdf_engine *e = dr->e;
     pdf_chapter_drop_layouts(e, c);
+    e->window_bytes -= e->chapters[c].window_bytes;
+    e->chapters[c].window_bytes = 0;
+    if (e->pipe)
+        pthread_cond_broadcast(&e->pipe->drawn);
     /* Its bookmarks made, nothing reads its boxes again. */
     add_outline(e, dr->s, *outlined, c + 1, part_id);
     for (; *outlined <= c; (*outlined)++)
@@ -1791,25 +1829,33 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     bool body_started = false;
     /* A book's glyphs stay from line breaking to drawing when all of
      * them fit the budget (a quarter of a small book's time saved). A
-     * longer book drops each chapter's once it is paginated and lays the
-     * chapter out again just before drawing it (the same lines), so its
-     * memory does not grow with it. Kept for part of a long book, they
-     * added their whole size to the peak: all or none. --dump-layout
-     * reads them after pagination. */
+     * longer book's would not: its chapters keep theirs only while they
+     * wait for the drawing thread, in a window of a quarter of the budget
+     * (keep_or_drop); a chapter that finds the window full, and every
+     * chapter when the pages are drawn after pagination, drops its glyphs
+     * and is laid out again just before it is drawn (the same lines), so
+     * the book's memory does not grow with it. --dump-layout reads them
+     * after pagination. */
     size_t text = 0;
     for (size_t c = 0; c < e.nchapters; c++)
         text += pdf_chapter_text_bytes(&e.chapters[c]);
     bool drop = !o->dump_layout && text > layout_budget();
-    /* Such a book's later chapters are broken into lines on a second
-     * process at the same time (fork.c): only their line heights come
-     * back, which is all pagination needs, and they are laid out again
-     * before drawing anyway. */
-    pdf_helper helper;
-    pdf_helper_start(&e, drop && bk_par_jobs() > 1 ? half_text(&e, text) : e.nchapters, &helper);
     /* Pages are drawn on a thread of their own as each chapter is
-     * paginated (after the helper is forked: it must not inherit the
-     * thread's locks). --dump-layout reads every layout after pagination:
-     * the drawing then comes after it, as with one job. */
+     * paginated. --dump-layout reads every layout after pagination: the
+     * drawing then comes after it, as with one job. */
+    static int no_pipeline, no_kept_faces;
+    bool pipelined = !o->dump_layout && bk_par_jobs() > 1 &&
+                     !bk_env_on("BOOKIFY_NO_PIPELINE", &no_pipeline) &&
+                     !bk_env_on("BOOKIFY_NO_KEPT_FACES", &no_kept_faces); /* ftfaces.c */
+    /* A long book drawn after pagination has its later chapters broken
+     * into lines on a second process at the same time (fork.c): only
+     * their line heights come back, which is all pagination needs, and
+     * they are laid out again before drawing anyway. Drawn beside
+     * pagination, the second core draws instead. The helper is forked
+     * before the drawing thread starts: it must not inherit its locks. */
+    pdf_helper helper;
+    pdf_helper_start(&e, drop && !pipelined && bk_par_jobs() > 1 ? half_text(&e, text) : e.nchapters,
+                     &helper);
     e.toc = toc;
     dest_last_build(&e);
     free(book->page_marks);
@@ -1818,12 +1864,9 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     size_t capmarks = 0;
     pdf_drawing dr;
     bool drawing = draw_open(&e, &dr, path, epoch) == 0;
-    static int no_pipeline, no_kept_faces;
     pdf_pipe pipe = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-                      false, false, 0 };
-    if (drawing && !o->dump_layout && bk_par_jobs() > 1 &&
-        !bk_env_on("BOOKIFY_NO_PIPELINE", &no_pipeline) &&
-        !bk_env_on("BOOKIFY_NO_KEPT_FACES", &no_kept_faces)) { /* ftfaces.c */
+                      PTHREAD_COND_INITIALIZER, false, false, false, 0 };
+    if (drawing && pipelined) {
         e.pipe = &pipe;
         if (pthread_create(&pipe.thread, NULL, draw_pages, &dr) != 0)
             e.pipe = NULL;
@@ -1860,8 +1903,22 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
             body_started = true;
         pdf_pages_chapter(&e, c);
         if (drop)
-            pdf_chapter_drop_glyphs(&e, c);
+            keep_or_drop(&e, c, layout_budget() / 4);
         publish(&e, c, first, !o->last_use, &capmarks);
+        main_unlock(&e);
+    }
+    /* The contents of a long book dropped their glyphs; drawn last, they
+     * are laid out again here, while the drawing thread finishes the body
+     * (it cannot reach them before every page is final, below). */
+    bool toc_same = true;
+    if (e.pipe && e.chapters[toc].glyphs_dropped) {
+        for (size_t i = 0; i < e.chapters[toc].nblocks + e.chapters[toc].nnotes; i++) {
+            main_lock(&e);
+            toc_same = pdf_block_relayout(&e, toc, i) && toc_same;
+            main_unlock(&e);
+        }
+        main_lock(&e);
+        e.chapters[toc].glyphs_dropped = false;
         main_unlock(&e);
     }
     main_lock(&e);
@@ -1872,6 +1929,9 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     if (getenv("BOOKIFY_TIMES"))
         fprintf(stderr, "pdf: pages drawn %s\n",
                 e.pipe ? "on a thread of their own while lines were broken" : "after line breaking");
+    if (getenv("BOOKIFY_TIMES") && drop)
+        fprintf(stderr, "pdf: %zu chapters kept their glyphs for the drawing, %zu laid out again\n",
+                e.chapters_kept, e.chapters_relaid);
     if (getenv("BOOKIFY_TIMES") && helper.from < e.nchapters)
         fprintf(stderr, "pdf: the helper process broke %zu of %zu chapters\n", helper.taken,
                 e.nchapters - helper.from);
@@ -1899,6 +1959,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
         goto done;
     }
     pdf_time("numbered");
+    dr.relaid_same = dr.relaid_same && toc_same;
     rc = draw_close(&dr, path);
     pdf_time("finished");
 done:

@@ -216,19 +216,24 @@ int pdf_lines_block(pdf_engine *e, pdf_block *b, const char *lang)
     return unknown;
 }
 
+bool pdf_block_relayout(pdf_engine *e, size_t c, size_t i)
+{
+    pdf_chapter *ch = &e->chapters[c];
+    pdf_block *b = i < ch->nblocks ? &ch->blocks[i] : &ch->notes[i - ch->nblocks];
+    if ((b->kind != PK_TEXT || !b->t.text) && b->kind != PK_ROW)
+        return true; /* an image's size is set once: laying it out again would scale it twice */
+    size_t n = b->t.nlines;
+    double h = b->row_height;
+    pdf_lines_block(e, b, ch->lang);
+    return n == b->t.nlines && h == b->row_height;
+}
+
 bool pdf_chapter_relayout(pdf_engine *e, size_t c)
 {
     pdf_chapter *ch = &e->chapters[c];
     bool same = true;
-    for (size_t i = 0; i < ch->nblocks + ch->nnotes; i++) {
-        pdf_block *b = i < ch->nblocks ? &ch->blocks[i] : &ch->notes[i - ch->nblocks];
-        if ((b->kind != PK_TEXT || !b->t.text) && b->kind != PK_ROW)
-            continue; /* an image's size is set once: laying it out again would scale it twice */
-        size_t n = b->t.nlines;
-        double h = b->row_height;
-        pdf_lines_block(e, b, ch->lang);
-        same = same && n == b->t.nlines && h == b->row_height;
-    }
+    for (size_t i = 0; i < ch->nblocks + ch->nnotes; i++)
+        same = pdf_block_relayout(e, c, i) && same;
     return same;
 }
 

@@ -137,6 +137,7 @@ typedef struct pdf_chapter {
     size_t nnotes, capnotes;
     char **note_ids;        /* id of each note (its aside) */
     bool glyphs_dropped;    /* its layouts went after pagination: lay out again to draw */
+    size_t window_bytes;    /* its text, while its glyphs wait for the drawing (draw.c) */
 } pdf_chapter;
 
 /* ---- placement ---- */
@@ -203,6 +204,8 @@ typedef struct pdf_engine {
     size_t paginated;       /* chapters paginated, numbered and in dest_page */
     size_t ready_pages;     /* pages final (those after may still come) */
     bool all_paginated;
+    size_t window_bytes;    /* text of the paginated chapters whose glyphs wait for the drawing */
+    size_t chapters_kept, chapters_relaid; /* a long book's (BOOKIFY_TIMES) */
     int front_pages, body_pages; /* numbered so far */
     int tag_depth;          /* structure elements open */
     size_t struct_top;      /* structure elements opened at the top so far */
@@ -283,6 +286,8 @@ PangoFontDescription *pdf_font_desc(const pdf_engine *e, const pdf_style *s);
  * pagination, pdf_chapter_drop_glyphs); false if any block came out with
  * other lines than the first time (which would be a bug). */
 bool pdf_chapter_relayout(pdf_engine *e, size_t c);
+/* The same for block i of chapter c (i >= nblocks: note i - nblocks). */
+bool pdf_block_relayout(pdf_engine *e, size_t c, size_t i);
 /* Column widths of a table (its rows, which share col_x/col_w) from their
  * content: minimum (longest word) and preferred (unwrapped) widths, type
  * made smaller (to 80 percent) for tables too wide for the page. */

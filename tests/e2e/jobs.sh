@@ -20,17 +20,18 @@ for run in $(seq 1 "${BK_TEST_RUNS:-3}"); do
     cmp -s "$tmp/one.pdf" "$tmp/two.pdf" || { echo "FAIL: run $run: the PDF differs between -j 1 and -j 2"; fail=1; }
 done
 # A book this small keeps its glyphs from line breaking to drawing; a long
-# one lays each chapter out again before drawing it, and breaks the lines of
-# its second half on a helper process (with -j 2). Both forced here (budget
-# 0) on a smaller site (these builds are many, and slow under the
-# sanitizers): the same bytes as -j 1 with glyphs kept. The helper must have
-# done its share, and whatever goes wrong with it (records cut short or
-# damaged, a crash) its chapters are laid out here: the same bytes.
+# one drawn after pagination (BOOKIFY_NO_PIPELINE=1 here; drawn beside it,
+# e2e.pipeline) lays each chapter out again before drawing it, and breaks
+# the lines of its second half on a helper process (with -j 2). Both forced
+# here (budget 0) on a smaller site (these builds are many, and slow under
+# the sanitizers): the same bytes as -j 1 with glyphs kept. The helper must
+# have done its share, and whatever goes wrong with it (records cut short
+# or damaged, a crash) its chapters are laid out here: the same bytes.
 python3 "$src/bench/make-site.py" 40 "$tmp/small" || { echo "FAIL: make-site"; exit 1; }
 "$bookify" -q -j 1 --pdf="$tmp/small1.pdf" "$tmp/small" || { echo "FAIL: small -j 1"; exit 1; }
 for t in "" short odd crash; do
-    BOOKIFY_TIMES=1 BOOKIFY_HELPER_TEST=$t BOOKIFY_LAYOUT_BUDGET=0 "$bookify" -q -j 2 --pdf="$tmp/helped.pdf" \
-        "$tmp/small" 2>"$tmp/helper.txt" || { echo "FAIL: helper test '$t': the build failed"; fail=1; }
+    BOOKIFY_NO_PIPELINE=1 BOOKIFY_TIMES=1 BOOKIFY_HELPER_TEST=$t BOOKIFY_LAYOUT_BUDGET=0 \
+        "$bookify" -q -j 2 --pdf="$tmp/helped.pdf" "$tmp/small" 2>"$tmp/helper.txt" || { echo "FAIL: helper test '$t': the build failed"; fail=1; }
     taken=$(sed -n 's/^pdf: the helper process broke \([0-9]*\) of \([0-9]*\) chapters$/\1 \2/p' "$tmp/helper.txt")
     read -r got of <<<"${taken:-x y}"
     case "$t" in

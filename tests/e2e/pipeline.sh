@@ -6,8 +6,9 @@
 # - The bytes are those of the PDF drawn after line breaking
 #   (BOOKIFY_NO_PIPELINE=1) and of -j 1, on books with footnotes, tables,
 #   images, links forward to later posts and to nowhere, parts, a blank
-#   page before every chapter, many scripts, and every chapter laid out
-#   again before drawing with a helper process (a long book's way).
+#   page before every chapter, many scripts, and a long book's way: a
+#   window of one chapter's glyphs waiting for the drawing, the others laid
+#   out again before they are drawn.
 # - The contents are where a reader expects them: their page follows the
 #   title pages, the page labels run i, ii... then 1, 2..., the bookmarks
 #   go forward through the book, and the structure tree (what a screen
@@ -123,8 +124,13 @@ for i in range(1, 13):
 PY
 same links "$tmp/links"
 # and laid out again before drawing, the later half by the helper process
+# (a window of one chapter: the main thread waits for the drawing, and a
+# chapter is laid out again when the drawing waits for a link's chapter)
 export BOOKIFY_LAYOUT_BUDGET=0
 same links-relaid "$tmp/links"
+grep -q '^pdf: [1-9][0-9]* chapters kept their glyphs for the drawing, [1-9][0-9]* laid out again$' \
+    "$tmp/links-relaid.err" ||
+    { echo "FAIL: links-relaid: $(grep 'kept their glyphs' "$tmp/links-relaid.err")"; fail=1; }
 [ "$short" = 0 ] && same handbook-relaid "$src/samples/handbook"
 unset BOOKIFY_LAYOUT_BUDGET
 
