@@ -1184,7 +1184,9 @@ static int draw_close(pdf_drawing *dr, const char *path)
                 "bookify bug: a chapter laid out again before drawing came out different; "
                 "please report it with the book");
     cairo_destroy(dr->cr);
+    pdf_cairo_zlib_begin(); /* its font subsets compressed by libdeflate */
     cairo_surface_finish(dr->s);
+    pdf_cairo_zlib_end();
     cairo_status_t st = cairo_surface_status(dr->s);
     cairo_surface_destroy(dr->s);
     bk_diags_merge(e->diags, &dr->diags);
@@ -1238,6 +1240,8 @@ static int draw_close(pdf_drawing *dr, const char *path)
         fprintf(stderr, "pdf: %zu table cells measured, %zu of them laid out by that alone\n",
                 e->cells_measured, e->cells_kept);
         fprintf(stderr, "pdf: %zu font files' faces kept open for cairo\n", pdf_kept_faces());
+        fprintf(stderr, "pdf: %zu of cairo's streams compressed by libdeflate\n",
+                pdf_cairo_zlib_count());
     }
     if (bk_outfile_open(&f, path, e->diags) < 0)
         goto written;

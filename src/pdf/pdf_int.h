@@ -214,6 +214,12 @@ typedef struct pdf_engine {
 /* ftfaces.c: the font files' FreeType faces cairo was given, kept open */
 size_t pdf_kept_faces(void);
 
+/* cairozlib.c: cairo's deflate streams on this thread compressed whole by
+ * libdeflate, from begin (false: left to zlib) to end; and how many were. */
+bool pdf_cairo_zlib_begin(void);
+void pdf_cairo_zlib_end(void);
+size_t pdf_cairo_zlib_count(void);
+
 /* fontuse.c: give pango only the fonts the book can use, when they give the same PDF */
 void pdf_fonts_narrow(pdf_engine *e);
 

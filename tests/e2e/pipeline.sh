@@ -14,7 +14,9 @@
 #   go forward through the book, and the structure tree (what a screen
 #   reader follows) has the contents' heading before the first chapter's.
 # - cairo given each font file's face once (src/pdf/ftfaces.c) gives the
-#   bytes of cairo opening its own (BOOKIFY_NO_KEPT_FACES=1).
+#   bytes of cairo opening its own (BOOKIFY_NO_KEPT_FACES=1); cairo's font
+#   subsets compressed by libdeflate (src/pdf/cairozlib.c) give the text
+#   and the pages of zlib's (BOOKIFY_CAIRO_ZLIB=1).
 # BK_SHORT=1 (under the sanitizers): the handbook and the links only.
 # usage: pipeline.sh BOOKIFY SOURCE_DIR
 set -u
@@ -150,4 +152,29 @@ for name in handbook $([ "$short" = 0 ] && echo scripts); do
         { echo "FAIL: $name: the PDF differs from the one with cairo's own faces"; fail=1; }
 done
 [ $fail = 0 ] && echo "ok: faces"
+
+# cairo's font subsets and other streams compressed by libdeflate
+# (src/pdf/cairozlib.c): other bytes than zlib's, the same text and pages.
+before=$fail
+for name in handbook $([ "$short" = 0 ] && echo scripts); do
+    site=$([ $name = handbook ] && echo "$src/samples/handbook" || echo "$tmp/scripts")
+    BOOKIFY_CAIRO_ZLIB=1 BOOKIFY_TIMES=1 "$bookify" -q --pdf="$tmp/$name-zlib.pdf" "$site" \
+        2>"$tmp/$name-zlib.err" || { echo "FAIL: $name: BOOKIFY_CAIRO_ZLIB=1 failed"; fail=1; continue; }
+    grep -q "^pdf: [1-9][0-9]* of cairo's streams compressed by libdeflate$" "$tmp/$name.err" ||
+        { echo "FAIL: $name: no stream of cairo's compressed by libdeflate"; fail=1; }
+    grep -q "^pdf: 0 of cairo's streams compressed by libdeflate$" "$tmp/$name-zlib.err" ||
+        { echo "FAIL: $name: BOOKIFY_CAIRO_ZLIB=1 still compressed by libdeflate"; fail=1; }
+    pdftotext "$tmp/$name.pdf" "$tmp/$name.txt" && pdftotext "$tmp/$name-zlib.pdf" "$tmp/$name-zlib.txt" &&
+        cmp -s "$tmp/$name.txt" "$tmp/$name-zlib.txt" ||
+        { echo "FAIL: $name: the text differs from the PDF with cairo's zlib"; fail=1; }
+    mkdir -p "$tmp/png-$name"
+    pdftoppm -png -r 30 "$tmp/$name.pdf" "$tmp/png-$name/a" &&
+        pdftoppm -png -r 30 "$tmp/$name-zlib.pdf" "$tmp/png-$name/b" ||
+        { echo "FAIL: $name: pdftoppm"; fail=1; continue; }
+    for a in "$tmp/png-$name"/a-*.png; do
+        cmp -s "$a" "${a%/a-*}/b-${a##*/a-}" ||
+            { echo "FAIL: $name: page ${a##*/a-} looks different with cairo's zlib"; fail=1; break; }
+    done
+done
+[ $fail = "$before" ] && echo "ok: cairo's streams"
 exit $fail
