@@ -1247,7 +1247,7 @@ static int draw_close(pdf_drawing *dr, const char *path)
         goto written;
     out_sink sink = { &f, e->diags };
     int fr = pdf_finish_to(out, &info, sink_write, &sink);
-    if (fr == -1 && (info.pages_moved || info.struct_moved)) {
+    if (fr == -1 && info.pages_moved) {
         /* cairo's file has the contents at the end: not the book */
         bk_error(e->diags, (bk_loc){ NULL, 0, 0 },
                  "bookify bug: cannot put the contents' pages in their place in the PDF; "
@@ -1261,6 +1261,10 @@ static int draw_close(pdf_drawing *dr, const char *path)
             bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
                     "%zu page%s of the PDF could not have their running heads marked as artifacts",
                     info.unmarked, info.unmarked == 1 ? "" : "s");
+        if (info.struct_unmoved)
+            bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
+                    "bookify bug: the PDF's structure tree (what screen readers follow) has the "
+                    "contents after the book; please report it with the book");
         if (info.alts_unmatched)
             bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
                     "the PDF's figures carry no alternative text: bookify drew %zu, cairo wrote a "

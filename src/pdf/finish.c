@@ -740,11 +740,17 @@ int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, v
                                         info->pages_moved, info->npages))
             goto fail;
     }
+    /* The structure elements, counted as bookify opened them: should
+     * cairo have written another number, the book stays readable, its
+     * structure in drawing order (the caller warns). */
+    info->struct_unmoved = false;
     if (info->struct_moved) {
         struct_obj = catalog_ref(&s, root, "/StructTreeRoot ");
         if (!struct_obj || !refs_movable(&s, struct_obj, "/K [", info->struct_at,
-                                         info->struct_moved, info->nstruct))
-            goto fail;
+                                         info->struct_moved, info->nstruct)) {
+            struct_obj = 0;
+            info->struct_unmoved = true;
+        }
     }
     /* Page contents are inflated, marked and deflated in parallel. */
     size_t *objs = bk_xcalloc(s.nobj, sizeof(size_t)), *slot = bk_xcalloc(s.nobj, sizeof(size_t));

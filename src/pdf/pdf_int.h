@@ -320,6 +320,7 @@ typedef struct pdf_finish_info {
      * npages and nstruct are how many kids each must have (else -1). */
     size_t pages_at, pages_moved, npages;
     size_t struct_at, struct_moved, nstruct;
+    bool struct_unmoved;    /* the structure elements could not be moved (the caller warns) */
 } pdf_finish_info;
 /* Copy cairo's PDF `in` to `out` with what cairo 1.16 cannot write: the
  * content outside structure elements marked as artifacts, figures' /Alt,

@@ -1,6 +1,7 @@
 /* Unit tests: the PDF finishing pass (finish.c): artifacts around content
  * drawn outside marked content, nothing else touched; bad content refused;
- * a whole file with /Alt, /Lang and /MarkInfo added and a valid xref. */
+ * a whole file with /Alt, /Lang and /MarkInfo added and a valid xref;
+ * pages and structure elements drawn out of order put back. */
 #define _GNU_SOURCE /* memmem */
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,49 @@ static void test_file(void)
     bk_buf_release(&b);
 }
 
+/* Pages drawn out of order (the contents, drawn last): the last of the
+ * page tree's kids and of the structure root's go back where they belong;
+ * a page tree not as said is refused, a structure tree is left and said. */
+static void test_reorder(void)
+{
+    bk_buf b = BK_BUF_INIT;
+    size_t off[8] = { 0 };
+    bk_buf_adds(&b, "%PDF-1.5\n%\xb5\xed\xae\xfb\n");
+    add_obj(&b, off, 1, "<< /Type /Pages\n   /Kids [ 2 0 R 3 0 R 4 0 R 5 0 R ]\n   /Count 4\n>>");
+    add_obj(&b, off, 2, "<< /Type /Page\n   /Parent 1 0 R\n>>");   /* title */
+    add_obj(&b, off, 3, "<< /Type /Page\n   /Parent 1 0 R\n>>");   /* body 1 */
+    add_obj(&b, off, 4, "<< /Type /Page\n   /Parent 1 0 R\n>>");   /* body 2 */
+    add_obj(&b, off, 5, "<< /Type /Page\n   /Parent 1 0 R\n>>");   /* contents */
+    add_obj(&b, off, 6, "<< /Type /StructTreeRoot\n   /K [ 2 0 R 3 0 R 4 0 R 5 0 R 2 0 R ]\n>>");
+    add_obj(&b, off, 7, "<< /Type /Catalog\n   /Pages 1 0 R\n   /StructTreeRoot 6 0 R\n>>");
+    add_xref(&b, off, 8, 7);
+
+    pdf_finish_info info = { .lang = "en", .pages_at = 1, .pages_moved = 1, .npages = 4,
+                             .struct_at = 1, .struct_moved = 2, .nstruct = 5 };
+    bk_buf out = BK_BUF_INIT;
+    CHECK_INT(pdf_finish(&b, &info, &out), 0);
+    CHECK(!info.struct_unmoved);
+    bk_buf_addc(&out, '\0');
+    CHECK(in_buf(&out, "/Kids [ 2 0 R 5 0 R 3 0 R 4 0 R ]"));
+    CHECK(in_buf(&out, "/K [ 2 0 R 5 0 R 2 0 R 3 0 R 4 0 R ]"));
+    bk_buf_release(&out);
+
+    /* a page count other than bookify's: refused, before anything */
+    info = (pdf_finish_info){ .lang = "en", .pages_at = 1, .pages_moved = 1, .npages = 5 };
+    CHECK_INT(pdf_finish(&b, &info, &out), -1);
+    bk_buf_release(&out);
+    /* structure elements other than counted: pages moved, structure left, said */
+    info = (pdf_finish_info){ .lang = "en", .pages_at = 1, .pages_moved = 1, .npages = 4,
+                              .struct_at = 1, .struct_moved = 2, .nstruct = 6 };
+    CHECK_INT(pdf_finish(&b, &info, &out), 0);
+    CHECK(info.struct_unmoved);
+    bk_buf_addc(&out, '\0');
+    CHECK(in_buf(&out, "/Kids [ 2 0 R 5 0 R 3 0 R 4 0 R ]"));
+    CHECK(in_buf(&out, "/K [ 2 0 R 3 0 R 4 0 R 5 0 R 2 0 R ]"));
+    bk_buf_release(&out);
+    bk_buf_release(&b);
+}
+
 /* Stream n of out, inflated (its /Length must be direct), or NULL. */
 static char *inflated(const bk_buf *out, int n, char *head_out, size_t head_size)
 {
@@ -239,5 +283,6 @@ int main(void)
     RUN(test_artifacts);
     RUN(test_refused);
     RUN(test_file);
+    RUN(test_reorder);
     return TEST_DONE();
 }
