@@ -6,7 +6,8 @@
 # - The bytes are those of the PDF drawn after line breaking
 #   (BOOKIFY_NO_PIPELINE=1) and of -j 1, on books with footnotes, tables,
 #   images, links forward to later posts and to nowhere, parts, a blank
-#   page before every chapter, many scripts, and a long book's way: a
+#   page before every chapter, many scripts, characters no font has (a
+#   box, drawn with the lock), and a long book's way: a
 #   window of one chapter's glyphs waiting for the drawing, the others laid
 #   out again before they are drawn.
 # - The contents are where a reader expects them: their page follows the
@@ -17,7 +18,9 @@
 #   bytes of cairo opening its own (BOOKIFY_NO_KEPT_FACES=1); cairo's font
 #   subsets compressed by libdeflate (src/pdf/cairozlib.c) give the text
 #   and the pages of zlib's (BOOKIFY_CAIRO_ZLIB=1).
-# BK_SHORT=1 (under the sanitizers): the handbook and the links only.
+# - A book that fails while its pages are drawn (--strict) leaves the
+#   earlier PDF and no temporary file.
+# BK_SHORT=1 (under the sanitizers): fewer books.
 # usage: pipeline.sh BOOKIFY SOURCE_DIR
 set -u
 bookify=$1 src=$2
@@ -125,6 +128,24 @@ for i in range(1, 13):
         + body)
 PY
 same links "$tmp/links"
+# A character no font has (drawn as a box: the drawing thread takes the
+# lock for such a line), and the same book under --strict: it fails while
+# its pages are being drawn; the earlier PDF stays, no temporary file.
+mkdir -p "$tmp/boxes/_posts"
+for i in 1 2 3 4 5 6; do
+    printf -- '---\ntitle: Post %d\n---\n\nText %d with \xf4\x8f\xbf\xbd, no font has it; see [the last](/p6/#head).\n\n## Head\n\nMore.\n' \
+        "$i" "$i" >"$tmp/boxes/_posts/2024-01-0$i-p$i.md"
+done
+same boxes "$tmp/boxes"
+echo "the earlier book" >"$tmp/strict.pdf"
+if "$bookify" -q --strict --pdf="$tmp/strict.pdf" "$tmp/boxes" 2>/dev/null; then
+    echo "FAIL: strict: a book with characters no font has did not fail"; fail=1
+fi
+[ "$(cat "$tmp/strict.pdf")" = "the earlier book" ] ||
+    { echo "FAIL: strict: the failed build changed the earlier PDF"; fail=1; }
+[ -z "$(find "$tmp" -maxdepth 1 \( -name '.strict.pdf*' -o -name '.bk-*' \))" ] ||
+    { echo "FAIL: strict: a temporary file stays"; fail=1; }
+
 # and laid out again before drawing, the later half by the helper process
 # (a window of one chapter: the main thread waits for the drawing, and a
 # chapter is laid out again when the drawing waits for a link's chapter)
