@@ -72,19 +72,23 @@ bk_book *bk_book_new(const char *site)
     return book;
 }
 
+/* libxml2's output appended to a bk_buf, which grows by doubling: an
+ * xmlBuffer (xmlSaveToBuffer) grows to the exact size at each of the
+ * saver's 4 KB flushes, copying the whole text each time (a 10 MB post,
+ * gigabytes copied). */
+static int write_to_buf(void *ctx, const char *data, int len)
+{
+    bk_buf_add(ctx, data, (size_t)len);
+    return len;
+}
+
 int bk_doc_write_saved(xmlDocPtr doc, bk_buf *out)
 {
-    xmlBufferPtr buf = xmlBufferCreate();
-    xmlSaveCtxtPtr s = buf ? xmlSaveToBuffer(buf, "UTF-8", 0) : NULL;
-    if (!s) {
-        xmlBufferFree(buf);
+    xmlSaveCtxtPtr s = xmlSaveToIO(write_to_buf, NULL, out, "UTF-8", 0);
+    if (!s)
         return -1;
-    }
-    xmlSaveDoc(s, doc);
-    xmlSaveClose(s);
-    bk_buf_add(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
-    xmlBufferFree(buf);
-    return 0;
+    long rc = xmlSaveDoc(s, doc);
+    return xmlSaveClose(s) < 0 || rc < 0 ? -1 : 0;
 }
 
 int bk_post_save_doc(bk_book *book, bk_post *p)

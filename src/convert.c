@@ -1921,10 +1921,5 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
 
 void bk_convert_serialize(const bk_post *post, bk_buf *out)
 {
-    xmlBufferPtr buf = xmlBufferCreate();
-    xmlSaveCtxtPtr s = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_NO_EMPTY * 0);
-    xmlSaveDoc(s, post->doc);
-    xmlSaveClose(s);
-    bk_buf_add(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
-    xmlBufferFree(buf);
+    bk_doc_write_saved(post->doc, out);
 }

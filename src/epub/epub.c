@@ -78,13 +78,8 @@ xmlDocPtr ep_page_new(ep_ctx *c, const char *title, xmlNodePtr *body)
 
 void ep_serialize(xmlDocPtr doc, bk_buf *out)
 {
-    xmlBufferPtr buf = xmlBufferCreate();
     /* No formatting: it would indent inside <pre>. */
-    xmlSaveCtxtPtr s = xmlSaveToBuffer(buf, "UTF-8", 0);
-    xmlSaveDoc(s, doc);
-    xmlSaveClose(s);
-    bk_buf_add(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
-    xmlBufferFree(buf);
+    bk_doc_write_saved(doc, out);
 }
 
 /* ==================== labels ==================== */
@@ -476,12 +471,23 @@ static size_t node_size_bound(xmlNodePtr n)
     return total;
 }
 
+static int count_bytes(void *ctx, const char *data, int len)
+{
+    (void)data;
+    *(size_t *)ctx += (size_t)len;
+    return len;
+}
+
+/* The node's size as serialized, counted as it is written (an xmlBuffer
+ * would hold the text, and grow by copying it). */
 static size_t node_size(xmlNodePtr n)
 {
-    xmlBufferPtr b = xmlBufferCreate();
-    xmlNodeDump(b, n->doc, n, 0, 0);
-    size_t len = (size_t)xmlBufferLength(b);
-    xmlBufferFree(b);
+    size_t len = 0;
+    xmlOutputBufferPtr o = xmlOutputBufferCreateIO(count_bytes, NULL, &len, NULL);
+    if (!o)
+        return SIZE_MAX;
+    xmlNodeDumpOutput(o, n->doc, n, 0, 0, NULL);
+    xmlOutputBufferClose(o);
     return len;
 }
 
