@@ -47,7 +47,7 @@ static const char usage_text[] =
     "  -o, --output-dir=DIR   put default-named outputs in DIR (default: .)\n"
     "      --list             print the book's posts in reading order, one a line:\n"
     "                         date<TAB>part<TAB>title<TAB>path; write nothing\n"
-    "      --check            read and convert every post, report problems, write nothing\n"
+    "      --check            read every post and the theme, report problems, write nothing\n"
     "      --dump-xhtml=DIR   also write each chapter's XHTML document into DIR\n"
     "\n"
     "EPUB:\n"
@@ -703,6 +703,13 @@ int main(int argc, char **argv)
         bk_stage_time("bookify", "read and ordered");
     }
 
+    /* A bad theme or page size stops the build before the posts are
+     * converted, not after (and --check reports it). */
+    bk_pdf_opts po = { c.theme, c.page_size, epoch, c.toc_depth, c.dump_layout, !c.epub,
+                       c.epub && !getenv("BOOKIFY_KEEP_DOCS") };
+    if (d.nerrors == 0 && !c.list && (c.pdf || c.check))
+        bk_pdf_check(book, &po, c.check, &d);
+
     /* The list needs no conversion; everything else does. */
     if (d.nerrors == 0 && !c.list) {
         bk_convert_opts co = { .no_smart = c.no_smart,
@@ -730,9 +737,7 @@ int main(int argc, char **argv)
             if (c.pdf && (!c.out_dir || make_dirs(c.out_dir, &d) == 0)) {
                 /* Both books: the posts' trees wait for the EPUB serialized
                  * and deflated, not whole (BOOKIFY_KEEP_DOCS keeps them
-                 * whole: the tests compare the two EPUBs). */
-                bk_pdf_opts po = { c.theme, c.page_size, epoch, c.toc_depth, c.dump_layout,
-                                   !c.epub, c.epub && !getenv("BOOKIFY_KEEP_DOCS") };
+                 * whole: the tests compare the two EPUBs; po above). */
                 bk_pdf_write(book, output_path(book, &c, c.pdf_file, "pdf"), &po, &d);
             }
             if (c.epub && (!c.out_dir || make_dirs(c.out_dir, &d) == 0)) {

@@ -26,6 +26,10 @@ typedef struct bk_pdf_opts {
                                 deflated once its boxes are built, and freed */
 } bk_pdf_opts;
 
+/* The theme and page size bk_pdf_write would use, read and checked
+ * before the posts are converted: -1 after recording their errors. Their
+ * warnings are recorded only when asked (--check: no bk_pdf_write). */
+int bk_pdf_check(bk_book *book, const bk_pdf_opts *o, bool warnings, bk_diags *d);
 /* Write the book as a PDF at path. Returns -1 after recording an error
  * (the earlier file is then untouched), 0 otherwise. */
 int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags *d);

@@ -1743,6 +1743,46 @@ static void notes_chapter(pdf_engine *e, size_t c)
     bk_progress_step(1);
 }
 
+/* The theme (--theme, else bookify.yml's) over the default, and the page
+ * size; errors recorded in d. */
+static void load_theme(bk_theme *t, bk_book *book, const bk_pdf_opts *o, bk_diags *d)
+{
+    const char *theme = o->theme ? o->theme : book->meta.theme;
+    char *theme_path = NULL;
+    if (theme && !o->theme)
+        theme_path = g_strconcat(book->site_real, "/", theme, NULL);
+    bk_theme_load(t, theme_path ? theme_path : theme,
+                  theme_path ? bk_book_display_path(book, theme) : theme, d);
+    g_free(theme_path);
+    const char *size = o->page_size ? o->page_size : book->meta.page_size;
+    if (size && !bk_theme_page_size(t, size))
+        bk_error(d, (bk_loc){ NULL, 0, 0 },
+                 "unknown page size '%s': use A4, A5, Letter, 6x9in, 148x210mm...", size);
+    else if (t->page_width - t->margin_inner - t->margin_outer < 72 ||
+             t->page_height - t->margin_top - t->margin_bottom < 72)
+        bk_error(d, (bk_loc){ NULL, 0, 0 },
+                 "the page (%.0f x %.0f pt) leaves less than an inch for text inside the theme's "
+                 "margins: choose a larger page size or smaller margins",
+                 t->page_width, t->page_height);
+}
+
+int bk_pdf_check(bk_book *book, const bk_pdf_opts *o, bool warnings, bk_diags *d)
+{
+    /* Before bk_pdf_write, which says its warnings again: kept only with
+     * an error, which stops the build before that. */
+    bk_diags own = BK_DIAGS_INIT;
+    own.strict = d->strict;
+    bk_theme t;
+    memset(&t, 0, sizeof t);
+    load_theme(&t, book, o, &own);
+    bk_theme_release(&t);
+    int rc = own.nerrors ? -1 : 0;
+    if (rc || warnings)
+        bk_diags_merge(d, &own);
+    bk_diags_release(&own);
+    return rc;
+}
+
 int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags *d)
 {
     size_t errors = d->nerrors;
@@ -1750,23 +1790,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
     memset(&e, 0, sizeof e);
     e.book = book;
     e.diags = d;
-    const char *theme = o->theme ? o->theme : book->meta.theme;
-    char *theme_path = NULL;
-    if (theme && !o->theme)
-        theme_path = g_strconcat(book->site_real, "/", theme, NULL);
-    bk_theme_load(&e.theme, theme_path ? theme_path : theme,
-                  theme_path ? bk_book_display_path(book, theme) : theme, d);
-    g_free(theme_path);
-    const char *size = o->page_size ? o->page_size : book->meta.page_size;
-    if (size && !bk_theme_page_size(&e.theme, size))
-        bk_error(d, (bk_loc){ NULL, 0, 0 },
-                 "unknown page size '%s': use A4, A5, Letter, 6x9in, 148x210mm...", size);
-    else if (e.theme.page_width - e.theme.margin_inner - e.theme.margin_outer < 72 ||
-             e.theme.page_height - e.theme.margin_top - e.theme.margin_bottom < 72)
-        bk_error(d, (bk_loc){ NULL, 0, 0 },
-                 "the page (%.0f x %.0f pt) leaves less than an inch for text inside the theme's "
-                 "margins: choose a larger page size or smaller margins",
-                 e.theme.page_width, e.theme.page_height);
+    load_theme(&e.theme, book, o, d);
     int rc = -1;
     if (d->nerrors > errors)
         goto done;

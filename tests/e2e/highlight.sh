@@ -149,12 +149,21 @@ n=$(pdf_has "$tmp/t.pdf" "1 0 0")
 [ "$n" -gt 20 ] || { echo "FAIL: the theme's keyword colour is used $n times"; fail=1; }
 n=$(pdf_has "$tmp/t.pdf" "0.419608 0.419608 0.419608")
 [ "$n" -eq 0 ] || { echo "FAIL: comments still in the default comment colour with 'comment: plain'"; fail=1; }
-# a bad style is an error at its line
+# a bad style is an error at its line, found before the posts are
+# converted (BOOKIFY_TIMES: no stage after reading), and by --check
 printf 'highlight:\n  keyword: "#12 bold"\n' >"$tmp/bad.yml"
-"$bookify" -q --theme="$tmp/bad.yml" --pdf="$tmp/bad.pdf" "$site" 2>"$tmp/err.txt"
+BOOKIFY_TIMES=1 "$bookify" -q --theme="$tmp/bad.yml" --pdf="$tmp/bad.pdf" "$site" 2>"$tmp/err.txt"
 grep -q "bad.yml:2:12: error: 'keyword' should be a colour" "$tmp/err.txt" ||
     { echo "FAIL: bad highlight style:"; cat "$tmp/err.txt"; fail=1; }
 [ ! -e "$tmp/bad.pdf" ] || { echo "FAIL: a PDF was written despite the theme error"; fail=1; }
+! grep -q "^bookify: converted" "$tmp/err.txt" || { echo "FAIL: the posts were converted before the theme's error"; fail=1; }
+# (a warning, read ahead and again, is said once)
+printf 'highlight:\n  keyword: "#ff0000"\nfoo: 1\n' >"$tmp/warn.yml"
+"$bookify" --theme="$tmp/warn.yml" --pdf="$tmp/warn.pdf" "$tmp/cell" 2>"$tmp/err.txt" || { echo "FAIL: a theme warning failed the build"; fail=1; }
+[ "$(grep -c "warn.yml:3:1: warning: unknown theme section 'foo'" "$tmp/err.txt")" = 1 ] ||
+    { echo "FAIL: the theme's warning is not said once:"; cat "$tmp/err.txt"; fail=1; }
+"$bookify" -q --check --theme="$tmp/bad.yml" "$site" 2>"$tmp/err.txt" && { echo "FAIL: --check passed a bad theme"; fail=1; }
+[ "$(grep -c "bad.yml:2:12: error:" "$tmp/err.txt")" = 1 ] || { echo "FAIL: --check on a bad theme:"; cat "$tmp/err.txt"; fail=1; }
 
 # Off: --no-highlight, and highlight: false in bookify.yml
 "$bookify" -q --no-highlight --epub="$tmp/off.epub" --pdf="$tmp/off.pdf" "$site" || { echo "FAIL: --no-highlight"; fail=1; }
