@@ -23,6 +23,7 @@
 #include "bookify/epub.h"
 #include "bookify/highlight.h"
 #include "bookify/init.h"
+#include "bookify/mem.h"
 #include "bookify/order.h"
 #include "bookify/outfile.h"
 #include "bookify/par.h"
@@ -651,6 +652,16 @@ static int init_main(int argc, char **argv)
     return code;
 }
 
+/* Run by the dynamic loader before any library's initializer, so before
+ * the first malloc (mem.h). */
+static void preinit(int argc, char **argv, char **envp)
+{
+    (void)argc, (void)argv;
+    bk_mem_init(envp);
+}
+__attribute__((section(".preinit_array"), used)) static void (*const preinit_entry)(
+    int, char **, char **) = preinit;
+
 int main(int argc, char **argv)
 {
     /* cairo deflates page contents the PDF finishing pass then inflates,
@@ -700,6 +711,13 @@ int main(int argc, char **argv)
             bk_order_mode mode = c.order_set ? c.order : book->meta.order;
             bk_order(book, mode, &d);
         }
+        /* A long book's PDF (over 2 MiB of posts, some 2,000) in small
+         * pages: its peak, not its time, is what counts there (mem.h). */
+        size_t text = 0;
+        for (size_t i = 0; i < book->nposts; i++)
+            text += book->posts[i]->text_len;
+        if (c.pdf && text > (size_t)2 << 20)
+            bk_mem_huge_pages(false);
         bk_stage_time("bookify", "read and ordered");
     }
 

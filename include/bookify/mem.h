@@ -15,6 +15,17 @@
  * "glibc malloc" (also under valgrind or a sanitizer, which bring theirs). */
 const char *bk_mem_allocator(void);
 
+/* Set the allocator up before anything allocates (main.c runs it from
+ * .preinit_array): mimalloc takes memory from the system in huge pages
+ * where it can (docs/performance.md, "Eleventh pass"). envp: the
+ * process's environment, as the loader passes it. */
+void bk_mem_init(char **envp);
+
+/* Huge pages for the memory taken from now on, or not: a long book's
+ * peak grows by a quarter with them (partly used 2 MiB pages), for no
+ * gain in time. MIMALLOC_LARGE_OS_PAGES, when set, decides instead. */
+void bk_mem_huge_pages(bool on);
+
 /* Give freed pages back to the system (malloc_trim, or mimalloc's
  * collection): called now and then while a long PDF is drawn. */
 void bk_mem_trim(void);

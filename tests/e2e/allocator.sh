@@ -3,6 +3,9 @@
 # chose (include/bookify/mem.h): mimalloc, linked ahead of the C library so
 # that libxml2, pango and cairo allocate from it too, unless the build was
 # configured without it (or with the sanitizers, which bring their own).
+# With mimalloc, memory comes in huge pages (madvise MADV_HUGEPAGE), from
+# the first segment on, unless MIMALLOC_LARGE_OS_PAGES=0, and a long
+# book's PDF stops asking once its posts are read.
 # usage: allocator.sh BOOKIFY SITE EXPECTED   (EXPECTED: mimalloc or glibc)
 set -u
 bookify=$1 site=$2 expected=$3
@@ -13,9 +16,36 @@ BOOKIFY_TIMES=1 "$bookify" -q --epub="$tmp/a.epub" --pdf="$tmp/a.pdf" "$site" 2>
     { echo "FAIL: bookify failed"; cat "$tmp/err"; exit 1; }
 got=$(sed -n 's/^bookify: *started .* malloc: \(.*\)$/\1/p' "$tmp/err")
 case "$got" in
-    "$expected"*) echo "ok: malloc is $got" ;;
+    "$expected"*) ;;
     *) echo "FAIL: malloc is '${got:-not reported}', the build chose $expected"; exit 1 ;;
 esac
 # a library resolving malloc to mimalloc and free to glibc (or the other
 # way round) would have crashed above; both books must be whole
 [ -s "$tmp/a.epub" ] && [ -s "$tmp/a.pdf" ] || { echo "FAIL: no books"; exit 1; }
+fail=0
+if [ "$expected" = mimalloc ] && command -v strace >/dev/null; then
+    huge() { # BOOKIFY ARGS...: the madvise(MADV_HUGEPAGE) calls of a run
+        strace -f -e trace=madvise -o "$tmp/trace" "$@" >/dev/null 2>&1 || echo "FAIL: bookify $*" >&2
+        grep -c MADV_HUGEPAGE "$tmp/trace"
+    }
+    n=$(huge "$bookify" -q -j 2 --epub="$tmp/a.epub" --pdf="$tmp/a.pdf" "$site")
+    [ "$n" -ge 2 ] || { echo "FAIL: $n segments in huge pages, expected the first and more"; fail=1; }
+    n=$(MIMALLOC_LARGE_OS_PAGES=0 huge "$bookify" -q -j 2 --epub="$tmp/a.epub" "$site")
+    [ "$n" = 0 ] || { echo "FAIL: $n huge-page segments with MIMALLOC_LARGE_OS_PAGES=0"; fail=1; }
+    # a long book's PDF (2.4 MB of posts) asks for the first segment only;
+    # told to by MIMALLOC_LARGE_OS_PAGES=1, for more
+    mkdir -p "$tmp/long/_posts"
+    python3 - "$tmp/long/_posts" <<'PY'
+import sys
+for i in range(3):
+    with open(f"{sys.argv[1]}/2020-01-0{i + 1}-long.md", "w") as f:
+        f.write(f"---\ntitle: Long {i}\n---\n\n")
+        f.write(("Words of a long post, line after line. " * 20 + "\n\n") * 1000)
+PY
+    n=$(huge "$bookify" -q -j 2 --pdf="$tmp/l.pdf" "$tmp/long")
+    [ "$n" = 1 ] || { echo "FAIL: a long book's PDF in $n huge-page segments, expected the first only"; fail=1; }
+    n=$(MIMALLOC_LARGE_OS_PAGES=1 huge "$bookify" -q -j 2 --pdf="$tmp/l.pdf" "$tmp/long")
+    [ "$n" -ge 2 ] || { echo "FAIL: MIMALLOC_LARGE_OS_PAGES=1: a long book's PDF in $n huge-page segments"; fail=1; }
+fi
+[ $fail = 0 ] && echo "ok: malloc is $got"
+exit $fail
