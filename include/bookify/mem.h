@@ -23,7 +23,8 @@ void bk_mem_init(char **envp);
 
 /* Huge pages for the memory taken from now on, or not: a long book's
  * peak grows by a quarter with them (partly used 2 MiB pages), for no
- * gain in time. MIMALLOC_LARGE_OS_PAGES, when set, decides instead. */
+ * gain in time. MIMALLOC_LARGE_OS_PAGES and MIMALLOC_EAGER_COMMIT_DELAY,
+ * when set, decide instead. */
 void bk_mem_huge_pages(bool on);
 
 /* Give freed pages back to the system (malloc_trim, or mimalloc's
