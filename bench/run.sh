@@ -21,7 +21,8 @@
 # quiet machine; not a test. Then, for sizes up to 1,000, what syntax
 # highlighting costs on samples/code-tour scaled up. Results go in docs/performance.md.
 # The other tools, on Debian 12: apt-get install pandoc weasyprint
-# texlive-xetex texlive-latex-recommended lmodern mupdf-tools hyperfine
+# texlive-xetex texlive-latex-recommended texlive-fonts-recommended
+# texlive-plain-generic lmodern mupdf-tools hyperfine
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bookify=${BOOKIFY:-build/bookify}
