@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end: the books are byte-identical whatever the number of worker
 # threads (-j), over a synthetic site of 150 posts (bench/make-site.py; 100
-# under the sanitizers), built three times with -j 2 against -j 1; and, on a smaller one, with every
-# chapter laid out again before drawing and the helper process, as a long
-# book is.
+# under the sanitizers), built three times with -j 2 against -j 1; and, on
+# a smaller one, with every chapter laid out again before drawing and the
+# helper process, as a long book is.
 # usage: jobs.sh BOOKIFY SOURCE_DIR
 set -u
 bookify=$1 src=$2
