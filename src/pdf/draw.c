@@ -427,6 +427,8 @@ typedef struct page_prep {
     prep_ranges *ranges;
     size_t nranges, capranges;
     PangoLayout *head, *foot; /* running head and foot, or NULL */
+    double *leaders;          /* the contents' dot leaders: from, to, baseline */
+    size_t nleaders, capleaders;
 } page_prep;
 
 static prep_layout *prep_find(const page_prep *pp, const pdf_block *b, prep_kind kind)
@@ -472,6 +474,7 @@ static void prep_release(page_prep *pp)
         g_object_unref(pp->head);
     if (pp->foot)
         g_object_unref(pp->foot);
+    free(pp->leaders);
     memset(pp, 0, sizeof *pp);
 }
 
@@ -678,7 +681,7 @@ static void draw_marker(cairo_t *cr, const page_prep *pp, const pdf_block *b, do
     pango_cairo_show_layout(cr, m->layout);
 }
 
-static void draw_piece(pdf_engine *e, cairo_t *cr, const page_prep *pp, const pdf_chapter *ch,
+static void draw_piece(pdf_engine *e, cairo_t *cr, page_prep *pp, const pdf_chapter *ch,
                        const pdf_piece *pc, double ox, double oy)
 {
     pdf_block *b = &ch->blocks[pc->block];
@@ -736,27 +739,11 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, const page_prep *pp, const pd
             cairo_move_to(cr, nx, base - number->baseline);
             pango_cairo_show_layout(cr, number->layout);
             double dots_from = tx + last->x + last->width + 6, dots_to = nx - 6;
-            /* Dots every 5 pt from the right, 0.9 pt across: one
-             * stroke of zero-length dashes with round caps (one
-             * operation, not a filled circle each). */
-            int ndots = dots_to - 2 > dots_from ? (int)ceil((dots_to - 2 - dots_from) / 5) : 0;
-            if (ndots > 0) {
-                static const double dots[] = { 0, 5 };
-                cairo_save(cr);
-                set_rgb(cr, e->theme.muted);
-                cairo_set_line_width(cr, 0.9);
-                cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
-                cairo_set_dash(cr, dots, 2, 0);
-                /* cairo measures a stroke by turning it into a polygon
-                 * (twice: to record it, to analyse the page), each dot's
-                 * round caps to within the tolerance; the PDF gets the
-                 * dash pattern whatever it is. At 0.1 pt the contents'
-                 * dots were 3% of a 1,000-post PDF. */
-                cairo_set_tolerance(cr, 1.0);
-                cairo_move_to(cr, dots_to - 2, base - 0.6);
-                cairo_line_to(cr, dots_to - 2 - 5.0 * (ndots - 1), base - 0.6);
-                cairo_stroke(cr);
-                cairo_restore(cr);
+            if (dots_to - 2 > dots_from) { /* drawn with the page's others (leaders) */
+                BK_GROW(pp->leaders, pp->capleaders, pp->nleaders + 3);
+                pp->leaders[pp->nleaders++] = dots_from;
+                pp->leaders[pp->nleaders++] = dots_to;
+                pp->leaders[pp->nleaders++] = base;
             }
         }
         if (toc_link)
@@ -819,6 +806,34 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, const page_prep *pp, const pd
 }
 
 /* Footnotes at the foot of the page, under a short rule. */
+/* The contents' dot leaders of a page: one stroke of dashes 0.8 pt long
+ * and across, every 5 pt from the right, a subpath per entry (the dashes
+ * start again at each), outside the entries' structure elements
+ * (artifacts, as decoration is). cairo measures a stroke by turning it
+ * into a polygon, twice (to record it, to analyse the page): round caps
+ * made each dot a polygon of its own, and a stroke per entry paid cairo's
+ * costs per operation each time; together half the contents' drawing. */
+static void draw_leaders(const pdf_engine *e, cairo_t *cr, const page_prep *pp)
+{
+    if (!pp->nleaders)
+        return;
+    static const double dots[] = { 0.8, 4.2 };
+    cairo_save(cr);
+    set_rgb(cr, e->theme.muted);
+    cairo_set_line_width(cr, 0.8);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+    cairo_set_dash(cr, dots, 2, 0);
+    for (size_t i = 0; i + 2 < pp->nleaders; i += 3) {
+        double from = pp->leaders[i], to = pp->leaders[i + 1], base = pp->leaders[i + 2];
+        int ndots = (int)ceil((to - 2 - from) / 5);
+        /* each dot centred where the round one was: every 5 pt from to - 2 */
+        cairo_move_to(cr, to - 1.6, base - 0.6);
+        cairo_line_to(cr, to - 2.4 - 5.0 * (ndots - 1), base - 0.6);
+    }
+    cairo_stroke(cr);
+    cairo_restore(cr);
+}
+
 static void draw_notes(pdf_engine *e, cairo_t *cr, const page_prep *pp, const pdf_page *pg,
                        double ox, double oy)
 {
@@ -1067,6 +1082,9 @@ static void draw_page(pdf_drawing *dr, size_t p, size_t slot)
     free(label);
     page_prep pp = { 0 };
     prep_page(e, pg, p, &pp);
+    /* The pages ready end with a chapter's last. */
+    bool last = pg->chapter != e->toc &&
+                (p + 1 >= e->ready_pages || e->pages[p + 1].chapter != pg->chapter);
     /* drawn without the lock, beside the main thread's line breaking */
     draw_unlock(e);
     double ox = left_margin(e, p), oy = e->theme.margin_top;
@@ -1100,10 +1118,17 @@ static void draw_page(pdf_drawing *dr, size_t p, size_t slot)
     }
     if (open_group)
         tag_end(e, cr, open_group);
+    draw_leaders(e, cr, &pp);
     draw_notes(e, cr, &pp, pg, ox, oy);
     draw_furniture(e, cr, &pp, p);
     /* cairo makes the page's PDF, most of the drawing's time */
     cairo_show_page(cr);
+    /* A chapter's layouts freed as soon as its last page is drawn, still
+     * without the lock: nothing but the atomic reference counts of the
+     * context and the fonts is shared, and no font is finalized here
+     * (pdf_hold_fonts keeps a reference to each). */
+    if (last)
+        pdf_chapter_drop_layouts(e, pg->chapter);
     draw_lock(e);
     prep_release(&pp);
 }
@@ -1998,6 +2023,8 @@ done:
     free(e.alts);
     free(e.dest_last);
     pdf_boxes_release(&e);
+    if (e.fonts_held)
+        g_hash_table_destroy(e.fonts_held);
     for (size_t p = 0; p < e.npages; p++) {
         free(e.pages[p].pieces);
         free(e.pages[p].notes);

@@ -29,6 +29,20 @@ PangoFontDescription *pdf_font_desc(const pdf_engine *e, const pdf_style *s)
     return fd;
 }
 
+void pdf_hold_fonts(pdf_engine *e, PangoLayout *l)
+{
+    if (!e->fonts_held)
+        e->fonts_held = g_hash_table_new_full(g_direct_hash, g_direct_equal, g_object_unref, NULL);
+    PangoFont *last = NULL;
+    for (GSList *li = pango_layout_get_lines_readonly(l); li; li = li->next)
+        for (GSList *r = ((PangoLayoutLine *)li->data)->runs; r; r = r->next) {
+            PangoFont *f = ((PangoGlyphItem *)r->data)->item->analysis.font;
+            if (f && f != last && !g_hash_table_contains(e->fonts_held, f))
+                g_hash_table_add(e->fonts_held, g_object_ref(f));
+            last = f;
+        }
+}
+
 /* Is the first letter of s from a right-to-left script (as pango's base
  * direction would find)? */
 static bool starts_rtl(const char *s)
@@ -150,6 +164,7 @@ static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double wi
                                             pango_layout_iter_get_line_readonly(it) };
     } while (pango_layout_iter_next_line(it) && t->nlines < (size_t)n);
     pango_layout_iter_free(it);
+    pdf_hold_fonts(e, l);
     /* The line of each footnote reference, asked for again and again
      * while pages are filled. */
     for (size_t k = 0; k < t->nrefs; k++) {
@@ -267,6 +282,7 @@ static double measure(pdf_engine *e, pdf_text *t, const pdf_style *s, double wra
         if (t->measured)
             g_object_unref(t->measured); /* an earlier try at another size */
         t->measured = l;
+        pdf_hold_fonts(e, l);
         e->cells_measured++;
     } else {
         g_object_unref(l);

@@ -205,6 +205,9 @@ typedef struct pdf_engine {
     size_t ready_pages;     /* pages final (those after may still come) */
     bool all_paginated;
     size_t window_bytes;    /* text of the paginated chapters whose glyphs wait for the drawing */
+    GHashTable *fonts_held; /* every font a chapter's layout uses, one reference each
+                             * (pdf_hold_fonts): a drawn chapter is then freed without
+                             * the lock, its fonts never finalized there */
     size_t chapters_kept, chapters_relaid; /* a long book's (BOOKIFY_TIMES) */
     int front_pages, body_pages; /* numbered so far */
     int tag_depth;          /* structure elements open */
@@ -222,6 +225,10 @@ size_t pdf_cairo_zlib_count(void);
 
 /* fontuse.c: give pango only the fonts the book can use, when they give the same PDF */
 void pdf_fonts_narrow(pdf_engine *e);
+
+/* lines.c: a reference to each font l's runs use, kept until the book is
+ * written (with the pango lock) */
+void pdf_hold_fonts(pdf_engine *e, PangoLayout *l);
 
 /* style.c */
 void pdf_style_base(const pdf_engine *e, pdf_style *s);

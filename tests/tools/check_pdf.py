@@ -198,10 +198,10 @@ def check_tagging(objs, val, catalog, pages, dump):
         problems.append(f"figures' /Alt in reading order {have[:6]} differ from the pictures' alt "
                         f"texts {alts[:6]}")
     paint = {"Tj", "TJ", "'", '"', "Do", "sh", "S", "s", "f", "F", "f*", "B", "B*", "b", "b*"}
-    leaders = 0  # the contents' dot leaders: a stroke of zero-length dashes each
+    leaders = 0  # pages with the contents' dot leaders: one stroke of 0.8 pt dashes each
     for n, page in enumerate(pages, 1):
         data = b"".join(base64.b64decode(objs["obj:" + c]["stream"]["data"]) for c in page["contents"])
-        leaders += len(re.findall(rb"\[\s*0\s+5\s*\]\s*0\s+d", data))
+        leaders += len(re.findall(rb"\[\s*0\.8\s+4\.2\s*\]\s*0\s+d", data))
         stack, artifact_text = [], 0
         for op, args in operators(data):
             if op in ("BDC", "BMC"):
@@ -221,9 +221,9 @@ def check_tagging(objs, val, catalog, pages, dump):
         if artifact_text > 2:
             problems.append(f"page {n}: {artifact_text} text objects are artifacts (only the running head and number may be)")
     if not leaders:
-        problems.append("no dot leaders in the contents (a stroke dashed [0 5])")
+        problems.append("no dot leaders in the contents (a stroke dashed [0.8 4.2])")
     print(f"tagging: {len(figures)} figures with their alt text, {len(pages)} pages' content checked, "
-          f"{leaders} dot leaders")
+          f"{leaders} pages of dot leaders")
     return problems
 
 
