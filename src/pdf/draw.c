@@ -391,6 +391,38 @@ static PangoLayout *small_layout(pdf_engine *e, const char *text, pdf_font font,
     return l;
 }
 
+/* A small layout laid out and measured, from the drawing's cache (with
+ * the lock): list markers, the contents' numbers, running heads and feet
+ * repeat from page to page, and a layout, once made, is only read. width
+ * > 0: one line at most, ellipsized at the end, aligned as `align` says.
+ * A new reference; the cache forgets everything past 512 layouts. */
+static PangoLayout *kept_layout(pdf_engine *e, const char *text, pdf_font font, double size,
+                                bool italic, double width, PangoAlignment align)
+{
+    bk_buf key = BK_BUF_INIT;
+    bk_buf_addf(&key, "%d %.17g %d %.17g %d ", (int)font, size, (int)italic, width, (int)align);
+    bk_buf_adds(&key, text);
+    if (!e->small_layouts)
+        e->small_layouts = g_hash_table_new_full(g_str_hash, g_str_equal, free, g_object_unref);
+    PangoLayout *l = g_hash_table_lookup(e->small_layouts, key.ptr);
+    if (l) {
+        bk_buf_release(&key);
+        return g_object_ref(l);
+    }
+    l = small_layout(e, text, font, size, italic);
+    if (width > 0) {
+        pango_layout_set_width(l, (int)(width * PANGO_SCALE));
+        pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);
+        pango_layout_set_alignment(l, align);
+    }
+    int w, h;
+    pango_layout_get_size(l, &w, &h); /* laid out now, with the lock */
+    if (g_hash_table_size(e->small_layouts) >= 512)
+        g_hash_table_remove_all(e->small_layouts);
+    g_hash_table_insert(e->small_layouts, bk_buf_detach(&key), g_object_ref(l));
+    return l;
+}
+
 /* ==================== a page's preparation ==================== */
 
 /* What a page's drawing asks of pango, and of the maps the main thread
@@ -496,7 +528,7 @@ static void prep_text(pdf_engine *e, page_prep *pp, const pdf_block *b, pdf_text
         PangoLayoutLine *line = t->lines[i].pl;
         if (code && wrapped_code(t, i) && !prep_find(pp, b, PREP_ARROW))
             prep_add(pp, b, PREP_ARROW,
-                     small_layout(e, "\xE2\x86\xAA", PF_MONO, b->style.size * 0.8, false));
+                     kept_layout(e, "\xE2\x86\xAA", PF_MONO, b->style.size * 0.8, false, 0, 0));
         for (size_t k = 0; k < t->nlinks; k++) {
             pdf_link *lk = &t->links[k];
             int ls = line->start_index, le = line->start_index + line->length;
@@ -535,13 +567,8 @@ static PangoLayout *head_layout(pdf_engine *e, size_t page, const char *text, bo
 {
     if (!text || !*text)
         return NULL;
-    PangoLayout *l = small_layout(e, text, PF_BODY, e->theme.small_size, !outer);
-    pango_layout_set_width(l, (int)(e->text_width * PANGO_SCALE));
-    pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);
-    pango_layout_set_alignment(l, is_recto(e, page) ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
-    int w, h;
-    pango_layout_get_size(l, &w, &h);
-    return l;
+    return kept_layout(e, text, PF_BODY, e->theme.small_size, !outer, e->text_width,
+                       is_recto(e, page) ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
 }
 
 /* Page p's preparation (pg: its copy), with the lock. */
@@ -553,7 +580,8 @@ static void prep_page(pdf_engine *e, const pdf_page *pg, size_t p, page_prep *pp
         pdf_block *b = &ch->blocks[pc->block];
         if (b->marker && *b->marker &&
             (b->kind == PK_IMAGE || (b->kind == PK_TEXT && pc->from == 0 && b->t.nlines)))
-            prep_add(pp, b, PREP_MARKER, small_layout(e, b->marker, b->style.font, b->style.size, false));
+            prep_add(pp, b, PREP_MARKER,
+                     kept_layout(e, b->marker, b->style.font, b->style.size, false, 0, 0));
         if (b->kind == PK_TEXT) {
             prep_text(e, pp, b, &b->t, pc->from, pc->to, b->shaded);
             /* a contents entry: its link, its page number on its last
@@ -564,8 +592,9 @@ static void prep_page(pdf_engine *e, const pdf_page *pg, size_t p, page_prep *pp
                 snprintf(num, sizeof num, "%d", e->pages[*target].number);
                 prep_layout *pl = prep_add(
                     pp, b, PREP_ENTRY,
-                    pc->to == b->t.nlines ? small_layout(e, num, b->style.font, b->style.size, false)
-                                          : NULL);
+                    pc->to == b->t.nlines
+                        ? kept_layout(e, num, b->style.font, b->style.size, false, 0, 0)
+                        : NULL);
                 pl->target = dest_exists(e, b->toc_target);
             }
         } else if (b->kind == PK_ROW) {
@@ -2023,6 +2052,8 @@ done:
     free(e.alts);
     free(e.dest_last);
     pdf_boxes_release(&e);
+    if (e.small_layouts)
+        g_hash_table_destroy(e.small_layouts);
     if (e.fonts_held)
         g_hash_table_destroy(e.fonts_held);
     for (size_t p = 0; p < e.npages; p++) {
