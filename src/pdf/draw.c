@@ -407,8 +407,10 @@ static PangoLayout *kept_layout(pdf_engine *e, const char *text, pdf_font font, 
     PangoLayout *l = g_hash_table_lookup(e->small_layouts, key.ptr);
     if (l) {
         bk_buf_release(&key);
+        e->small_reused++;
         return g_object_ref(l);
     }
+    e->small_made++;
     l = small_layout(e, text, font, size, italic);
     if (width > 0) {
         pango_layout_set_width(l, (int)(width * PANGO_SCALE));
@@ -1294,6 +1296,10 @@ static int draw_close(pdf_drawing *dr, const char *path)
         fprintf(stderr, "pdf: %zu table cells measured, %zu of them laid out by that alone\n",
                 e->cells_measured, e->cells_kept);
         fprintf(stderr, "pdf: %zu font files' faces kept open for cairo\n", pdf_kept_faces());
+        fprintf(stderr, "pdf: %u fonts held while drawn chapters were freed without the lock\n",
+                e->fonts_held ? g_hash_table_size(e->fonts_held) : 0);
+        fprintf(stderr, "pdf: %zu small layouts made for the drawing, %zu reused\n", e->small_made,
+                e->small_reused);
         fprintf(stderr, "pdf: %zu of cairo's streams compressed by libdeflate\n",
                 pdf_cairo_zlib_count());
     }

@@ -206,6 +206,7 @@ typedef struct pdf_engine {
     bool all_paginated;
     size_t window_bytes;    /* text of the paginated chapters whose glyphs wait for the drawing */
     GHashTable *small_layouts; /* the drawing's markers, numbers, running heads (draw.c) */
+    size_t small_made, small_reused; /* BOOKIFY_TIMES */
     GHashTable *fonts_held; /* every font a chapter's layout uses, one reference each
                              * (pdf_hold_fonts): a drawn chapter is then freed without
                              * the lock, its fonts never finalized there */

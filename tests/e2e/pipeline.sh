@@ -18,6 +18,9 @@
 #   bytes of cairo opening its own (BOOKIFY_NO_KEPT_FACES=1); cairo's font
 #   subsets compressed by libdeflate (src/pdf/cairozlib.c) give the text
 #   and the pages of zlib's (BOOKIFY_CAIRO_ZLIB=1).
+# - Every font a laid-out text uses is held (a drawn chapter is then freed
+#   without the lock), and the handbook's small layouts (running heads,
+#   list markers) are made once and reused.
 # - A book that fails while its pages are drawn (--strict) leaves the
 #   earlier PDF and no temporary file.
 # BK_SHORT=1 (under the sanitizers): the handbook, the links with a window
@@ -38,6 +41,14 @@ same() {
         { echo "FAIL: $name: bookify failed"; cat "$tmp/$name.err"; fail=1; return; }
     grep -q '^pdf: pages drawn on a thread of their own while lines were broken$' "$tmp/$name.err" ||
         { echo "FAIL: $name: the pages were not drawn beside line breaking"; fail=1; return; }
+    # a drawn chapter is freed without the lock only when its fonts are held
+    grep -Eq '^pdf: [1-9][0-9]* fonts held while drawn chapters were freed without the lock$' \
+        "$tmp/$name.err" || { echo "FAIL: $name: no font held for freeing without the lock"; fail=1; }
+    # the handbook's running heads, feet and list markers repeat: their
+    # layouts are kept
+    [ "${name%-relaid}" != handbook ] ||
+        grep -Eq '^pdf: [0-9]+ small layouts made for the drawing, [1-9][0-9]* reused$' \
+            "$tmp/$name.err" || { echo "FAIL: $name: no small layout reused"; fail=1; }
     BOOKIFY_NO_PIPELINE=1 BOOKIFY_TIMES=1 "$bookify" -q "$@" --pdf="$tmp/$name-after.pdf" "$site" \
         2>"$tmp/$name-after.err" || { echo "FAIL: $name: BOOKIFY_NO_PIPELINE=1 failed"; fail=1; return; }
     grep -q '^pdf: pages drawn after line breaking$' "$tmp/$name-after.err" ||

@@ -201,7 +201,10 @@ def check_tagging(objs, val, catalog, pages, dump):
     leaders = 0  # pages with the contents' dot leaders: one stroke of 0.8 pt dashes each
     for n, page in enumerate(pages, 1):
         data = b"".join(base64.b64decode(objs["obj:" + c]["stream"]["data"]) for c in page["contents"])
-        leaders += len(re.findall(rb"\[\s*0\.8\s+4\.2\s*\]\s*0\s+d", data))
+        on_page = len(re.findall(rb"\[\s*0\.8\s+4\.2\s*\]\s*0\s+d", data))
+        if on_page > 1:
+            problems.append(f"page {n}: {on_page} strokes of dot leaders (one a page: cairo's cost is per stroke)")
+        leaders += on_page
         stack, artifact_text = [], 0
         for op, args in operators(data):
             if op in ("BDC", "BMC"):

@@ -277,9 +277,67 @@ static void test_plain_streams(void)
     bk_buf_release(&b);
 }
 
+/* Objects far from their number's order, over offsets past 16 bits (the
+ * pass sorts them by offset, 16 bits at a time), and a stream whose data
+ * says "/S /Figure" and "<< /Type /Page ": only dictionaries count. */
+static void test_order_and_stream_data(void)
+{
+    bk_buf b = BK_BUF_INIT;
+    size_t off[10] = { 0 };
+    bk_buf_adds(&b, "%PDF-1.5\n%\xb5\xed\xae\xfb\n");
+    bk_buf big = BK_BUF_INIT;
+    bk_buf_adds(&big, "<< /Length 9 0 R\n>>\nstream\n");
+    while (big.len < 150000)
+        bk_buf_adds(&big, "% /S /Figure\n<< /Type /Page /Contents 3 0 R >>\n");
+    bk_buf_adds(&big, "\nendstream");
+    add_obj(&b, off, 8, big.ptr); /* a form's data: offset 15, ends past 2^17 */
+    char len[32];
+    snprintf(len, sizeof len, "   %zu", big.len - 40);
+    add_obj(&b, off, 9, len);
+    add_obj(&b, off, 7, "<< /Type /Catalog\n   /Pages 1 0 R\n   /StructTreeRoot 6 0 R\n>>");
+    add_obj(&b, off, 3, "<< /Length 4 0 R\n>>\nstream\nBT (17) Tj ET\n\nendstream");
+    add_obj(&b, off, 5, "<< /Type /StructElem\n   /S /Figure\n   /P 6 0 R\n   /K 0\n>>");
+    add_obj(&b, off, 2, "<< /Type /Page % 1\n   /Parent 1 0 R\n   /Contents 3 0 R\n>>");
+    add_obj(&b, off, 6, "<< /Type /StructTreeRoot /K [ 5 0 R ] >>");
+    add_obj(&b, off, 4, "   14");
+    add_obj(&b, off, 1, "<< /Type /Pages /Kids [ 2 0 R ] /Count 1 >>");
+    add_xref(&b, off, 10, 7);
+    bk_buf_release(&big);
+
+    const char *alts[] = { "A lamp" };
+    pdf_finish_info info = { .lang = "en", .alts = alts, .nalts = 1 };
+    bk_buf out = BK_BUF_INIT;
+    CHECK_INT(pdf_finish(&b, &info, &out), 0);
+    CHECK(!info.alts_unmatched); /* one figure: the stream's data is no dictionary */
+    CHECK_INT((long)info.unmarked, 0);
+    char head[512];
+    char *page = inflated(&out, 3, head, sizeof head);
+    CHECK(page != NULL);
+    CHECK(page && strncmp(page, "/Artifact BMC\nBT (17) Tj ET\n", 28) == 0);
+    free(page);
+    CHECK(memmem(out.ptr, out.len, "/S /Figure\n   /Alt <FEFF0041", 27) != NULL);
+    /* the objects in the order they came, each where the xref says */
+    char *x = memmem(out.ptr, out.len, "\nxref\n0 10\n", 11);
+    CHECK(x != NULL);
+    size_t prev = 0;
+    static const int order[] = { 8, 9, 7, 3, 5, 2, 6, 4, 1 };
+    for (size_t k = 0; x && k < BK_ARRAY_LEN(order); k++) {
+        size_t o = strtoull(x + 11 + 20 * (size_t)order[k], NULL, 10);
+        char h[16];
+        snprintf(h, sizeof h, "%d 0 obj", order[k]);
+        CHECK(o < out.len && strncmp(out.ptr + o, h, strlen(h)) == 0);
+        CHECK(o > prev);
+        prev = o;
+    }
+    CHECK(off[1] > 65536); /* in cairo's file; the form is deflated in ours */
+    bk_buf_release(&out);
+    bk_buf_release(&b);
+}
+
 int main(void)
 {
     RUN(test_plain_streams);
+    RUN(test_order_and_stream_data);
     RUN(test_artifacts);
     RUN(test_refused);
     RUN(test_file);
