@@ -836,7 +836,6 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, page_prep *pp, const pdf_chap
     }
 }
 
-/* Footnotes at the foot of the page, under a short rule. */
 /* The contents' dot leaders of a page: one stroke of dashes 0.8 pt long
  * and across, every 5 pt from the right, a subpath per entry (the dashes
  * start again at each), outside the entries' structure elements
@@ -865,6 +864,7 @@ static void draw_leaders(const pdf_engine *e, cairo_t *cr, const page_prep *pp)
     cairo_restore(cr);
 }
 
+/* Footnotes at the foot of the page, under a short rule. */
 static void draw_notes(pdf_engine *e, cairo_t *cr, const page_prep *pp, const pdf_page *pg,
                        double ox, double oy)
 {
