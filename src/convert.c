@@ -1888,6 +1888,13 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
     bk_progress_end();
     bk_highlight_thread_stop();
     free(r.pending);
+    if (getenv("BOOKIFY_TIMES")) {
+        size_t skipped, ran;
+        bk_premd_counts(&skipped, &ran);
+        fprintf(stderr,
+                "convert: %zu template passes over the posts run, %zu left out (nothing to do)\n",
+                ran, skipped);
+    }
     if (getenv("BOOKIFY_TIMES"))
         fprintf(stderr,
                 "convert: %zu of %zu posts built from cmark-gfm's tree, the rest through HTML; "

@@ -14,8 +14,10 @@
  * that never comes, a run of unmatched dollars) goes through a pm_seek cache
  * that only moves forward, or stops at a point the next search starts from.
  */
+#define _GNU_SOURCE /* memmem */
 #include "bookify/premd.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2165,18 +2167,93 @@ static void chain_run(pm_chain *c, pm_pass_fn *run, int code)
     c->in = doc_view(&c->docs[nx]);
 }
 
+/* Idle passes. A pass acts only where one of its openers is: shortcodes
+ * and Liquid at '{', kramdown's HTML blocks at '<', its attribute lists,
+ * extensions and header ids at '{' and its abbreviations at "*[", a
+ * definition at a line that starts with ':', maths at '$' or a backslash.
+ * A text with none of them comes out of the pass as it went in (text,
+ * mask and line map), so the pass and its code classification are not
+ * run: most posts have no Liquid, no maths and no definition list, and
+ * each pass copied the whole post. BOOKIFY_PREMD_CHECK=1 runs them anyway
+ * and aborts when one changed what it was said to leave (the tests). */
+static bool has_byte(const pm_view *v, char c)
+{
+    return v->len && memchr(v->p, c, v->len) != NULL;
+}
+
+static bool no_brace(const pm_view *v)
+{
+    return !has_byte(v, '{');
+}
+
+static bool no_html(const pm_view *v)
+{
+    return !has_byte(v, '<');
+}
+
+static bool no_kramdown(const pm_view *v)
+{
+    return !has_byte(v, '{') && !(v->len && memmem(v->p, v->len, "*[", 2));
+}
+
+static bool no_definition(const pm_view *v)
+{
+    for (size_t i = 0; i < v->len; i = next_line(v, i)) {
+        size_t c = i;
+        while (c < v->len && is_blank(v->p[c]))
+            c++;
+        if (c < v->len && v->p[c] == ':')
+            return false;
+        if (next_line(v, i) == i)
+            break;
+    }
+    return true;
+}
+
+static bool no_math(const pm_view *v)
+{
+    return !has_byte(v, '$') && !has_byte(v, '\\');
+}
+
+static atomic_size_t passes_skipped, passes_run;
+
+void bk_premd_counts(size_t *skipped, size_t *run)
+{
+    *skipped = atomic_load(&passes_skipped);
+    *run = atomic_load(&passes_run);
+}
+
+static bool views_same(const pm_view *a, const pm_view *b)
+{
+    if (a->len != b->len || (a->len && memcmp(a->p, b->p, a->len) != 0))
+        return false;
+    for (size_t i = 0; i < a->len; i++)
+        if ((a->mask ? a->mask[i] : 0) != (b->mask ? b->mask[i] : 0))
+            return false;
+    size_t nl = a->nlines > b->nlines ? a->nlines : b->nlines;
+    for (size_t i = 0; i < nl; i++)
+        if (view_line(a, i) != view_line(b, i))
+            return false;
+    return true;
+}
+
 int bk_premd_run(bk_premd *r, const char *body, size_t len, unsigned flags)
 {
     static const struct {
         unsigned flag;
         pm_pass_fn *run;
         int code;
+        bool (*idle)(const pm_view *v);
+        const char *name;
     } passes[] = {
-        { BK_PREMD_SHORTCODES, sc_pass, CODE_NONE }, { BK_PREMD_LIQUID, lq_pass, CODE_TEXT },
-        { BK_PREMD_KRAMDOWN, hb_pass, CODE_TEXT },   { BK_PREMD_KRAMDOWN, kd_pass, CODE_HTML },
-        { BK_PREMD_KRAMDOWN, dl_pass, CODE_HTML },
-        { BK_PREMD_MATH, mt_pass, CODE_HTML },
+        { BK_PREMD_SHORTCODES, sc_pass, CODE_NONE, no_brace, "shortcodes" },
+        { BK_PREMD_LIQUID, lq_pass, CODE_TEXT, no_brace, "Liquid" },
+        { BK_PREMD_KRAMDOWN, hb_pass, CODE_TEXT, no_html, "HTML blocks" },
+        { BK_PREMD_KRAMDOWN, kd_pass, CODE_HTML, no_kramdown, "kramdown" },
+        { BK_PREMD_KRAMDOWN, dl_pass, CODE_HTML, no_definition, "definition lists" },
+        { BK_PREMD_MATH, mt_pass, CODE_HTML, no_math, "maths" },
     };
+    static int check;
     bk_premd_release(r);
     if (!len)
         body = "";
@@ -2188,9 +2265,23 @@ int bk_premd_run(bk_premd *r, const char *body, size_t len, unsigned flags)
     pm_chain c = { .r = r, .flags = flags, .cur = -1, .in = { body, len, NULL, NULL, nl } };
     doc_init(&c.docs[0]);
     doc_init(&c.docs[1]);
-    for (size_t i = 0; i < BK_ARRAY_LEN(passes); i++)
-        if (flags & passes[i].flag)
-            chain_run(&c, passes[i].run, passes[i].code);
+    for (size_t i = 0; i < BK_ARRAY_LEN(passes); i++) {
+        if (!(flags & passes[i].flag))
+            continue;
+        bool idle = passes[i].idle(&c.in);
+        if (idle && !bk_env_on("BOOKIFY_PREMD_CHECK", &check)) {
+            atomic_fetch_add(&passes_skipped, 1);
+            continue;
+        }
+        atomic_fetch_add(&passes_run, 1);
+        pm_view before = c.in;
+        chain_run(&c, passes[i].run, passes[i].code);
+        if (idle && !views_same(&before, &c.in)) {
+            fprintf(stderr, "bookify bug: the %s pass changed a text it had nothing to do in\n",
+                    passes[i].name);
+            abort();
+        }
+    }
     if (c.cur < 0)
         chain_run(&c, copy_pass, CODE_NONE);
     pm_doc *out = &c.docs[c.cur];

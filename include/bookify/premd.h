@@ -122,4 +122,9 @@ int bk_premd_run(bk_premd *r, const char *body, size_t len, unsigned flags);
 /* Free everything r owns and set it back to BK_PREMD_INIT. Accepts NULL. */
 void bk_premd_release(bk_premd *r);
 
+/* How many passes the process's runs left out and ran: a pass that finds
+ * none of its openers in a text is not run (premd.c, "Idle passes";
+ * BOOKIFY_TIMES). */
+void bk_premd_counts(size_t *skipped, size_t *run);
+
 #endif

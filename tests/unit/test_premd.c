@@ -72,6 +72,50 @@ static void test_empty(void)
     CHECK_INT(r.nmath + r.ndropped + r.nabbrs, 0);
 }
 
+/* A pass with none of its openers in the text is left out; with
+ * BOOKIFY_PREMD_CHECK=1 (unit.premd-check) it is run anyway and checked to
+ * change nothing. A pass with one is run. */
+static void passes_since(size_t *s0, size_t *r0, size_t *skipped, size_t *ran)
+{
+    size_t s1, r1;
+    bk_premd_counts(&s1, &r1);
+    *skipped = s1 - *s0;
+    *ran = r1 - *r0;
+    *s0 = s1;
+    *r0 = r1;
+}
+
+static void test_idle_passes(void)
+{
+    bool check = getenv("BOOKIFY_PREMD_CHECK") != NULL;
+    size_t s0, r0, skipped, ran;
+    bk_premd_counts(&s0, &r0);
+    const char *plain = "# Title\n\nWords: no braces, no dollars. At 10:30 *a* [b](c).\n";
+    CHECK_STR(run(plain, ALL), plain);
+    CHECK_STR(map(), "1,2,3");
+    passes_since(&s0, &r0, &skipped, &ran);
+    CHECK_INT(skipped + ran, 6);
+    CHECK_INT(skipped, check ? 0 : 6);
+    /* each opener brings its pass back */
+    static const struct {
+        const char *text;
+        size_t passes; /* run of the six */
+    } cases[] = {
+        { "Cost: $x$ here\n", 1 },        /* maths */
+        { "A \\(x\\) b\n", 1 },       /* maths */
+        { "Term\n: its definition\n", 1 }, /* a definition list */
+        { "*[HTML]: Hyper\n", 1 },        /* kramdown's abbreviation */
+        { "<div>x</div>\n", 1 },          /* an HTML block */
+        { "{% raw %}x{% endraw %}\n", 2 }, /* shortcodes, Liquid; none left after */
+    };
+    for (size_t i = 0; i < BK_ARRAY_LEN(cases); i++) {
+        run(cases[i].text, ALL);
+        passes_since(&s0, &r0, &skipped, &ran);
+        CHECK_INT(skipped + ran, 6);
+        CHECK_INT(ran, check ? 6 : cases[i].passes);
+    }
+}
+
 static void test_passthrough(void)
 {
     const char *in = "# T\n\nText *x* {x} $ 5\n```\ncode\n```\nlast";
@@ -473,6 +517,7 @@ static void test_liquid_capture(void)
 
 int main(void)
 {
+    RUN(test_idle_passes);
     RUN(test_shortcode_builtins);
     RUN(test_liquid_capture);
     RUN(test_empty);
