@@ -120,10 +120,12 @@ static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double wi
      * line gap: pango's factor multiplies the font's height. */
     float spacing = (float)(s->line_height / 1.17);
     PangoLayout *l = NULL;
+    bool held = false; /* a measured cell's fonts are held already (measure) */
     if (t->measured) {
         if (measured_fits(t->measured, fd, align, justify, indent, spacing,
                           (int)(width * PANGO_SCALE))) {
             l = t->measured;
+            held = true;
             e->cells_kept++;
         } else {
             g_object_unref(t->measured);
@@ -164,7 +166,8 @@ static int layout_text(pdf_engine *e, pdf_text *t, const pdf_style *s, double wi
                                             pango_layout_iter_get_line_readonly(it) };
     } while (pango_layout_iter_next_line(it) && t->nlines < (size_t)n);
     pango_layout_iter_free(it);
-    pdf_hold_fonts(e, l);
+    if (!held)
+        pdf_hold_fonts(e, l);
     /* The line of each footnote reference, asked for again and again
      * while pages are filled. */
     for (size_t k = 0; k < t->nrefs; k++) {
