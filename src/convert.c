@@ -1204,7 +1204,7 @@ static bool is_block(xmlNodePtr n)
     if (n->type != XML_ELEMENT_NODE)
         return false;
     for (size_t i = 0; i < BK_ARRAY_LEN(blocks); i++)
-        if (strcmp((const char *)n->name, blocks[i]) == 0)
+        if (n->name[0] == (xmlChar)blocks[i][0] && strcmp((const char *)n->name, blocks[i]) == 0)
             return true;
     return false;
 }

@@ -18,11 +18,6 @@ xmlNodePtr bk_dom_next(xmlNodePtr n, xmlNodePtr root, bool skip_children)
     return NULL;
 }
 
-bool bk_dom_is(xmlNodePtr n, const char *name)
-{
-    return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
 bool bk_dom_has_class(xmlNodePtr n, const char *cls)
 {
     char *v = bk_dom_attr(n, "class");

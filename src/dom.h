@@ -7,6 +7,7 @@
 
 #include <libxml/tree.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "bookify/util.h"
 
@@ -16,7 +17,13 @@
 /* Next node after n in document order inside root (pre-order); when
  * skip_children, n's subtree is skipped. NULL at the end. */
 xmlNodePtr bk_dom_next(xmlNodePtr n, xmlNodePtr root, bool skip_children);
-bool bk_dom_is(xmlNodePtr n, const char *name);
+/* n is an element named name. Inline, first letters compared first:
+ * conversion asks it of every node, most often with another name. */
+static inline bool bk_dom_is(xmlNodePtr n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && n->name[0] == (xmlChar)name[0] &&
+           strcmp((const char *)n->name, name) == 0;
+}
 bool bk_dom_has_class(xmlNodePtr n, const char *cls);
 void bk_dom_add_class(xmlNodePtr n, const char *cls);
 /* Attribute value (caller frees with xmlFree) or NULL. */

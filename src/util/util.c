@@ -521,7 +521,11 @@ void bk_strmap_release(bk_strmap *m)
 
 const char *bk_unique_name(bk_strmap *used, bk_arena *a, const char *stem, const char *ext, long first)
 {
-    const char *s = bk_arena_printf(a, "%s%s", stem, ext);
+    size_t ls = strlen(stem), le = strlen(ext);
+    char *first_name = bk_arena_alloc(a, ls + le + 1); /* no printf: one per id and file */
+    memcpy(first_name, stem, ls);
+    memcpy(first_name + ls, ext, le + 1);
+    const char *s = first_name;
     long *next = bk_strmap_lookup(used, s);
     if (!next) {
         bk_strmap_put(used, s, first);
