@@ -6,6 +6,7 @@
 #include "bookify/collect.h"
 #include "bookify/convert.h"
 #include "bookify/order.h"
+#include "dom.h"
 #include "harness.h"
 
 static char root[256];
@@ -489,6 +490,29 @@ static void test_cjk_line_breaks(void)
     free(x);
 }
 
+/* bk_dom_is compares a first letter before the whole name: names that
+ * share it, prefixes, text nodes and NULL. */
+static void test_dom_is(void)
+{
+    xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr h1 = xmlNewNode(NULL, BAD_CAST "h1"), p = xmlNewNode(NULL, BAD_CAST "pre");
+    xmlNodePtr t = xmlNewText(BAD_CAST "p");
+    xmlDocSetRootElement(doc, h1);
+    xmlAddChild(h1, p);
+    xmlAddChild(p, t);
+    CHECK(bk_dom_is(h1, "h1"));
+    CHECK(!bk_dom_is(h1, "h2"));
+    CHECK(!bk_dom_is(h1, "h"));
+    CHECK(!bk_dom_is(h1, "h10"));
+    CHECK(!bk_dom_is(h1, "p"));
+    CHECK(!bk_dom_is(h1, ""));
+    CHECK(bk_dom_is(p, "pre"));
+    CHECK(!bk_dom_is(p, "p"));
+    CHECK(!bk_dom_is(t, "text")); /* a text node, named "text" by libxml2 */
+    CHECK(!bk_dom_is(NULL, "p"));
+    xmlFreeDoc(doc);
+}
+
 int main(void)
 {
     snprintf(root, sizeof root, "%s/bk-convert-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -496,6 +520,7 @@ int main(void)
         return 2;
     bk_convert_init();
     opts.now = 4102444800;
+    RUN(test_dom_is);
     RUN(test_header);
     RUN(test_title_forms);
     RUN(test_headings);
