@@ -21,8 +21,9 @@
 # `mutool convert` (bookify's EPUB to PDF). It prints wall time (median),
 # peak RSS, output size, pages, and bookify's speed-up; bookify is timed
 # again right after each other tool (the machine's speed drifts), and the
-# speed-up is given against both timings. Run by hand on a
-# quiet machine; not a test. Then, for sizes up to 1,000, what syntax
+# speed-up is given against both timings. Last, issue 7's targets from
+# the 1,000- and 10,000-post numbers: met, met once of two, not met, or
+# not measured. Run by hand on a quiet machine; not a test. Then, for sizes up to 1,000, what syntax
 # highlighting costs on samples/code-tour scaled up. Results go in docs/performance.md.
 # The other tools, on Debian 12: apt-get install pandoc weasyprint
 # texlive-xetex texlive-latex-recommended texlive-fonts-recommended
@@ -68,7 +69,7 @@ measure() {
     [ -f "$out" ] && size=$(du -k "$out" | cut -f1)
     case "$out" in *.pdf) pages=$(pdfinfo "$out" 2>/dev/null | awk '/^Pages/ {print $2}') ;; esac
     printf '%-22s %9.2f s %8.0f MiB %8s KiB %7s pages' "$name" "$med" "$(( ${rss[$idx]} / 1024 ))" "$size" "${pages:--}"
-    printf '%s\t%s\t%s\n' "$name" "$med" "$pages" >>"$tmp/results"
+    printf '%s\t%s\t%s\t%s\n' "$name" "$med" "$pages" "$(( ${rss[$idx]} / 1024 ))" >>"$results"
     echo
 }
 
@@ -82,7 +83,7 @@ again() { # again NAME OUT CMD...: bookify's measurement NAME, repeated
 
 speedup() { # speedup BASE OTHER: OTHER's time / BASE's time
     awk -F'\t' -v a="$1" -v b="$2" '$1 == a {ta = $2} $1 == b {tb = $2} END {
-        if (ta > 0 && tb > 0) printf "  %s is %.1fx faster than %s\n", a, tb / ta, b }' "$tmp/results"
+        if (ta > 0 && tb > 0) printf "  %s is %.1fx faster than %s\n", a, tb / ta, b }' "$results"
 }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)"
@@ -91,7 +92,8 @@ echo "timing: median of $runs runs (other tools: $other_runs)$([ "$hyperfine" ] 
 for n in "${sizes[@]}"; do
     site="$tmp/site-$n"
     python3 bench/make-site.py "$n" "$site"
-    : >"$tmp/results"
+    results="$tmp/results-$n"
+    : >"$results"
     echo
     echo "== $n posts, $(cat "$site"/_posts/*.md | wc -c | awk '{printf "%.2f MB", $1 / 1e6}') of Markdown =="
     echo "   ($("$bookify" --list -q "$site" | wc -l) of them in the book: drafts and unpublished posts are left out)"
@@ -111,7 +113,7 @@ for n in "${sizes[@]}"; do
         for b in "bookify --pdf" "bookify --pdf (again)"; do
             awk -F'\t' -v b="$b" '$1 == b {t = $2; bp = $3} $1 == "mutool convert" {m = $2; mp = $3} END {
                 if (t > 0 && m > 0) printf "  pages per second: %s %.0f, mutool %.0f (%.2fx)\n", b, bp / t, mp / m, (bp / t) / (mp / m) }' \
-                "$tmp/results"
+                "$results"
         done
     fi
     if command -v pandoc >/dev/null; then
@@ -147,7 +149,8 @@ for n in "${sizes[@]}"; do
     [ "$n" -le "${HIGHLIGHT_MAX:-1000}" ] || continue
     site="$tmp/code-$n"
     python3 bench/make-site.py "$n" "$site" code-tour
-    : >"$tmp/results"
+    results="$tmp/code-results-$n"
+    : >"$results"
     echo
     echo "== highlighting: $n code-tour posts, $(grep -c '^```[a-z]' "$site"/_posts/*.md | awk -F: '{s += $2} END {print s}') fenced blocks with a language =="
     measure "EPUB" "$tmp/c.epub" "$bookify" -q --epub="$tmp/c.epub" "$site"
@@ -157,5 +160,52 @@ for n in "${sizes[@]}"; do
     awk -F'\t' '{t[$1] = $2} END {
         printf "  highlighting costs %.2f s of the EPUB (%.0f%%), %.2f s of the PDF (%.0f%%)\n",
             t["EPUB"] - t["EPUB --no-highlight"], 100 * (t["EPUB"] - t["EPUB --no-highlight"]) / t["EPUB"],
-            t["PDF"] - t["PDF --no-highlight"], 100 * (t["PDF"] - t["PDF --no-highlight"]) / t["PDF"] }' "$tmp/results"
+            t["PDF"] - t["PDF --no-highlight"], 100 * (t["PDF"] - t["PDF --no-highlight"]) / t["PDF"] }' "$results"
 done
+
+# Issue 7's targets, from this run's numbers: each comparison against
+# bookify's first timing and against its timing right after the other
+# tool ("a / b"), met only when both are.
+echo
+echo "== targets (docs/performance.md; 1,000 and 10,000 posts) =="
+touch "$tmp/results-1000" "$tmp/results-10000" # a size not run: "not measured"
+awk -F'\t' -v k="$tmp/results-1000" -v m="$tmp/results-10000" '
+    function verdict(ok1, ok2) { return ok1 && ok2 ? "met" : ok1 || ok2 ? "met once of two" : "not met" }
+    function row(label, value, v) { printf "%-42s %-18s %s\n", label, value, v }
+    FILENAME == k {
+        t[$1] = t[$1] ? t[$1] : $2; p[$1] = $3
+        if ($1 ~ /\(again\)$/ && last != "") after[last] = $2
+        last = $1 ~ /\(again\)$/ ? "" : $1
+    }
+    FILENAME == m { big[$1] = big[$1] ? big[$1] : $2; rss[$1] = $4 }
+    function ratio(label, tool, mine, lo,   a, b) {
+        if (!t[tool] || !t[mine]) { row(label, "not measured", ""); return }
+        a = t[tool] / t[mine]; b = after[tool] ? t[tool] / after[tool] : a
+        row(label, sprintf("%.1fx / %.1fx", a, b), verdict(a >= lo, b >= lo))
+    }
+    END {
+        ratio("EPUB >= 40x pandoc", "pandoc (EPUB)", "bookify --epub", 40)
+        if (t["cmark-gfm + gzip"] && t["bookify --epub"])
+            row("EPUB <= 2x cmark-gfm + gzip", sprintf("%.1fx", t["bookify --epub"] / t["cmark-gfm + gzip"]),
+                t["bookify --epub"] <= 2 * t["cmark-gfm + gzip"] ? "met" : "not met")
+        else row("EPUB <= 2x cmark-gfm + gzip", "not measured", "")
+        ratio("PDF >= 50x pandoc + WeasyPrint", "pandoc + WeasyPrint", "bookify --pdf", 50)
+        ratio("PDF >= 25x pandoc + xelatex", "pandoc + xelatex", "bookify --pdf", 25)
+        if (t["mutool convert"] && t["bookify --pdf"]) {
+            mu = p["mutool convert"] / t["mutool convert"]
+            a = p["bookify --pdf"] / t["bookify --pdf"] / mu
+            b = after["mutool convert"] ? p["bookify --pdf"] / after["mutool convert"] / mu : a
+            row("PDF pages a second >= 1.5x mutool", sprintf("%.2fx / %.2fx", a, b), verdict(a >= 1.5, b >= 1.5))
+        } else row("PDF pages a second >= 1.5x mutool", "not measured", "")
+        if (!big["bookify --epub"]) { row("10,000 posts", "not measured", ""); exit }
+        row("10,000 posts: EPUB within 10 s", sprintf("%.2f s", big["bookify --epub"]), big["bookify --epub"] <= 10 ? "met" : "not met")
+        row("10,000 posts: PDF within 60 s", sprintf("%.2f s", big["bookify --pdf"]), big["bookify --pdf"] <= 60 ? "met" : "not met")
+        r = rss["bookify --epub"]
+        if (rss["bookify --pdf"] > r) r = rss["bookify --pdf"]
+        if (rss["bookify (both; PDF)"] > r) r = rss["bookify (both; PDF)"]
+        row("10,000 posts: peak RSS under 500 MiB", sprintf("%d MiB", r), r < 500 ? "met" : "not met")
+        if (t["bookify --epub"] && t["bookify --pdf"]) {
+            a = big["bookify --epub"] / t["bookify --epub"]; b = big["bookify --pdf"] / t["bookify --pdf"]
+            row("10,000 <= 11x 1,000 posts (EPUB / PDF)", sprintf("%.1fx / %.1fx", a, b), a <= 11 && b <= 11 ? "met" : "not met")
+        }
+    }' "$tmp/results-1000" "$tmp/results-10000"
