@@ -21,10 +21,11 @@
 # `mutool convert` (bookify's EPUB to PDF). It prints wall time (median),
 # peak RSS, output size, pages, and bookify's speed-up; bookify is timed
 # again right after each other tool (the machine's speed drifts), and the
-# speed-up is given against both timings. Last, issue 7's targets from
-# the 1,000- and 10,000-post numbers: met, met once of two, not met, or
-# not measured. Run by hand on a quiet machine; not a test. Then, for sizes up to 1,000, what syntax
-# highlighting costs on samples/code-tour scaled up. Results go in docs/performance.md.
+# speed-up is given against both timings. Then, for sizes up to 1,000,
+# what syntax highlighting costs on samples/code-tour scaled up. Last,
+# issue 7's targets from the 1,000- and 10,000-post numbers: met, met once
+# of two, not met, or not measured. Run by hand on a quiet machine; not a
+# test. Results go in docs/performance.md.
 # The other tools, on Debian 12: apt-get install pandoc weasyprint
 # texlive-xetex texlive-latex-recommended texlive-fonts-recommended
 # texlive-plain-generic lmodern mupdf-tools hyperfine
