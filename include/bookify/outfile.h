@@ -31,6 +31,9 @@ void bk_outfile_install_handlers(void);
 int bk_outfile_open(bk_outfile *f, const char *target, bk_diags *d);
 /* Write len bytes; returns 0 or -1 after recording an error. */
 int bk_outfile_write(bk_outfile *f, const void *data, size_t len, bk_diags *d);
+/* Empty the temporary file, to write it again from its start. Returns 0,
+ * or -1 after recording an error. */
+int bk_outfile_rewind(bk_outfile *f, bk_diags *d);
 /* Sync, close and rename over the target. Returns 0, or -1 after recording
  * an error (the target is then untouched and the temporary file gone). */
 int bk_outfile_commit(bk_outfile *f, bk_diags *d);

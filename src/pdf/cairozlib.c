@@ -1,19 +1,24 @@
 /*
  * cairozlib.c -- the streams cairo compresses as it finishes the PDF (font
- * subsets, ToUnicode maps) compressed whole by libdeflate.
+ * subsets, ToUnicode maps) left stored, for the finishing pass to
+ * compress.
  *
  * cairo 1.16 compresses them through zlib's streaming deflate at the
  * default level: most of the time it takes to finish a small book's PDF
- * (its font subsets), all of it on one thread after the last page.
- * libdeflate compresses a whole buffer about 1.6 times as fast, to a
- * little less (deflate.h). Between pdf_cairo_zlib_begin and _end, on the
- * thread that called begin (around cairo_surface_finish), bookify's
- * executable answers cairo's deflateInit_, deflate and deflateEnd: the
- * input is gathered, compressed whole (zlib format, as /FlateDecode
- * wants) at Z_FINISH, and handed out as cairo's output buffer takes it.
- * Any other thread, time or use (another level, a flush cairo does not
- * make) goes to zlib. BOOKIFY_CAIRO_ZLIB=1 leaves it all to zlib (the
- * same PDF but for those streams' bytes: e2e.pipeline compares the text).
+ * (its font subsets), all of it on one thread after the last page, and a
+ * fifth of a 1,000-post book's (its four CJK subsets are 0.9 MB).
+ * Between pdf_cairo_zlib_begin and _end, on the thread that called begin
+ * (around cairo_surface_finish), bookify's executable answers cairo's
+ * deflateInit_, deflate and deflateEnd: the input is gathered, written
+ * whole as a zlib stream of stored blocks at Z_FINISH (libdeflate's level
+ * 0: a copy), and handed out as cairo's output buffer takes it. The
+ * finishing pass (finish.c) compresses every such stream with libdeflate,
+ * which is about 1.6 times as fast as zlib, to a little less (deflate.h);
+ * when the PDF is finished as cairo writes it, on the other core, while
+ * cairo writes the rest. Any other thread, time or use (another level, a
+ * flush cairo does not make) goes to zlib. BOOKIFY_CAIRO_ZLIB=1 leaves it
+ * all to zlib (the same PDF but for those streams' bytes: e2e.pipeline
+ * compares the text).
  */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
@@ -40,7 +45,7 @@ static struct {
     pthread_mutex_t lock;
     gathered **v;
     size_t len, cap;
-    size_t count; /* streams compressed so (BOOKIFY_TIMES) */
+    size_t count; /* streams left stored (BOOKIFY_TIMES) */
 } g = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0 };
 static int off_state;
 
@@ -136,7 +141,7 @@ int deflate(z_streamp strm, int flush)
     if (flush != Z_FINISH)
         return Z_OK;
     if (!s->compressed) {
-        bk_deflate(s->in.ptr ? s->in.ptr : "", s->in.len, true, &s->out);
+        bk_deflate_stored(s->in.ptr ? s->in.ptr : "", s->in.len, &s->out);
         bk_buf_release(&s->in);
         s->compressed = true;
         pthread_mutex_lock(&g.lock);

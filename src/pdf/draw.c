@@ -972,14 +972,34 @@ typedef struct raw_sink {
     bk_diags *diags;
     bk_buf pending;  /* cairo writes in small pieces: one system call a MiB */
     bool failed;
+    /* for the finishing of the file as it grows (early_pump) */
+    pthread_mutex_t lock;
+    pthread_cond_t grew;
+    size_t written; /* bytes in the file */
+    bool drawn;     /* every page drawn: cairo finishes the file */
+    bool handed;    /* the main thread has handed the finishing to the drawing thread */
+    bool closed;    /* nothing more comes */
 } raw_sink;
 
 static bool raw_flush(raw_sink *r)
 {
     if (!r->failed && r->pending.len && bk_outfile_write(r->f, r->pending.ptr, r->pending.len, r->diags) < 0)
         r->failed = true;
+    pthread_mutex_lock(&r->lock);
+    if (!r->failed)
+        r->written += r->pending.len;
+    pthread_cond_broadcast(&r->grew);
+    pthread_mutex_unlock(&r->lock);
     bk_buf_reset(&r->pending);
     return !r->failed;
+}
+
+static void raw_close(raw_sink *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->closed = true;
+    pthread_cond_broadcast(&r->grew);
+    pthread_mutex_unlock(&r->lock);
 }
 
 static cairo_status_t collect(void *closure, const unsigned char *data, unsigned int len)
@@ -1054,8 +1074,18 @@ typedef struct pdf_drawing {
     raw_sink raw;
     cairo_surface_t *s;
     cairo_t *cr;
+    cairo_status_t status; /* cairo's, once finished (s is then NULL) */
     bk_diags diags;
     bool relaid_same;
+    /* the output, opened early when cairo's file is finished as it is
+     * written (early_pump) */
+    bk_outfile out;
+    out_sink sink;
+    bk_diags early_diags;
+    bool out_open, out_failed;
+    pdf_early *early;
+    size_t early_seen;         /* of cairo's file, handed to early */
+    bool early_reading, early_told;
     /* the contents, drawn last: where their pages and structure go */
     size_t pages_at, pages_moved, struct_at, struct_moved;
 } pdf_drawing;
@@ -1066,10 +1096,13 @@ static int draw_open(pdf_engine *e, pdf_drawing *dr, const char *path, int64_t e
     memset(dr, 0, sizeof *dr);
     dr->e = e;
     dr->diags.strict = e->diags->strict;
+    dr->early_diags.strict = e->diags->strict;
     dr->relaid_same = true;
     if (bk_outfile_open(&dr->rawf, path, e->diags) < 0)
         return -1;
-    dr->raw = (raw_sink){ &dr->rawf, &dr->diags, BK_BUF_INIT, false };
+    dr->raw = (raw_sink){ &dr->rawf, &dr->diags, BK_BUF_INIT, false, PTHREAD_MUTEX_INITIALIZER,
+                          PTHREAD_COND_INITIALIZER, 0, false, false, false };
+    dr->out.fd = -1;
     cairo_surface_t *s = cairo_pdf_surface_create_for_stream(collect, &dr->raw, t->page_width,
                                                              t->page_height);
     dr->s = s;
@@ -1187,6 +1220,24 @@ static void chapter_drawn(pdf_drawing *dr, size_t c, size_t *outlined, int *part
         bk_mem_trim();
 }
 
+static void early_pump(pdf_drawing *dr, bool until_drawn);
+
+/* cairo's file finished: its fonts, structure tree, page tree and cross-
+ * reference table written, and flushed. */
+static void draw_finish_cairo(pdf_drawing *dr)
+{
+    cairo_destroy(dr->cr);
+    dr->cr = NULL;
+    pdf_cairo_zlib_begin(); /* its font subsets left stored (cairozlib.c) */
+    cairo_surface_finish(dr->s);
+    pdf_cairo_zlib_end();
+    dr->status = cairo_surface_status(dr->s);
+    cairo_surface_destroy(dr->s);
+    dr->s = NULL;
+    if (!raw_flush(&dr->raw) && dr->status == CAIRO_STATUS_SUCCESS)
+        dr->status = CAIRO_STATUS_WRITE_ERROR;
+}
+
 /* Every page, as each becomes final, except the contents: they need every
  * page's number and come last (the finishing pass puts them back in
  * their place). On the drawing thread, or after pagination. */
@@ -1226,35 +1277,124 @@ static void *draw_pages(void *arg)
     if (e->pipe)
         pdf_shape_cache_release();
     draw_unlock(e);
+    /* Drawn on its own thread: the main thread, which finished what cairo
+     * wrote so far, has cairo finish its file (on the thread whose heap
+     * has the memory for it), and this one finishes what cairo writes
+     * meanwhile (early_pump). */
+    if (e->pipe) {
+        raw_sink *r = &dr->raw;
+        pthread_mutex_lock(&r->lock);
+        r->drawn = true;
+        pthread_cond_broadcast(&r->grew);
+        while (!r->handed && !r->closed)
+            pthread_cond_wait(&r->grew, &r->lock);
+        bool pump = r->handed;
+        pthread_mutex_unlock(&r->lock);
+        if (pump && dr->early)
+            early_pump(dr, false);
+    }
     return NULL;
+}
+
+/* What the finishing pass needs to know of the drawing, once it is done. */
+static pdf_finish_info finish_info(const pdf_drawing *dr)
+{
+    const pdf_engine *e = dr->e;
+    return (pdf_finish_info){ .lang = e->book->meta.lang,
+                              .alts = e->alts,
+                              .nalts = e->nalts,
+                              .mapped = true,
+                              .pages_at = dr->pages_at,
+                              .pages_moved = dr->pages_moved,
+                              .npages = e->npages,
+                              .struct_at = dr->struct_at,
+                              .struct_moved = dr->struct_moved,
+                              .nstruct = e->struct_top };
+}
+
+/* Finishing cairo's file as it is written (finish.c, pdf_early): once
+ * every page is final, the main thread finishes what cairo has written
+ * while the drawing thread draws the last pages and the contents; then
+ * the main thread has cairo finish its file while the drawing thread
+ * finishes what cairo writes meanwhile. pdf_finish_to then checks it all
+ * and writes the cross-reference table. BOOKIFY_NO_EARLY_FINISH=1 leaves
+ * it all to pdf_finish_to (the same bytes: e2e.pipeline). */
+static void early_open(pdf_drawing *dr, const char *path)
+{
+    static int off_state;
+    if (bk_env_on("BOOKIFY_NO_EARLY_FINISH", &off_state))
+        return;
+    if (bk_outfile_open(&dr->out, path, dr->e->diags) < 0) {
+        dr->out.fd = -1;
+        dr->out_failed = true; /* said once */
+        return;
+    }
+    dr->out_open = true;
+    /* diagnostics of its own: written from either thread, in turn */
+    dr->sink = (out_sink){ &dr->out, &dr->early_diags };
+    dr->early = pdf_early_new(sink_write, &dr->sink);
+    dr->early_reading = true;
+}
+
+/* cairo's file handed to pdf_early as it grows, until every page is drawn
+ * (until_drawn) or until cairo's file is closed. */
+static void early_pump(pdf_drawing *dr, bool until_drawn)
+{
+    raw_sink *r = &dr->raw;
+    const size_t chunk = (size_t)4 << 20;
+    char *buf = dr->early ? bk_xmalloc(chunk) : NULL;
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        while ((!dr->early_reading || r->written == dr->early_seen) &&
+               (dr->early_told || !r->drawn) && !r->closed)
+            pthread_cond_wait(&r->grew, &r->lock);
+        size_t upto = r->written;
+        bool drawn = r->drawn, closed = r->closed;
+        pthread_mutex_unlock(&r->lock);
+        if (drawn && !dr->early_told) {
+            /* the drawing thread's last word: the finishing's info is final */
+            pdf_finish_info info = finish_info(dr);
+            if (dr->early)
+                pdf_early_info(dr->early, &info);
+            dr->early_told = true;
+        }
+        while (dr->early && dr->early_reading && dr->early_seen < upto) {
+            size_t n = upto - dr->early_seen < chunk ? upto - dr->early_seen : chunk;
+            ssize_t got = pread(dr->rawf.fd, buf, n, (off_t)dr->early_seen);
+            dr->early_reading = got > 0; /* if not, the rest is left to pdf_finish_to */
+            if (dr->early_reading) {
+                pdf_early_feed(dr->early, buf, (size_t)got);
+                dr->early_seen += (size_t)got;
+            }
+        }
+        if (closed || (until_drawn && drawn))
+            break;
+    }
+    free(buf);
 }
 
 /* The drawing ends: cairo's file closed, finished into the output. */
 static int draw_close(pdf_drawing *dr, const char *path)
 {
     pdf_engine *e = dr->e;
-    const bk_meta *m = &e->book->meta;
     bk_diags_merge(e->diags, &dr->diags);
     if (!dr->relaid_same)
         bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
                 "bookify bug: a chapter laid out again before drawing came out different; "
                 "please report it with the book");
-    cairo_destroy(dr->cr);
-    pdf_cairo_zlib_begin(); /* its font subsets compressed by libdeflate */
-    cairo_surface_finish(dr->s);
-    pdf_cairo_zlib_end();
-    cairo_status_t st = cairo_surface_status(dr->s);
-    cairo_surface_destroy(dr->s);
+    if (dr->s) /* not finished beside the drawing thread */
+        draw_finish_cairo(dr);
+    pdf_time("cairo");
+    cairo_status_t st = dr->status;
     bk_diags_merge(e->diags, &dr->diags);
-    if (!raw_flush(&dr->raw) && st == CAIRO_STATUS_SUCCESS)
-        st = CAIRO_STATUS_WRITE_ERROR;
+    bk_diags_merge(e->diags, &dr->early_diags);
     bk_buf_release(&dr->raw.pending);
     bk_diags_merge(e->diags, &dr->diags);
     /* cairo's own records of the pages are freed: give them back before
      * the finishing pass maps the file. */
     bk_mem_trim();
     int rc = -1;
-    bk_outfile f = { 0 };
+    bk_outfile *f = &dr->out;
     struct stat rst;
     void *map = MAP_FAILED;
     if (st != CAIRO_STATUS_SUCCESS) {
@@ -1275,17 +1415,7 @@ static int draw_close(pdf_drawing *dr, const char *path)
     /* What cairo cannot say: artifacts, figures' alternative text, the
      * document's language, the contents in their place; written to the
      * output as it is made. */
-    pdf_finish_info info = { .lang = m->lang,
-                             .alts = e->alts,
-                             .nalts = e->nalts,
-                             .mapped = true,
-                             .pages_at = dr->pages_at,
-                             .pages_moved = dr->pages_moved,
-                             .npages = e->npages,
-                             .struct_at = dr->struct_at,
-                             .struct_moved = dr->struct_moved,
-                             .nstruct = e->struct_top };
-    pdf_time("cairo");
+    pdf_finish_info info = finish_info(dr);
     if (getenv("BOOKIFY_TIMES")) {
         size_t hits, misses;
         pdf_shape_cache_stats(&hits, &misses);
@@ -1300,13 +1430,20 @@ static int draw_close(pdf_drawing *dr, const char *path)
                 e->fonts_held ? g_hash_table_size(e->fonts_held) : 0);
         fprintf(stderr, "pdf: %zu small layouts made for the drawing, %zu reused\n", e->small_made,
                 e->small_reused);
-        fprintf(stderr, "pdf: %zu of cairo's streams compressed by libdeflate\n",
+        fprintf(stderr, "pdf: %zu of cairo's streams left stored for the finishing pass\n",
                 pdf_cairo_zlib_count());
     }
-    if (bk_outfile_open(&f, path, e->diags) < 0)
+    if (!dr->out_open && (dr->out_failed || bk_outfile_open(f, path, e->diags) < 0))
         goto written;
-    out_sink sink = { &f, e->diags };
-    int fr = pdf_finish_to(out, &info, sink_write, &sink);
+    dr->out_open = true;
+    out_sink sink = { f, e->diags };
+    int fr = pdf_finish_to(out, &info, dr->early, sink_write, &sink);
+    /* what was finished early is not what this pass makes: all again */
+    if (fr == -3)
+        fr = bk_outfile_rewind(f, e->diags) < 0 ? -2 : pdf_finish_to(out, &info, NULL, sink_write, &sink);
+    if (getenv("BOOKIFY_TIMES") && fr == 0)
+        fprintf(stderr, "pdf: %zu of cairo's %zu objects finished as it wrote them\n", info.early_taken,
+                info.objects);
     if (fr == -1 && info.pages_moved) {
         /* cairo's file has the contents at the end: not the book */
         bk_error(e->diags, (bk_loc){ NULL, 0, 0 },
@@ -1315,7 +1452,9 @@ static int draw_close(pdf_drawing *dr, const char *path)
     } else if (fr == -1) {
         bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
                 "the PDF is not fully tagged: cairo wrote it in a form bookify cannot finish");
-        fr = bk_outfile_write(&f, out->ptr, out->len, e->diags) < 0 ? -2 : 0;
+        fr = bk_outfile_rewind(f, e->diags) < 0 || bk_outfile_write(f, out->ptr, out->len, e->diags) < 0
+                 ? -2
+                 : 0;
     } else if (fr == 0) {
         if (info.unmarked)
             bk_warn(e->diags, (bk_loc){ NULL, 0, 0 },
@@ -1332,9 +1471,11 @@ static int draw_close(pdf_drawing *dr, const char *path)
                     e->nalts);
     }
     if (fr == 0)
-        rc = bk_outfile_commit(&f, e->diags);
+        rc = bk_outfile_commit(f, e->diags);
 written:
-    bk_outfile_abort(&f);
+    bk_outfile_abort(f);
+    pdf_early_free(dr->early);
+    dr->early = NULL;
     if (map != MAP_FAILED)
         munmap(map, (size_t)rst.st_size);
     bk_outfile_abort(&dr->rawf);
@@ -1345,12 +1486,19 @@ written:
  * removed. */
 static void draw_abort(pdf_drawing *dr)
 {
-    cairo_destroy(dr->cr);
-    cairo_surface_finish(dr->s);
-    cairo_surface_destroy(dr->s);
+    if (dr->cr)
+        cairo_destroy(dr->cr);
+    if (dr->s) {
+        cairo_surface_finish(dr->s);
+        cairo_surface_destroy(dr->s);
+    }
     bk_buf_release(&dr->raw.pending);
     bk_diags_merge(dr->e->diags, &dr->diags);
     bk_outfile_abort(&dr->rawf);
+    bk_outfile_abort(&dr->out);
+    pdf_early_free(dr->early);
+    dr->early = NULL;
+    bk_diags_merge(dr->e->diags, &dr->early_diags);
 }
 
 /* ==================== front matter ==================== */
@@ -2039,7 +2187,19 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
             pipe.stop = true;
             pthread_cond_broadcast(&pipe.progress);
             main_unlock(&e);
+        } else {
+            /* What cairo has written is finished while the last pages are
+             * drawn; then cairo finishes its file here while the drawing
+             * thread finishes what it writes (early_pump). */
+            early_open(&dr, path);
+            early_pump(&dr, true);
+            pthread_mutex_lock(&dr.raw.lock);
+            dr.raw.handed = true;
+            pthread_cond_broadcast(&dr.raw.grew);
+            pthread_mutex_unlock(&dr.raw.lock);
+            draw_finish_cairo(&dr);
         }
+        raw_close(&dr.raw);
         pthread_join(pipe.thread, NULL);
         e.pipe = NULL;
     } else if (!failed) {
@@ -2050,7 +2210,7 @@ int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags
             draw_abort(&dr);
         goto done;
     }
-    pdf_time("numbered");
+    pdf_time("drawn");
     dr.relaid_same = dr.relaid_same && toc_same;
     rc = draw_close(&dr, path);
     pdf_time("finished");

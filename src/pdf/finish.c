@@ -15,7 +15,10 @@
  *   structure elements in the structure tree root's /K.
  * Anything unexpected leaves the file as cairo wrote it: the pass only
  * ever adds, and a PDF it cannot read is still a good PDF; except pages
- * out of order, which the caller must not leave so. */
+ * out of order, which the caller must not leave so.
+ *
+ * The same finishing can be done while cairo writes (pdf_early, below),
+ * and checked at the end. */
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -406,15 +409,15 @@ static void pdf_utf16_string(bk_buf *b, const char *s)
     bk_buf_addc(b, '>');
 }
 
-static bool page_contents(const pdf_src *s, size_t a, size_t b, size_t *contents)
+/* The content stream a page object [p, p + len) names, if it is one. */
+static bool page_contents(const char *p, size_t len, size_t *contents)
 {
-    const char *p = s->d + a;
-    const char *t = find_in(p, b - a, "/Type /Page ");
+    const char *t = find_in(p, len, "/Type /Page ");
     if (!t)
-        t = find_in(p, b - a, "/Type /Page\n");
+        t = find_in(p, len, "/Type /Page\n");
     if (!t)
         return false;
-    const char *c = find_in(p, b - a, "/Contents ");
+    const char *c = find_in(p, len, "/Contents ");
     if (!c)
         return false;
     char *e;
@@ -432,9 +435,9 @@ typedef struct content_run {
     bool *unmarked;      /* each one's artifacts could not be marked */
 } content_run;
 
-static bool rewrite_content(const pdf_src *s, size_t a, size_t b, size_t n, bk_buf *out);
+static bool rewrite_content(const char *o, size_t len, size_t n, bk_buf *out);
 
-static bool deflate_stream(const pdf_src *s, size_t a, size_t b, size_t n, bk_buf *out);
+static bool deflate_stream(const char *o, size_t len, size_t n, bk_buf *out);
 
 static void content_job(void *ctx, size_t k, int worker)
 {
@@ -446,10 +449,10 @@ static void content_job(void *ctx, size_t k, int worker)
         return;
     }
     /* Not marked, an uncompressed page is still compressed. */
-    if (!rewrite_content(r->s, a, b, r->objs[k], &r->bufs[k])) {
+    if (!rewrite_content(r->s->d + a, b - a, r->objs[k], &r->bufs[k])) {
         r->unmarked[k] = true;
         bk_buf_release(&r->bufs[k]);
-        if (!deflate_stream(r->s, a, b, r->objs[k], &r->bufs[k]))
+        if (!deflate_stream(r->s->d + a, b - a, r->objs[k], &r->bufs[k]))
             bk_buf_release(&r->bufs[k]);
     }
 }
@@ -463,12 +466,11 @@ typedef struct pdf_stream {
     bool deflated;
 } pdf_stream;
 
-static bool stream_parts(const pdf_src *s, size_t a, size_t b, pdf_stream *st)
+static bool stream_parts(const char *p, size_t len, pdf_stream *st)
 {
-    const char *p = s->d + a;
-    const char *open = find_in(p, b - a, " 0 obj\n<<");
-    const char *close = find_in(p, b - a, ">>\nstream\n");
-    const char *es = rfind_in(p, b - a, "endstream");
+    const char *open = find_in(p, len, " 0 obj\n<<");
+    const char *close = find_in(p, len, ">>\nstream\n");
+    const char *es = rfind_in(p, len, "endstream");
     if (!open || !close || !es || close < open || es < close + 10)
         return false;
     st->dict = open + 9;
@@ -540,20 +542,32 @@ static bool put_deflated(bk_buf *out, size_t n, const char *dict, const char *di
 
 /* Deflate stream object n, left uncompressed by cairo (bookify asks it
  * to leave page contents and forms so: they are deflated once, here, in
- * parallel, not deflated by cairo then inflated and deflated again).
- * False when it is no stream or is compressed already. */
-static bool deflate_stream(const pdf_src *s, size_t a, size_t b, size_t n, bk_buf *out)
+ * parallel, not deflated by cairo then inflated and deflated again), or
+ * left stored (bk_deflate_stored). False when it is no stream or is
+ * compressed already. */
+static bool deflate_stream(const char *o, size_t len, size_t n, bk_buf *out)
 {
     pdf_stream st;
-    if (!stream_parts(s, a, b, &st) || st.deflated)
+    if (!stream_parts(o, len, &st))
         return false;
-    return put_deflated(out, n, st.dict, st.dict_end, st.data, (size_t)(st.data_end - st.data));
+    size_t dlen = (size_t)(st.data_end - st.data);
+    if (!st.deflated)
+        return put_deflated(out, n, st.dict, st.dict_end, st.data, dlen);
+    /* cairo's font subsets and the like, left stored by cairozlib.c so
+     * that cairo's last, serial step is quick: compressed here */
+    if (!bk_deflate_is_stored((const unsigned char *)st.data, dlen))
+        return false;
+    bk_buf plain = BK_BUF_INIT;
+    bool ok = inflate_all((const unsigned char *)st.data, dlen, &plain) &&
+              put_deflated(out, n, st.dict, st.dict_end, plain.ptr ? plain.ptr : "", plain.len);
+    bk_buf_release(&plain);
+    return ok;
 }
 
-static bool rewrite_content(const pdf_src *s, size_t a, size_t b, size_t n, bk_buf *out)
+static bool rewrite_content(const char *o, size_t olen, size_t n, bk_buf *out)
 {
     pdf_stream st;
-    if (!stream_parts(s, a, b, &st))
+    if (!stream_parts(o, olen, &st))
         return false;
     /* zlib stops at the end of its stream: the end of line cairo puts
      * before "endstream" is never read */
@@ -673,15 +687,22 @@ bad:
 
 /* Whether the array after `key` has `total` references, `moved` of them
  * to go to `at`. */
-static bool refs_movable(const pdf_src *s, size_t obj, const char *key, size_t at, size_t moved,
-                         size_t total)
+static bool refs_movable_in(const char *o, size_t len, const char *key, size_t at, size_t moved,
+                            size_t total)
 {
-    size_t a, b, open, close, n;
+    size_t open, close, n;
     ref_span *refs;
-    if (!object_span(s, obj, &a, &b) || !ref_array(s->d + a, b - a, key, &open, &close, &refs, &n))
+    if (!ref_array(o, len, key, &open, &close, &refs, &n))
         return false;
     free(refs);
     return n == total && at + moved <= n;
+}
+
+static bool refs_movable(const pdf_src *s, size_t obj, const char *key, size_t at, size_t moved,
+                         size_t total)
+{
+    size_t a, b;
+    return object_span(s, obj, &a, &b) && refs_movable_in(s->d + a, b - a, key, at, moved, total);
 }
 
 /* The object with the array's last `moved` references put at index `at`. */
@@ -704,6 +725,39 @@ static void move_refs(bk_buf *out, const char *o, size_t len, const char *key, s
     free(refs);
 }
 
+/* A Figure structure element [o, o + len) with its /Alt text after its
+ * "/S /Figure\n" (at f). */
+static void put_figure(bk_buf *out, const char *o, size_t len, const char *f, const char *alt)
+{
+    size_t cut = (size_t)(f - o) + 11;
+    bk_buf_add(out, o, cut);
+    bk_buf_adds(out, "   /Alt ");
+    pdf_utf16_string(out, alt ? alt : "");
+    bk_buf_addc(out, '\n');
+    bk_buf_add(out, o + cut, len - cut);
+}
+
+/* The catalog [o, o + len) with the book's /Lang, /MarkInfo and
+ * /ViewerPreferences; as it is if it says no "/Type /Catalog". */
+static void put_catalog(bk_buf *out, const char *o, size_t len, const char *lang)
+{
+    const char *cat = find_in(o, len, "/Type /Catalog\n");
+    if (!cat) {
+        bk_buf_add(out, o, len);
+        return;
+    }
+    size_t cut = (size_t)(cat - o) + 15;
+    bk_buf_add(out, o, cut);
+    if (lang && *lang &&
+        strspn(lang, "abcdefghijklmnopqrstuvwxyz"
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == strlen(lang))
+        bk_buf_addf(out, "   /Lang (%s)\n", lang);
+    if (!find_in(o, len, "/MarkInfo"))
+        bk_buf_adds(out, "   /MarkInfo << /Marked true >>\n");
+    bk_buf_adds(out, "   /ViewerPreferences << /DisplayDocTitle true >>\n");
+    bk_buf_add(out, o + cut, len - cut);
+}
+
 /* The object a catalog entry such as "/Pages " refers to, or 0. */
 static size_t catalog_ref(const pdf_src *s, size_t root, const char *key)
 {
@@ -715,17 +769,433 @@ static size_t catalog_ref(const pdf_src *s, size_t root, const char *key)
     return n < s->nobj ? n : 0;
 }
 
-int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out)
+/* ==================== finishing as cairo writes ====================
+ *
+ * cairo writes each page's objects as the page is drawn (its content,
+ * the content's length, resources, links, the page), and the rest when
+ * it finishes (fonts, the page tree, the structure tree, the catalog, the
+ * cross-reference table). While the drawing thread draws the last pages
+ * and cairo finishes, the main thread has nothing to do: it reads cairo's
+ * file as it grows and finishes each object as pdf_finish_to would,
+ * straight into the output; pdf_finish_to then only checks it and writes
+ * the cross-reference table, or takes up where this left off.
+ *
+ * Without the cross-reference table it has to assume: an object ends at
+ * its first "endobj" (a stream's, at "endstream\nendobj"); a stream is a
+ * page's content when the next page object names it; the object saying
+ * "/Type /Pages" is the catalog's page tree, the one saying
+ * "/Type /StructTreeRoot" its structure root, the one saying
+ * "/Type /Catalog" the root; and there are as many Figure elements as
+ * alternative texts. pdf_finish_to checks each assumption against the
+ * table and the whole file; should one be wrong, the output is emptied
+ * and made again from the start: the same bytes either way. Objects that
+ * need to know the finished drawing (the page tree, the structure tree,
+ * the figures, the catalog) wait for pdf_early_info. */
+
+enum { EK_PLAIN, EK_CONTENT, EK_FIGURE, EK_PAGES, EK_STRUCT, EK_ROOT };
+
+#define EK_UNDECIDED (-1) /* a stream: a page's content or not */
+
+typedef struct early_obj {
+    size_t n, a, b; /* object number, its span in cairo's file */
+    bool stream;
+    int kind;       /* EK_*, or EK_UNDECIDED */
+} early_obj;
+
+struct pdf_early {
+    bk_buf win;       /* cairo's bytes from win_at, not yet consumed */
+    size_t win_at;
+    size_t pos;       /* where the next object starts */
+    size_t header;    /* the bytes before the first object; 0 until found */
+    early_obj *q;     /* parsed, waiting for the page that says which is content */
+    size_t nq, capq;
+    /* written: each object, in file order, where it went and how */
+    size_t *obj, *a, *b, *at;
+    unsigned char *kind;
+    size_t n, cap;
+    fin_out w;
+    pdf_finish_info info; /* once the drawing is done (has_info) */
+    bool has_info;
+    size_t unmarked, figures;
+    size_t pages; /* page objects seen */
+    size_t special[3]; /* the objects finished as EK_PAGES, EK_STRUCT, EK_ROOT; 0: none */
+    bool odd;     /* a page object named no stream just before it, or a second special */
+    bool stopped;
+    bool at_xref; /* stopped at the cross-reference table: every object is written */
+};
+
+static void early_flush_queue(pdf_early *e);
+
+pdf_early *pdf_early_new(pdf_write_fn write, void *ctx)
 {
-    return pdf_finish_to(in, info, append_to_buf, out);
+    pdf_early *e = bk_xcalloc(1, sizeof *e);
+    e->w = (fin_out){ BK_BUF_INIT, 0, write, ctx, false };
+    return e;
 }
 
-int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, void *ctx)
+void pdf_early_info(pdf_early *e, const pdf_finish_info *info)
+{
+    e->info = *info;
+    e->has_info = true;
+    early_flush_queue(e);
+    pdf_early_feed(e, NULL, 0);
+}
+
+void pdf_early_free(pdf_early *e)
+{
+    if (!e)
+        return;
+    bk_buf_release(&e->win);
+    bk_buf_release(&e->w.b);
+    free(e->q);
+    free(e->obj);
+    free(e->a);
+    free(e->b);
+    free(e->at);
+    free(e->kind);
+    free(e);
+}
+
+size_t pdf_early_objects(const pdf_early *e)
+{
+    return e ? e->n : 0;
+}
+
+/* Object o (of the queue or just parsed) written as pdf_finish_to would. */
+static void early_put(pdf_early *e, const early_obj *o, int kind)
+{
+    const char *p = e->win.ptr + (o->a - e->win_at);
+    size_t len = o->b - o->a;
+    bk_buf *out = &e->w.b;
+    if (!e->n)
+        bk_buf_add(out, e->win.ptr, e->header); /* the window starts at 0 until then */
+    if (e->n == e->cap) {
+        e->cap = e->cap ? 2 * e->cap : 1024;
+        e->obj = bk_xrealloc(e->obj, e->cap * sizeof *e->obj);
+        e->a = bk_xrealloc(e->a, e->cap * sizeof *e->a);
+        e->b = bk_xrealloc(e->b, e->cap * sizeof *e->b);
+        e->at = bk_xrealloc(e->at, e->cap * sizeof *e->at);
+        e->kind = bk_xrealloc(e->kind, e->cap);
+    }
+    e->obj[e->n] = o->n;
+    e->a[e->n] = o->a;
+    e->b[e->n] = o->b;
+    e->at[e->n] = e->w.base + out->len;
+    e->kind[e->n] = (unsigned char)kind;
+    e->n++;
+    if (kind >= EK_PAGES) {
+        e->odd = e->odd || e->special[kind - EK_PAGES];
+        e->special[kind - EK_PAGES] = o->n;
+    }
+    const pdf_finish_info *info = &e->info;
+    bool done = false;
+    switch (kind) {
+    case EK_CONTENT: {
+        bk_buf z = BK_BUF_INIT;
+        done = rewrite_content(p, len, o->n, &z);
+        if (!done) {
+            e->unmarked++;
+            bk_buf_reset(&z);
+            done = deflate_stream(p, len, o->n, &z);
+        }
+        if (done)
+            bk_buf_add(out, z.ptr, z.len);
+        bk_buf_release(&z);
+        break;
+    }
+    case EK_FIGURE:
+        put_figure(out, p, len, find_in(p, head_len(p, len), "/S /Figure\n"), info->alts[e->figures++]);
+        done = true;
+        break;
+    case EK_PAGES:
+        move_refs(out, p, len, "/Kids [", info->pages_at, info->pages_moved);
+        done = true;
+        break;
+    case EK_STRUCT:
+        move_refs(out, p, len, "/K [", info->struct_at, info->struct_moved);
+        done = true;
+        break;
+    case EK_ROOT:
+        put_catalog(out, p, len, info->lang);
+        done = true;
+        break;
+    default:
+        done = o->stream && deflate_stream(p, len, o->n, out);
+    }
+    if (!done)
+        bk_buf_add(out, p, len);
+    fin_flush(&e->w, false);
+}
+
+/* The number of an object starting at p ("N 0 obj\n"), with its header's
+ * length; false when p starts none (*more: not all of it is there yet). */
+static bool early_header(const char *p, size_t len, size_t *n, size_t *hl, bool *more)
+{
+    size_t i = 0, v = 0;
+    while (i < len && i < 12 && p[i] >= '0' && p[i] <= '9')
+        v = v * 10 + (size_t)(p[i++] - '0');
+    *more = false;
+    if (i == 0 || i >= 12)
+        return false;
+    if (len - i < 7) {
+        *more = memcmp(p + i, " 0 obj\n", len - i) == 0;
+        return false;
+    }
+    if (memcmp(p + i, " 0 obj\n", 7) != 0)
+        return false;
+    *n = v;
+    *hl = i + 7;
+    return true;
+}
+
+/* How an object that is not a page's content is finished: EK_PLAIN, a
+ * kind that needs the drawing's end (-1 until pdf_early_info), or -2
+ * when this pass cannot write it (pdf_finish_to will decide). */
+static int early_kind(pdf_early *e, const char *p, size_t len, size_t head)
+{
+    bool figure = find_in(p, head, "/S /Figure\n") != NULL;
+    bool pages = find_in(p, head, "/Type /Pages") != NULL;
+    bool st = find_in(p, head, "/Type /StructTreeRoot") != NULL;
+    bool root = find_in(p, head, "/Type /Catalog\n") != NULL;
+    if (!figure && !pages && !st && !root)
+        return EK_PLAIN;
+    if (!e->has_info)
+        return -1;
+    const pdf_finish_info *info = &e->info;
+    if (figure)
+        return e->figures < info->nalts ? EK_FIGURE : -2;
+    if (root)
+        return EK_ROOT;
+    if (pages && info->pages_moved)
+        return refs_movable_in(p, len, "/Kids [", info->pages_at, info->pages_moved, info->npages)
+                   ? EK_PAGES
+                   : -2;
+    if (st && info->struct_moved &&
+        refs_movable_in(p, len, "/K [", info->struct_at, info->struct_moved, info->nstruct))
+        return EK_STRUCT;
+    return EK_PLAIN; /* as pdf_finish_to leaves a structure tree it cannot move */
+}
+
+/* The queue written up to its first undecided stream; every stream
+ * decided once the last page object is known to have gone by. */
+static void early_flush_queue(pdf_early *e)
+{
+    bool all_pages = e->has_info && e->pages == e->info.npages;
+    size_t k = 0;
+    for (; k < e->nq; k++) {
+        if (e->q[k].kind == EK_UNDECIDED && all_pages)
+            e->q[k].kind = EK_PLAIN;
+        if (e->q[k].kind == EK_UNDECIDED)
+            break;
+        early_put(e, &e->q[k], e->q[k].kind);
+    }
+    if (k) {
+        memmove(e->q, e->q + k, (e->nq - k) * sizeof *e->q);
+        e->nq -= k;
+    }
+}
+
+void pdf_early_feed(pdf_early *e, const char *data, size_t len)
+{
+    if (e->stopped || e->w.failed)
+        return;
+    if (len)
+        bk_buf_add(&e->win, data, len);
+    const char *d = e->win.ptr;
+    size_t end = e->win_at + e->win.len;
+    if (!e->header) {
+        /* "%PDF-1.5" and a comment line, then the first object */
+        const char *nl1 = d ? memchr(d, '\n', e->win.len) : NULL;
+        const char *nl2 = nl1 ? memchr(nl1 + 1, '\n', (size_t)(d + e->win.len - nl1 - 1)) : NULL;
+        size_t n, hl;
+        bool more;
+        if (!nl2 || !early_header(nl2 + 1, (size_t)(d + e->win.len - nl2 - 1), &n, &hl, &more)) {
+            e->stopped = e->win.len > 1024 || (nl2 && !more && nl2 + 1 < d + e->win.len);
+            return;
+        }
+        e->header = (size_t)(nl2 + 1 - d);
+        e->pos = e->header;
+    }
+    while (e->pos < end) {
+        const char *p = d + (e->pos - e->win_at);
+        size_t avail = end - e->pos, n, hl;
+        bool more;
+        if (!early_header(p, avail, &n, &hl, &more)) {
+            e->stopped = !more; /* "xref", or something not cairo's */
+            e->at_xref = avail >= 5 && memcmp(p, "xref\n", 5) == 0;
+            break;
+        }
+        const char *eo = find_in(p, avail, "endobj\n");
+        if (!eo)
+            break; /* not all written yet */
+        size_t head = head_len(p, (size_t)(eo - p));
+        bool stream = head < (size_t)(eo - p);
+        if (stream) {
+            const char *es = find_in(p + head, avail - head, "endstream\nendobj\n");
+            if (!es)
+                break;
+            eo = es + 10;
+        }
+        early_obj o = { n, e->pos, e->pos + (size_t)(eo - p) + 7, stream, EK_PLAIN };
+        size_t c;
+        bool page = page_contents(p, head, &c);
+        int kind = page ? EK_PLAIN : early_kind(e, p, o.b - o.a, head);
+        if (kind == -1)
+            break; /* until the drawing is done */
+        if (kind == -2) {
+            e->stopped = true;
+            break;
+        }
+        /* A stream is a page's content when the next page object names
+         * it; after the last page object, none is. */
+        bool all_pages = e->has_info && e->pages == e->info.npages;
+        o.kind = stream && !all_pages ? EK_UNDECIDED : kind;
+        if (page) {
+            e->pages++;
+            bool named = false;
+            for (size_t k = 0; k < e->nq; k++)
+                if (e->q[k].kind == EK_UNDECIDED) {
+                    named = named || e->q[k].n == c;
+                    e->q[k].kind = e->q[k].n == c ? EK_CONTENT : EK_PLAIN;
+                }
+            e->odd = e->odd || !named; /* its content is not the stream just before */
+        }
+        BK_GROW(e->q, e->capq, e->nq + 1);
+        e->q[e->nq++] = o;
+        early_flush_queue(e);
+        e->pos = o.b;
+        if (e->w.failed)
+            break;
+    }
+    /* what no object waits for leaves the window */
+    size_t keep = e->nq ? e->q[0].a : e->pos;
+    if (keep > e->win_at && e->n) {
+        size_t drop = keep - e->win_at;
+        memmove(e->win.ptr, e->win.ptr + drop, e->win.len - drop);
+        e->win.len -= drop;
+        e->win_at = keep;
+    }
+}
+
+int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out)
+{
+    return pdf_finish_to(in, info, NULL, append_to_buf, out);
+}
+
+/* The new cross-reference table (noff: each object's new offset, 0 when
+ * free) and the trailer as cairo wrote it (tr: its "\ntrailer\n"); all
+ * written out. */
+static void write_xref(fin_out *w, const pdf_src *s, const size_t *noff, const char *tr)
+{
+    bk_buf *out = &w->b;
+    size_t xref = w->base + out->len;
+    bk_buf_addf(out, "xref\n0 %zu\n0000000000 65535 f \n", s->nobj);
+    for (size_t i = 1; i < s->nobj; i++) {
+        if (noff[i] && noff[i] < 10000000000ULL) {
+            char e[] = "0000000000 00000 n \n"; /* an entry is these 20 bytes */
+            for (size_t v = noff[i], k = 10; v; v /= 10)
+                e[--k] = (char)('0' + v % 10);
+            bk_buf_add(out, e, sizeof e - 1);
+        } else if (noff[i]) {
+            bk_buf_addf(out, "%010zu 00000 n \n", noff[i]);
+        } else {
+            bk_buf_adds(out, "0000000000 65535 f \n");
+        }
+    }
+    const char *sx = find_in(tr, s->len - (size_t)(tr - s->d), "startxref");
+    bk_buf_add(out, tr + 1, (size_t)(sx - tr - 1));
+    bk_buf_addf(out, "startxref\n%zu\n%%%%EOF\n", xref);
+    fin_flush(w, true);
+    bk_buf_release(&w->b);
+}
+
+/* The finishing when `early` wrote every object: checked against the
+ * cross-reference table, the trailer and the catalog (every assumption of
+ * early's; it saw every page object, figure and special object itself),
+ * then the new table. -3 when anything differs. */
+static int early_finish(pdf_early *e, const pdf_src *src, pdf_finish_info *info)
+{
+    if (e->w.failed)
+        return -2;
+    /* objects end where the next begins, as early parsed them */
+    pdf_src with_ends = *src, *s = &with_ends;
+    s->end = bk_xcalloc(s->nobj, sizeof(size_t));
+    size_t used = 0;
+    for (size_t i = 1; i < s->nobj; i++)
+        used += s->off[i] != 0;
+    bool ok = !e->odd && e->n == used && e->n && e->header == e->a[0] && e->b[e->n - 1] == s->xref;
+    for (size_t k = 0; ok && k < e->n; k++)
+        ok = e->obj[k] < s->nobj && s->off[e->obj[k]] == e->a[k] &&
+             (k + 1 == e->n || e->b[k] == e->a[k + 1]);
+    for (size_t k = 0; ok && k < e->n; k++)
+        s->end[e->obj[k]] = e->b[k];
+    /* the root as the trailer says, its page tree and structure root */
+    const char *tr = ok ? find_in(s->d + s->xref, s->len - s->xref, "\ntrailer\n") : NULL;
+    const char *r = tr ? find_in(tr, s->len - (size_t)(tr - s->d), "/Root ") : NULL;
+    size_t root = r ? strtoul(r + 6, NULL, 10) : 0;
+    ok = ok && root && root < s->nobj && s->off[root] && e->special[2] == root;
+    size_t pages_obj = ok && info->pages_moved ? catalog_ref(s, root, "/Pages ") : 0;
+    ok = ok && e->special[0] == pages_obj;
+    size_t struct_obj = ok && info->struct_moved ? catalog_ref(s, root, "/StructTreeRoot ") : 0;
+    if (ok && struct_obj && !e->special[1])
+        ok = !refs_movable(s, struct_obj, "/K [", info->struct_at, info->struct_moved, info->nstruct);
+    ok = ok && (!e->special[1] || e->special[1] == struct_obj);
+    /* figures get their text only when there are as many as texts */
+    ok = ok && (!e->figures || e->figures == info->nalts);
+    free(s->end);
+    if (!ok)
+        return -3;
+    info->unmarked = e->unmarked;
+    info->objects = info->early_taken = e->n;
+    info->struct_unmoved = info->struct_moved && !e->special[1];
+    info->alts_unmatched = e->figures != info->nalts;
+    fin_flush(&e->w, true);
+    size_t *noff = bk_xcalloc(s->nobj, sizeof(size_t));
+    for (size_t k = 0; k < e->n; k++)
+        noff[e->obj[k]] = e->at[k];
+    fin_out w = { BK_BUF_INIT, e->w.base, e->w.write, e->w.ctx, e->w.failed };
+    write_xref(&w, s, noff, tr);
+    free(noff);
+    return w.failed ? -2 : 0;
+}
+
+/* What `early` wrote is what this pass would have: the same objects in the
+ * same order, each with the same span, each finished the same way. */
+static bool early_matches(const pdf_early *early, const pdf_src *s, const size_t *order, size_t norder,
+                          const bool *is_content, size_t root, size_t pages_obj, size_t struct_obj,
+                          bool figures_alt)
+{
+    if (early->n > norder || early->header != s->off[order[0]])
+        return false;
+    for (size_t k = 0; k < early->n; k++) {
+        size_t i = order[k], a, b;
+        if (early->obj[k] != i || !object_span(s, i, &a, &b) || early->a[k] != a || early->b[k] != b)
+            return false;
+        int kind = is_content[i]                   ? EK_CONTENT
+                   : figures_alt && find_in(s->d + a, head_len(s->d + a, b - a), "/S /Figure\n")
+                       ? EK_FIGURE
+                   : i == pages_obj && pages_obj   ? EK_PAGES
+                   : i == struct_obj && struct_obj ? EK_STRUCT
+                   : i == root                     ? EK_ROOT
+                                                   : EK_PLAIN;
+        if (early->kind[k] != kind)
+            return false;
+    }
+    return true;
+}
+
+int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_early *early, pdf_write_fn write,
+                  void *ctx)
 {
     pdf_src s = { in->ptr, in->len, NULL, NULL, 0, 0 };
     if (!s.d || !read_xref(&s)) {
         free(s.off);
         return -1;
+    }
+    if (early && early->at_xref && !early->nq) {
+        int r = early_finish(early, &s, info);
+        free(s.off);
+        return r;
     }
     /* objects in file order (cairo's: by offset), each ending where the
      * next begins */
@@ -751,7 +1221,7 @@ int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, v
             goto fail;
         give_back(&s, info->mapped, a, &scanned);
         size_t dict = head_len(s.d + a, b - a);
-        if (page_contents(&s, a, a + dict, &c) && c < s.nobj)
+        if (page_contents(s.d + a, dict, &c) && c < s.nobj)
             is_content[c] = true;
         if (find_in(s.d + a, dict, "/S /Figure\n"))
             nfig++;
@@ -802,15 +1272,36 @@ int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, v
     give_back(&s, info->mapped, s.len, &released);
     released = 0;
     info->unmarked = 0;
+    info->objects = norder;
+    info->early_taken = 0;
     info->alts_unmatched = nfig != info->nalts;
     fin_out w = { BK_BUF_INIT, 0, write, ctx, false };
     bk_buf *out = &w.b;
     size_t done = 0; /* content streams rewritten so far, in file order */
     size_t *noff = bk_xcalloc(s.nobj, sizeof(size_t));
-    size_t head = s.off[order[0]];
-    bk_buf_add(out, s.d, head);
+    size_t k0 = 0; /* objects written as cairo wrote them (pdf_early) */
     size_t fig = 0;
-    for (size_t k = 0; k < norder; k++) {
+    int rc = 0;
+    if (early && early->n) {
+        if (early->w.failed || !early_matches(early, &s, order, norder, is_content, root, pages_obj,
+                                              struct_obj, nfig == info->nalts)) {
+            rc = early->w.failed ? -2 : -3;
+            goto written;
+        }
+        fin_flush(&early->w, true);
+        for (; k0 < early->n; k0++) {
+            noff[order[k0]] = early->at[k0];
+            done += is_content[order[k0]];
+        }
+        info->unmarked = early->unmarked;
+        info->early_taken = k0;
+        fig = early->figures;
+        w.base = early->w.base;
+        w.failed = early->w.failed;
+    } else {
+        bk_buf_add(out, s.d, s.off[order[0]]);
+    }
+    for (size_t k = k0; k < norder; k++) {
         size_t i = order[k], a, b;
         object_span(&s, i, &a, &b);
         fin_flush(&w, false);
@@ -835,58 +1326,20 @@ int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, v
         } else if (f && nfig == info->nalts) {
             /* cairo writes structure elements in the order they were
              * opened, which is the order bookify drew its figures */
-            const char *alt = info->alts[fig++];
-            size_t cut = (size_t)(f - o) + 11;
-            bk_buf_add(out, o, cut);
-            bk_buf_adds(out, "   /Alt ");
-            pdf_utf16_string(out, alt ? alt : "");
-            bk_buf_addc(out, '\n');
-            bk_buf_add(out, o + cut, b - a - cut);
+            put_figure(out, o, b - a, f, info->alts[fig++]);
         } else if (i == pages_obj && pages_obj) {
             move_refs(out, o, b - a, "/Kids [", info->pages_at, info->pages_moved);
         } else if (i == struct_obj && struct_obj) {
             move_refs(out, o, b - a, "/K [", info->struct_at, info->struct_moved);
         } else if (i == root) {
-            const char *cat = find_in(o, b - a, "/Type /Catalog\n");
-            if (!cat) {
-                bk_buf_add(out, o, b - a);
-                continue;
-            }
-            size_t cut = (size_t)(cat - o) + 15;
-            bk_buf_add(out, o, cut);
-            if (info->lang && *info->lang && strspn(info->lang, "abcdefghijklmnopqrstuvwxyz"
-                                                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") ==
-                                                        strlen(info->lang))
-                bk_buf_addf(out, "   /Lang (%s)\n", info->lang);
-            if (!find_in(o, b - a, "/MarkInfo"))
-                bk_buf_adds(out, "   /MarkInfo << /Marked true >>\n");
-            bk_buf_adds(out, "   /ViewerPreferences << /DisplayDocTitle true >>\n");
-            bk_buf_add(out, o + cut, b - a - cut);
-        } else if (!deflate_stream(&s, a, b, i, out)) {
+            put_catalog(out, o, b - a, info->lang);
+        } else if (!deflate_stream(o, b - a, i, out)) {
             bk_buf_add(out, o, b - a);
         }
     }
-    /* the new cross-reference table and the trailer as cairo wrote it */
-    size_t xref = w.base + out->len;
-    bk_buf_addf(out, "xref\n0 %zu\n0000000000 65535 f \n", s.nobj);
-    for (size_t i = 1; i < s.nobj; i++) {
-        if (noff[i] && noff[i] < 10000000000ULL) {
-            char e[] = "0000000000 00000 n \n"; /* an entry is these 20 bytes */
-            for (size_t v = noff[i], k = 10; v; v /= 10)
-                e[--k] = (char)('0' + v % 10);
-            bk_buf_add(out, e, sizeof e - 1);
-        } else if (noff[i]) {
-            bk_buf_addf(out, "%010zu 00000 n \n", noff[i]);
-        } else {
-            bk_buf_adds(out, "0000000000 65535 f \n");
-        }
-    }
-    const char *tr = find_in(s.d + s.xref, s.len - s.xref, "\ntrailer\n");
-    const char *sx = find_in(tr, s.len - (size_t)(tr - s.d), "startxref");
-    bk_buf_add(out, tr + 1, (size_t)(sx - tr - 1));
-    bk_buf_addf(out, "startxref\n%zu\n%%%%EOF\n", xref);
-    fin_flush(&w, true);
-    bk_buf_release(&w.b);
+    write_xref(&w, &s, noff, find_in(s.d + s.xref, s.len - s.xref, "\ntrailer\n"));
+    rc = w.failed ? -2 : 0;
+written:
     free(noff);
     free(objs);
     free(slot);
@@ -896,7 +1349,7 @@ int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, v
     free(order);
     free(s.off);
     free(s.end);
-    return w.failed ? -2 : 0;
+    return rc;
 fail:
     free(is_content);
     free(order);

@@ -330,6 +330,7 @@ typedef struct pdf_finish_info {
     size_t pages_at, pages_moved, npages;
     size_t struct_at, struct_moved, nstruct;
     bool struct_unmoved;    /* the structure elements could not be moved (the caller warns) */
+    size_t objects, early_taken; /* cairo's objects; of them, those pdf_early wrote */
 } pdf_finish_info;
 /* Copy cairo's PDF `in` to `out` with what cairo 1.16 cannot write: the
  * content outside structure elements marked as artifacts, figures' /Alt,
@@ -339,9 +340,27 @@ typedef struct pdf_finish_info {
 int pdf_finish(const bk_buf *in, pdf_finish_info *info, bk_buf *out);
 /* The same, written through write(ctx, ...) in pieces of about 1 MiB as it
  * is made: -1 before anything is written when `in` is not as cairo 1.16
- * writes it, -2 when write failed. */
+ * writes it, -2 when write failed. With `early` (or NULL), whose objects
+ * went to the same write ahead of it: they are checked against `in`, and
+ * the pass goes on after them; -3 when they are not what this pass would
+ * have written (the output is then to be emptied and the pass run again
+ * without it). */
 typedef int (*pdf_write_fn)(void *ctx, const void *data, size_t len);
-int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_write_fn write, void *ctx);
+typedef struct pdf_early pdf_early;
+int pdf_finish_to(const bk_buf *in, pdf_finish_info *info, pdf_early *early, pdf_write_fn write,
+                  void *ctx);
+/* Finishing cairo's file as it is written (finish.c): each call hands the
+ * bytes that follow the last call's; complete objects are finished and
+ * written as pdf_finish_to would, up to the first whose finishing depends
+ * on what comes later. */
+pdf_early *pdf_early_new(pdf_write_fn write, void *ctx);
+void pdf_early_feed(pdf_early *e, const char *data, size_t len);
+/* What pdf_finish_to will be told, once the drawing is done: the page
+ * tree, the structure tree, the figures and the catalog are finished
+ * from then on (info's pointers must live as long as e). */
+void pdf_early_info(pdf_early *e, const pdf_finish_info *info);
+size_t pdf_early_objects(const pdf_early *e); /* written so far */
+void pdf_early_free(pdf_early *e);
 /* One page's content with what is drawn outside marked content wrapped in
  * /Artifact BMC ... EMC; false (out to be discarded) when the content is
  * not as expected (inline images, unbalanced marked content). */

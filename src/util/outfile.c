@@ -118,6 +118,13 @@ int bk_outfile_write(bk_outfile *f, const void *data, size_t len, bk_diags *d)
     return 0;
 }
 
+int bk_outfile_rewind(bk_outfile *f, bk_diags *d)
+{
+    if (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0)
+        return bk_error(d, (bk_loc){ f->display, 0, 0 }, "cannot write: %s", strerror(errno));
+    return 0;
+}
+
 int bk_outfile_commit(bk_outfile *f, bk_diags *d)
 {
     int rc = -1;

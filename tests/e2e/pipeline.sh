@@ -16,11 +16,14 @@
 #   reader follows) has the contents' heading before the first chapter's.
 # - cairo given each font file's face once (src/pdf/ftfaces.c) gives the
 #   bytes of cairo opening its own (BOOKIFY_NO_KEPT_FACES=1); cairo's font
-#   subsets compressed by libdeflate (src/pdf/cairozlib.c) give the text
-#   and the pages of zlib's (BOOKIFY_CAIRO_ZLIB=1).
+#   subsets left stored by cairo and compressed by the finishing pass
+#   (src/pdf/cairozlib.c) give the text and the pages of zlib's
+#   (BOOKIFY_CAIRO_ZLIB=1), and no stream stays stored.
 # - Every font a laid-out text uses is held (a drawn chapter is then freed
 #   without the lock), and the handbook's small layouts (running heads,
 #   list markers) are made once and reused.
+# - cairo's file is finished as cairo writes it, every object of it, to
+#   the bytes of finishing it at the end (BOOKIFY_NO_EARLY_FINISH=1).
 # - A book that fails while its pages are drawn (--strict) leaves the
 #   earlier PDF and no temporary file.
 # BK_SHORT=1 (under the sanitizers): the handbook, the links with a window
@@ -41,6 +44,11 @@ same() {
         { echo "FAIL: $name: bookify failed"; cat "$tmp/$name.err"; fail=1; return; }
     grep -q '^pdf: pages drawn on a thread of their own while lines were broken$' "$tmp/$name.err" ||
         { echo "FAIL: $name: the pages were not drawn beside line breaking"; fail=1; return; }
+    # cairo's file finished as it was written, every object of it
+    # (finish.c, "finishing as cairo writes"), checked by the same bytes
+    # as below
+    grep -Eq "^pdf: ([1-9][0-9]*) of cairo's \1 objects finished as it wrote them$" "$tmp/$name.err" ||
+        { echo "FAIL: $name: $(grep "objects finished" "$tmp/$name.err")"; fail=1; }
     # a drawn chapter is freed without the lock only when its fonts are held
     grep -Eq '^pdf: [1-9][0-9]* fonts held while drawn chapters were freed without the lock$' \
         "$tmp/$name.err" || { echo "FAIL: $name: no font held for freeing without the lock"; fail=1; }
@@ -169,6 +177,17 @@ grep -q '^pdf: [1-9][0-9]* chapters kept their glyphs for the drawing, [1-9][0-9
 [ "$short" = 0 ] && same handbook-relaid "$src/samples/handbook"
 unset BOOKIFY_LAYOUT_BUDGET
 
+# the same drawing, its file finished only at the end
+if [ "$short" = 0 ]; then
+    BOOKIFY_NO_EARLY_FINISH=1 BOOKIFY_TIMES=1 "$bookify" -q --pdf="$tmp/handbook-late.pdf" \
+        "$src/samples/handbook" 2>"$tmp/handbook-late.err" ||
+        { echo "FAIL: BOOKIFY_NO_EARLY_FINISH=1 failed"; fail=1; }
+    grep -q "^pdf: 0 of cairo's [1-9][0-9]* objects finished as it wrote them$" "$tmp/handbook-late.err" ||
+        { echo "FAIL: BOOKIFY_NO_EARLY_FINISH=1: $(grep "objects finished" "$tmp/handbook-late.err")"; fail=1; }
+    cmp -s "$tmp/handbook.pdf" "$tmp/handbook-late.pdf" ||
+        { echo "FAIL: handbook: the PDF differs from the one finished at the end"; fail=1; }
+fi
+
 # cairo's faces: each font file's opened once by bookify, or cairo's own
 for name in $([ "$short" = 0 ] && echo handbook scripts); do
     BOOKIFY_NO_KEPT_FACES=1 BOOKIFY_TIMES=1 "$bookify" -q \
@@ -186,17 +205,25 @@ for name in $([ "$short" = 0 ] && echo handbook scripts); do
 done
 [ "$short" = 0 ] && [ $fail = 0 ] && echo "ok: faces"
 
-# cairo's font subsets and other streams compressed by libdeflate
+# cairo's font subsets and other streams left stored by cairo, compressed
+# by the finishing pass
 # (src/pdf/cairozlib.c): other bytes than zlib's, the same text and pages.
 before=$fail
 for name in $([ "$short" = 0 ] && echo handbook scripts); do
     site=$([ $name = handbook ] && echo "$src/samples/handbook" || echo "$tmp/scripts")
     BOOKIFY_CAIRO_ZLIB=1 BOOKIFY_TIMES=1 "$bookify" -q --pdf="$tmp/$name-zlib.pdf" "$site" \
         2>"$tmp/$name-zlib.err" || { echo "FAIL: $name: BOOKIFY_CAIRO_ZLIB=1 failed"; fail=1; continue; }
-    grep -q "^pdf: [1-9][0-9]* of cairo's streams compressed by libdeflate$" "$tmp/$name.err" ||
-        { echo "FAIL: $name: no stream of cairo's compressed by libdeflate"; fail=1; }
-    grep -q "^pdf: 0 of cairo's streams compressed by libdeflate$" "$tmp/$name-zlib.err" ||
-        { echo "FAIL: $name: BOOKIFY_CAIRO_ZLIB=1 still compressed by libdeflate"; fail=1; }
+    grep -q "^pdf: [1-9][0-9]* of cairo's streams left stored for the finishing pass$" "$tmp/$name.err" ||
+        { echo "FAIL: $name: no stream of cairo's left stored"; fail=1; }
+    grep -q "^pdf: 0 of cairo's streams left stored for the finishing pass$" "$tmp/$name-zlib.err" ||
+        { echo "FAIL: $name: BOOKIFY_CAIRO_ZLIB=1 still left streams stored"; fail=1; }
+    # every stream compressed in the end: none starts with a stored block
+    # (libdeflate's level 0 writes the zlib header 78 01)
+    for pdf in "$tmp/$name.pdf" "$tmp/$name-late.pdf"; do
+        [ -f "$pdf" ] || continue
+        python3 -c 'import sys; sys.exit(open(sys.argv[1], "rb").read().count(b"stream\nx\x01") != 0)' "$pdf" ||
+            { echo "FAIL: $name: a stream of ${pdf##*/} is left stored"; fail=1; }
+    done
     pdftotext "$tmp/$name.pdf" "$tmp/$name.txt" && pdftotext "$tmp/$name-zlib.pdf" "$tmp/$name-zlib.txt" &&
         cmp -s "$tmp/$name.txt" "$tmp/$name-zlib.txt" ||
         { echo "FAIL: $name: the text differs from the PDF with cairo's zlib"; fail=1; }

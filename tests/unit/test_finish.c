@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "pdf/pdf_int.h"
+#include "bookify/deflate.h"
 
 #include <zlib.h>
 
@@ -334,8 +335,246 @@ static void test_order_and_stream_data(void)
     bk_buf_release(&b);
 }
 
+/* A file laid out as cairo writes one while it draws and then finishes:
+ * each page's content, its length, resources, the page; a form between
+ * two pages; then a font, the page tree, a Figure, the structure root and
+ * the catalog. The contents' page (drawn last) goes first. */
+static void cairo_like(bk_buf *b, bool content_after_page)
+{
+    size_t off[17] = { 0 };
+    bk_buf_adds(b, "%PDF-1.5\n%\xb5\xed\xae\xfb\n");
+    add_obj(b, off, 3, "<< /Length 4 0 R\n>>\nstream\n/P << /MCID 0 >> BDC BT (1) Tj ET EMC\n"
+                       "BT (page 1) Tj ET\n\nendstream");
+    add_obj(b, off, 4, "   56");
+    add_obj(b, off, 5, "<< /Font << /f-0-0 13 0 R >> >>");
+    add_obj(b, off, 2, "<< /Type /Page % 1\n   /Parent 1 0 R\n   /Contents 3 0 R\n>>");
+    if (content_after_page)
+        add_obj(b, off, 6, "<< /Type /Page % 2\n   /Parent 1 0 R\n   /Contents 7 0 R\n>>");
+    add_obj(b, off, 7, "<< /Length 8 0 R\n>>\nstream\nBT (2) Tj ET\n\nendstream");
+    add_obj(b, off, 8, "   13");
+    if (!content_after_page)
+        add_obj(b, off, 6, "<< /Type /Page % 2\n   /Parent 1 0 R\n   /Contents 7 0 R\n>>");
+    add_obj(b, off, 9, "<< /Length 4 0 R\n   /Type /XObject\n   /Subtype /Form\n>>\nstream\n"
+                       "0 0 m 9 9 l S\n\nendstream");
+    add_obj(b, off, 11, "<< /Length 12 0 R\n>>\nstream\n/Figure << /MCID 0 >> BDC q /x9 Do Q EMC\n"
+                        "BT (3) Tj ET\n\nendstream");
+    add_obj(b, off, 12, "   50");
+    add_obj(b, off, 10, "<< /Type /Page % 3\n   /Parent 1 0 R\n   /Contents 11 0 R\n>>");
+    const char *font = "font data, deflated";
+    uLongf zn = compressBound(strlen(font));
+    unsigned char *z = malloc(zn);
+    compress2(z, &zn, (const unsigned char *)font, strlen(font), 6);
+    off[13] = b->len;
+    bk_buf_addf(b, "13 0 obj\n<< /Length %lu\n   /Filter /FlateDecode\n>>\nstream\n", (unsigned long)zn);
+    bk_buf_add(b, z, zn);
+    bk_buf_adds(b, "\nendstream\nendobj\n");
+    free(z);
+    add_obj(b, off, 1, "<< /Type /Pages\n   /Kids [ 2 0 R 6 0 R 10 0 R ]\n   /Count 3\n>>");
+    add_obj(b, off, 14, "<< /Type /StructElem\n   /S /Figure\n   /P 15 0 R\n   /K 0\n>>");
+    add_obj(b, off, 15, "<< /Type /StructTreeRoot\n   /K [ 14 0 R ]\n>>");
+    add_obj(b, off, 16, "<< /Type /Catalog\n   /Pages 1 0 R\n   /StructTreeRoot 15 0 R\n>>");
+    add_xref(b, off, 17, 16);
+}
+
+static int to_buf(void *ctx, const void *data, size_t len)
+{
+    bk_buf_add(ctx, data, len);
+    return 0;
+}
+
+/* The file finished as it is written (pdf_early), in pieces of `piece`
+ * bytes, the drawing's info given before byte `info_at` (never if past
+ * the end), only the first `upto` bytes handed over: what pdf_finish_to
+ * returns, its output in *out. */
+static int early_run(const bk_buf *b, pdf_finish_info *info, size_t piece, size_t info_at,
+                     size_t upto, bk_buf *out, size_t *taken)
+{
+    pdf_early *e = pdf_early_new(to_buf, out);
+    bool told = false;
+    for (size_t at = 0; at < upto; at += piece) {
+        if (!told && at >= info_at) {
+            pdf_early_info(e, info);
+            told = true;
+        }
+        pdf_early_feed(e, b->ptr + at, at + piece < upto ? piece : upto - at);
+    }
+    if (!told && info_at <= upto) {
+        pdf_early_info(e, info);
+    }
+    *taken = pdf_early_objects(e);
+    int r = pdf_finish_to(b, info, e, to_buf, out);
+    pdf_early_free(e);
+    return r;
+}
+
+/* Finished as cairo writes it or all at the end: the same bytes, whatever
+ * the pieces, whenever the drawing's info comes, however far it got; and
+ * a file that breaks an assumption is refused (-3) and made again. */
+static void test_early(void)
+{
+    bk_buf b = BK_BUF_INIT;
+    cairo_like(&b, false);
+    const char *alts[] = { "A lamp" };
+    pdf_finish_info base = { .lang = "en", .alts = alts, .nalts = 1, .pages_at = 0, .pages_moved = 1,
+                             .npages = 3 };
+    pdf_finish_info want = base;
+    bk_buf ref = BK_BUF_INIT;
+    CHECK_INT(pdf_finish(&b, &want, &ref), 0);
+    CHECK(in_buf(&ref, "/Kids [ 10 0 R 2 0 R 6 0 R ]"));
+    CHECK(in_buf(&ref, "/S /Figure\n   /Alt <FEFF0041"));
+    CHECK(in_buf(&ref, "/Lang (en)"));
+    CHECK_INT((long)want.unmarked, 0);
+    static const size_t pieces[] = { 1, 3, 17, 64, 1 << 20 };
+    size_t whole = b.len, mid = b.len / 2;
+    for (size_t i = 0; i < BK_ARRAY_LEN(pieces); i++) {
+        /* info at the start, half way (the page tree waits for it), never;
+         * every byte or half of them */
+        size_t infos[] = { 0, mid, SIZE_MAX }, uptos[] = { whole, mid };
+        for (size_t j = 0; j < 3; j++)
+            for (size_t k = 0; k < 2; k++) {
+                pdf_finish_info info = base;
+                bk_buf out = BK_BUF_INIT;
+                size_t taken = 0;
+                CHECK_INT(early_run(&b, &info, pieces[i], infos[j], uptos[k], &out, &taken), 0);
+                CHECK(out.len == ref.len && memcmp(out.ptr, ref.ptr, ref.len) == 0);
+                CHECK_INT((long)info.unmarked, (long)want.unmarked);
+                CHECK(info.alts_unmatched == want.alts_unmatched);
+                /* all 16 objects once it has the info and every byte; the
+                 * pages' 11 without the info */
+                CHECK_INT((long)taken, infos[j] == SIZE_MAX ? 11 : k == 0 ? 16 : (long)taken);
+                CHECK(taken > 0);
+                bk_buf_release(&out);
+            }
+    }
+    /* more figures than texts: the figure waits, then the file is
+     * finished at the end; fewer: checked and refused, then made again */
+    pdf_finish_info none = base;
+    none.nalts = 0;
+    bk_buf ref0 = BK_BUF_INIT, out = BK_BUF_INIT;
+    CHECK_INT(pdf_finish(&b, &none, &ref0), 0);
+    CHECK(none.alts_unmatched);
+    size_t taken;
+    pdf_finish_info info = base;
+    info.nalts = 0;
+    CHECK_INT(early_run(&b, &info, 64, 0, whole, &out, &taken), 0);
+    CHECK(out.len == ref0.len && memcmp(out.ptr, ref0.ptr, ref0.len) == 0);
+    CHECK(info.alts_unmatched);
+    bk_buf_release(&out);
+    const char *two[] = { "A lamp", "A chair" };
+    info = base;
+    info.alts = two;
+    info.nalts = 2;
+    CHECK_INT(early_run(&b, &info, 64, 0, whole, &out, &taken), -3);
+    bk_buf_release(&out);
+    bk_buf_release(&ref0);
+
+    /* a page object before its content: the content is not what the
+     * early pass took it for; refused, complete or not */
+    bk_buf odd = BK_BUF_INIT, ref2 = BK_BUF_INIT;
+    cairo_like(&odd, true);
+    info = base;
+    CHECK_INT(pdf_finish(&odd, &info, &ref2), 0);
+    for (size_t k = 0; k < 2; k++) {
+        info = base;
+        CHECK_INT(early_run(&odd, &info, 17, 0, k ? odd.len / 2 : odd.len, &out, &taken), -3);
+        bk_buf_release(&out);
+        /* made again without it: the bytes of the pass alone */
+        info = base;
+        CHECK_INT(pdf_finish_to(&odd, &info, NULL, to_buf, &out), 0);
+        CHECK(out.len == ref2.len && memcmp(out.ptr, ref2.ptr, ref2.len) == 0);
+        bk_buf_release(&out);
+    }
+    bk_buf_release(&odd);
+    bk_buf_release(&ref2);
+    bk_buf_release(&ref);
+    bk_buf_release(&b);
+}
+
+/* Streams left stored (bk_deflate_stored, as cairo's font subsets are by
+ * cairozlib.c) are told apart from compressed ones, and the pass
+ * compresses them: the same data, a direct /Length, other entries kept. */
+static void test_stored(void)
+{
+    bk_buf big = BK_BUF_INIT;
+    for (int i = 0; big.len < 200000; i++)
+        bk_buf_addf(&big, "glyph %d outline data\n", i % 977);
+    const char *ins[] = { "", "x", big.ptr };
+    size_t lens[] = { 0, 1, big.len };
+    for (size_t i = 0; i < 3; i++) {
+        bk_buf z = BK_BUF_INIT;
+        bk_deflate_stored(ins[i], lens[i], &z);
+        CHECK(bk_deflate_is_stored((unsigned char *)z.ptr, z.len));
+        uLongf pl = lens[i] + 1;
+        unsigned char *plain = malloc(pl);
+        CHECK_INT(uncompress(plain, &pl, (unsigned char *)z.ptr, z.len), Z_OK);
+        CHECK(pl == lens[i] && memcmp(plain, ins[i], lens[i]) == 0);
+        free(plain);
+        /* cut short, or a length not matching its complement: not so */
+        CHECK(!bk_deflate_is_stored((unsigned char *)z.ptr, z.len - 5));
+        z.ptr[3] ^= 1;
+        CHECK(!bk_deflate_is_stored((unsigned char *)z.ptr, z.len));
+        bk_buf_release(&z);
+        /* compressed for real: not stored */
+        bk_deflate(ins[i], lens[i], true, &z);
+        CHECK(lens[i] < 100 || !bk_deflate_is_stored((unsigned char *)z.ptr, z.len));
+        bk_buf_release(&z);
+    }
+    /* zlib's own level 0 is stored too; its level 6 is not */
+    uLongf zn = compressBound(big.len);
+    unsigned char *zz = malloc(zn);
+    CHECK_INT(compress2(zz, &zn, (unsigned char *)big.ptr, big.len, 0), Z_OK);
+    CHECK(bk_deflate_is_stored(zz, zn));
+    zn = compressBound(big.len);
+    CHECK_INT(compress2(zz, &zn, (unsigned char *)big.ptr, big.len, 6), Z_OK);
+    CHECK(!bk_deflate_is_stored(zz, zn));
+    free(zz);
+
+    /* a font stream left stored: compressed by the pass */
+    bk_buf b = BK_BUF_INIT, z = BK_BUF_INIT;
+    size_t off[6] = { 0 };
+    bk_buf_adds(&b, "%PDF-1.5\n%\xb5\xed\xae\xfb\n");
+    add_obj(&b, off, 1, "<< /Type /Pages /Kids [ ] /Count 0 >>");
+    bk_deflate_stored(big.ptr, big.len, &z);
+    off[2] = b.len;
+    bk_buf_addf(&b, "2 0 obj\n<< /Length 3 0 R\n   /Filter /FlateDecode\n   /Length1 %zu\n>>\nstream\n",
+                big.len);
+    bk_buf_add(&b, z.ptr, z.len);
+    bk_buf_adds(&b, "\nendstream\nendobj\n");
+    char len[32];
+    snprintf(len, sizeof len, "   %zu", z.len);
+    add_obj(&b, off, 3, len);
+    add_obj(&b, off, 4, "<< /Type /FontDescriptor\n   /FontFile2 2 0 R\n>>");
+    add_obj(&b, off, 5, "<< /Type /Catalog\n   /Pages 1 0 R\n>>");
+    add_xref(&b, off, 6, 5);
+    pdf_finish_info info = { .lang = "en" };
+    bk_buf out = BK_BUF_INIT;
+    CHECK_INT(pdf_finish(&b, &info, &out), 0);
+    CHECK(out.len < b.len - big.len / 2); /* it compresses well */
+    char head[512];
+    char *font = memmem(out.ptr, out.len, "\n2 0 obj\n<< /Length ", 20);
+    CHECK(font != NULL);
+    if (font) {
+        char *st = memmem(font, out.len - (size_t)(font - out.ptr), ">>\nstream\n", 10);
+        snprintf(head, sizeof head, "%.*s", (int)(st - font), font);
+        CHECK(strstr(head, "/Length1 ") != NULL && strstr(head, " 0 R") == NULL);
+        unsigned long zl = strtoul(font + 20, NULL, 10);
+        CHECK(!bk_deflate_is_stored((unsigned char *)st + 10, zl));
+        uLongf pl = big.len + 1;
+        unsigned char *plain = malloc(pl);
+        CHECK_INT(uncompress(plain, &pl, (unsigned char *)st + 10, zl), Z_OK);
+        CHECK(pl == big.len && memcmp(plain, big.ptr, big.len) == 0);
+        free(plain);
+    }
+    bk_buf_release(&out);
+    bk_buf_release(&z);
+    bk_buf_release(&b);
+    bk_buf_release(&big);
+}
+
 int main(void)
 {
+    RUN(test_stored);
+    RUN(test_early);
     RUN(test_plain_streams);
     RUN(test_order_and_stream_data);
     RUN(test_artifacts);
