@@ -809,8 +809,11 @@ struct pdf_early {
     size_t header;    /* the bytes before the first object; 0 until found */
     early_obj *q;     /* parsed, waiting for the page that says which is content */
     size_t nq, capq;
-    /* written: each object, in file order, where it went and how */
-    size_t *obj, *a, *b, *at;
+    /* written: each object, in file order (each ends where the next
+     * begins, the last at `end`), where it went and how; a 10,000-post
+     * book has half a million objects */
+    uint32_t *obj;
+    size_t *a, *at, end;
     unsigned char *kind;
     size_t n, cap;
     fin_out w;
@@ -850,7 +853,6 @@ void pdf_early_free(pdf_early *e)
     free(e->q);
     free(e->obj);
     free(e->a);
-    free(e->b);
     free(e->at);
     free(e->kind);
     free(e);
@@ -859,6 +861,12 @@ void pdf_early_free(pdf_early *e)
 size_t pdf_early_objects(const pdf_early *e)
 {
     return e ? e->n : 0;
+}
+
+/* Where written object k ends: where the next begins. */
+static size_t early_end(const pdf_early *e, size_t k)
+{
+    return k + 1 < e->n ? e->a[k + 1] : e->end;
 }
 
 /* Object o (of the queue or just parsed) written as pdf_finish_to would. */
@@ -873,13 +881,12 @@ static void early_put(pdf_early *e, const early_obj *o, int kind)
         e->cap = e->cap ? 2 * e->cap : 1024;
         e->obj = bk_xrealloc(e->obj, e->cap * sizeof *e->obj);
         e->a = bk_xrealloc(e->a, e->cap * sizeof *e->a);
-        e->b = bk_xrealloc(e->b, e->cap * sizeof *e->b);
         e->at = bk_xrealloc(e->at, e->cap * sizeof *e->at);
         e->kind = bk_xrealloc(e->kind, e->cap);
     }
-    e->obj[e->n] = o->n;
+    e->obj[e->n] = (uint32_t)o->n; /* at most nine digits (early_header) */
     e->a[e->n] = o->a;
-    e->b[e->n] = o->b;
+    e->end = o->b;
     e->at[e->n] = e->w.base + out->len;
     e->kind[e->n] = (unsigned char)kind;
     e->n++;
@@ -932,10 +939,12 @@ static void early_put(pdf_early *e, const early_obj *o, int kind)
 static bool early_header(const char *p, size_t len, size_t *n, size_t *hl, bool *more)
 {
     size_t i = 0, v = 0;
-    while (i < len && i < 12 && p[i] >= '0' && p[i] <= '9')
+    /* nine digits at most: the number fits 32 bits (and read_xref takes
+     * no more than 10,000,000 objects) */
+    while (i < len && i < 10 && p[i] >= '0' && p[i] <= '9')
         v = v * 10 + (size_t)(p[i++] - '0');
     *more = false;
-    if (i == 0 || i >= 12)
+    if (i == 0 || i >= 10)
         return false;
     if (len - i < 7) {
         *more = memcmp(p + i, " 0 obj\n", len - i) == 0;
@@ -1123,12 +1132,11 @@ static int early_finish(pdf_early *e, const pdf_src *src, pdf_finish_info *info)
     size_t used = 0;
     for (size_t i = 1; i < s->nobj; i++)
         used += s->off[i] != 0;
-    bool ok = !e->odd && e->n == used && e->n && e->header == e->a[0] && e->b[e->n - 1] == s->xref;
+    bool ok = !e->odd && e->n == used && e->n && e->header == e->a[0] && e->end == s->xref;
     for (size_t k = 0; ok && k < e->n; k++)
-        ok = e->obj[k] < s->nobj && s->off[e->obj[k]] == e->a[k] &&
-             (k + 1 == e->n || e->b[k] == e->a[k + 1]);
+        ok = e->obj[k] < s->nobj && s->off[e->obj[k]] == e->a[k];
     for (size_t k = 0; ok && k < e->n; k++)
-        s->end[e->obj[k]] = e->b[k];
+        s->end[e->obj[k]] = early_end(e, k);
     /* the root as the trailer says, its page tree and structure root */
     const char *tr = ok ? find_in(s->d + s->xref, s->len - s->xref, "\ntrailer\n") : NULL;
     const char *r = tr ? find_in(tr, s->len - (size_t)(tr - s->d), "/Root ") : NULL;
@@ -1169,7 +1177,8 @@ static bool early_matches(const pdf_early *early, const pdf_src *s, const size_t
         return false;
     for (size_t k = 0; k < early->n; k++) {
         size_t i = order[k], a, b;
-        if (early->obj[k] != i || !object_span(s, i, &a, &b) || early->a[k] != a || early->b[k] != b)
+        if (early->obj[k] != i || !object_span(s, i, &a, &b) || early->a[k] != a ||
+            early_end(early, k) != b)
             return false;
         int kind = is_content[i]                   ? EK_CONTENT
                    : figures_alt && find_in(s->d + a, head_len(s->d + a, b - a), "/S /Figure\n")
