@@ -1011,39 +1011,94 @@ static cairo_status_t collect(void *closure, const unsigned char *data, unsigned
     return r->failed ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
 }
 
-/* The bookmarks of chapters [from, to), made as soon as their pages are
- * drawn (their boxes go right after); *part_id is the open part's entry,
- * carried from one call to the next. */
-static void add_outline(pdf_engine *e, cairo_surface_t *s, size_t from, size_t to, int *part_id_io)
+/* A bookmark to make: a part's (at the top, open), a chapter's (under
+ * the open part, or at the top: the front matter, a post outside any
+ * part, which also closes the part), or a section's (under the chapter's). */
+typedef enum { OL_PART, OL_CHAPTER, OL_CHAPTER_TOP, OL_CHAPTER_ENDS_PART, OL_SECTION } outline_kind;
+
+typedef struct outline_item {
+    outline_kind kind;
+    const char *title; /* the heading block's: lives until its chapter is released */
+    char *dest;        /* the "dest=..." attribute */
+} outline_item;
+
+typedef struct outline_list {
+    outline_item *v;
+    size_t len, cap;
+} outline_list;
+
+/* The bookmarks of chapters [from, to), to make in this order (with the
+ * lock: a destination's chapter may not be placed yet). */
+static void outline_collect(pdf_engine *e, size_t from, size_t to, outline_list *out)
 {
-    int part_id = *part_id_io;
     for (size_t c = from; c < to; c++) {
         pdf_chapter *ch = &e->chapters[c];
-        int parent = part_id;
-        int chapter_id = -1;
+        bool have_chapter = false;
         for (size_t i = 0; i < ch->nblocks; i++) {
             pdf_block *b = &ch->blocks[i];
             if (!b->heading || !b->dest || !dest_exists(e, b->dest))
                 continue;
+            outline_kind k;
+            if (ch->part >= 0 && i == 0) {
+                k = OL_PART;
+            } else if (b->heading == 1 || !have_chapter) {
+                k = ch->post < 0                                 ? OL_CHAPTER_TOP
+                    : e->book->posts[ch->post]->part < 0 ? OL_CHAPTER_ENDS_PART
+                                                                 : OL_CHAPTER;
+                have_chapter = true;
+            } else if (b->heading == 2) {
+                k = OL_SECTION;
+            } else {
+                continue;
+            }
             bk_buf a = BK_BUF_INIT;
             bk_buf_adds(&a, "dest=");
             quote_dest(&a, b->dest);
-            if (ch->part >= 0 && i == 0) {
-                part_id = cairo_pdf_surface_add_outline(s, CAIRO_PDF_OUTLINE_ROOT, b->outline_title,
-                                                        a.ptr, CAIRO_PDF_OUTLINE_FLAG_OPEN);
-            } else if (b->heading == 1 || chapter_id < 0) {
-                if (ch->post < 0)
-                    parent = CAIRO_PDF_OUTLINE_ROOT;
-                else if (e->book->posts[ch->post]->part < 0)
-                    parent = part_id = CAIRO_PDF_OUTLINE_ROOT;
-                chapter_id = cairo_pdf_surface_add_outline(s, parent, b->outline_title, a.ptr, 0);
-            } else if (b->heading == 2) {
-                cairo_pdf_surface_add_outline(s, chapter_id, b->outline_title, a.ptr, 0);
-            }
-            bk_buf_release(&a);
+            BK_GROW(out->v, out->cap, out->len + 1);
+            out->v[out->len++] = (outline_item){ k, b->outline_title, bk_buf_detach(&a) };
         }
     }
-    *part_id_io = part_id;
+}
+
+/* The bookmarks made, in order (no lock: cairo's surface is the drawing
+ * thread's); *part_id is the open part's entry, carried from one call to
+ * the next. The list is emptied. */
+static void outline_emit(cairo_surface_t *s, outline_list *l, int *part_id)
+{
+    int chapter_id = -1;
+    for (size_t i = 0; i < l->len; i++) {
+        const outline_item *it = &l->v[i];
+        switch (it->kind) {
+        case OL_PART:
+            *part_id = cairo_pdf_surface_add_outline(s, CAIRO_PDF_OUTLINE_ROOT, it->title, it->dest,
+                                                     CAIRO_PDF_OUTLINE_FLAG_OPEN);
+            break;
+        case OL_CHAPTER_ENDS_PART:
+            *part_id = CAIRO_PDF_OUTLINE_ROOT;
+            /* fall through */
+        case OL_CHAPTER:
+        case OL_CHAPTER_TOP:
+            chapter_id = cairo_pdf_surface_add_outline(
+                s, it->kind == OL_CHAPTER_TOP ? CAIRO_PDF_OUTLINE_ROOT : *part_id, it->title,
+                it->dest, 0);
+            break;
+        case OL_SECTION:
+            cairo_pdf_surface_add_outline(s, chapter_id, it->title, it->dest, 0);
+            break;
+        }
+        free(it->dest);
+    }
+    l->len = 0;
+}
+
+/* The bookmarks of chapters [from, to), made as soon as their pages are
+ * drawn (their boxes go right after). */
+static void add_outline(pdf_engine *e, cairo_surface_t *s, size_t from, size_t to, int *part_id_io)
+{
+    outline_list l = { NULL, 0, 0 };
+    outline_collect(e, from, to, &l);
+    outline_emit(s, &l, part_id_io);
+    free(l.v);
 }
 
 static void iso_date(int64_t t, char out[32])
@@ -1130,27 +1185,47 @@ static int draw_open(pdf_engine *e, pdf_drawing *dr, const char *path, int64_t e
     return 0;
 }
 
-/* Page p, as cairo's page `slot`: the page label is the one of the book's
- * page `slot`, which is where the finishing pass puts this one. */
-static void draw_page(pdf_drawing *dr, size_t p, size_t slot)
+/* A page on its way to cairo: what drawing it needs, prepared with the
+ * lock (page_begin), drawn without it (page_draw), released with it
+ * (page_end). */
+typedef struct page_job {
+    pdf_page page; /* a copy: the pages may move (grow) while a link waits
+                    * for its destination's chapter */
+    size_t p;
+    char *label;   /* the page label of the book's page `slot`, which is
+                    * where the finishing pass puts this one */
+    page_prep pp;
+    bool last;     /* its chapter's last page */
+    bool ends;     /* ... known as the batch was prepared: its bookmarks */
+    outline_list outline; /* made right after it is drawn */
+} page_job;
+
+static void page_begin(pdf_drawing *dr, size_t p, size_t slot, page_job *j)
+{
+    pdf_engine *e = dr->e;
+    j->page = e->pages[p];
+    j->p = p;
+    const pdf_page *pg = &j->page;
+    if (e->chapters[pg->chapter].glyphs_dropped && (p == 0 || e->pages[p - 1].chapter != pg->chapter))
+        dr->relaid_same = pdf_chapter_relayout(e, pg->chapter) && dr->relaid_same;
+    j->label = page_label(&e->pages[slot]);
+    j->pp = (page_prep){ 0 };
+    prep_page(e, pg, p, &j->pp);
+    /* The pages ready end with a chapter's last. */
+    j->last = pg->chapter != e->toc &&
+              (p + 1 >= e->ready_pages || e->pages[p + 1].chapter != pg->chapter);
+    j->ends = false;
+    j->outline = (outline_list){ NULL, 0, 0 };
+}
+
+/* Without the lock, beside the main thread's line breaking. */
+static void page_draw(pdf_drawing *dr, page_job *j)
 {
     pdf_engine *e = dr->e;
     cairo_t *cr = dr->cr;
-    /* a copy: the pages may move (grow) while a link waits for its
-     * destination's chapter */
-    const pdf_page page = e->pages[p], *pg = &page;
-    if (e->chapters[pg->chapter].glyphs_dropped && (p == 0 || e->pages[p - 1].chapter != pg->chapter))
-        dr->relaid_same = pdf_chapter_relayout(e, pg->chapter) && dr->relaid_same;
-    char *label = page_label(&e->pages[slot]);
-    cairo_pdf_surface_set_page_label(dr->s, label);
-    free(label);
-    page_prep pp = { 0 };
-    prep_page(e, pg, p, &pp);
-    /* The pages ready end with a chapter's last. */
-    bool last = pg->chapter != e->toc &&
-                (p + 1 >= e->ready_pages || e->pages[p + 1].chapter != pg->chapter);
-    /* drawn without the lock, beside the main thread's line breaking */
-    draw_unlock(e);
+    const pdf_page *pg = &j->page;
+    size_t p = j->p;
+    cairo_pdf_surface_set_page_label(dr->s, j->label);
     double ox = left_margin(e, p), oy = e->theme.margin_top;
     const pdf_chapter *ch = &e->chapters[pg->chapter];
     /* The paper, painted first. cairo's analysis of a page unions every
@@ -1178,29 +1253,56 @@ static void draw_page(pdf_drawing *dr, size_t p, size_t slot)
             tag_begin(e, cr, group, NULL);
             open_group = group;
         }
-        draw_piece(e, cr, &pp, ch, &pg->pieces[i], ox, oy);
+        draw_piece(e, cr, &j->pp, ch, &pg->pieces[i], ox, oy);
     }
     if (open_group)
         tag_end(e, cr, open_group);
-    draw_leaders(e, cr, &pp);
-    draw_notes(e, cr, &pp, pg, ox, oy);
-    draw_furniture(e, cr, &pp, p);
+    draw_leaders(e, cr, &j->pp);
+    draw_notes(e, cr, &j->pp, pg, ox, oy);
+    draw_furniture(e, cr, &j->pp, p);
     /* cairo makes the page's PDF, most of the drawing's time */
     cairo_show_page(cr);
     /* A chapter's layouts freed as soon as its last page is drawn, still
      * without the lock: nothing but the atomic reference counts of the
      * context and the fonts is shared, and no font is finalized here
      * (pdf_hold_fonts keeps a reference to each). */
-    if (last)
+    if (j->last)
         pdf_chapter_drop_layouts(e, pg->chapter);
-    draw_lock(e);
-    prep_release(&pp);
 }
 
-/* Chapter c's pages are drawn: its bookmarks made (those of the chapters
- * before it too, the contents' among them), its layouts and boxes freed;
- * the contents' stay until they are drawn, last. */
-static void chapter_drawn(pdf_drawing *dr, size_t c, size_t *outlined, int *part_id, size_t *drawn)
+static void page_end(page_job *j)
+{
+    prep_release(&j->pp);
+    free(j->label);
+    j->label = NULL;
+    free(j->outline.v);
+}
+
+/* Pages prepared at once by the drawing thread (draw_pages). */
+#define DRAW_BATCH 8
+
+/* Page p, as cairo's page `slot`, alone (with the lock, as it returns). */
+static void draw_page(pdf_drawing *dr, size_t p, size_t slot)
+{
+    page_job j;
+    page_begin(dr, p, slot, &j);
+    draw_unlock(dr->e);
+    page_draw(dr, &j);
+    draw_lock(dr->e);
+    page_end(&j);
+}
+
+/* Where the drawing stands with chapters: bookmarks made for those
+ * before `outlined`, boxes freed for those before `released`. */
+typedef struct chapter_cursor {
+    size_t outlined, released, drawn;
+    int part_id; /* the open part's bookmark */
+} chapter_cursor;
+
+/* Chapter c's pages are drawn, and its bookmarks made (those of the
+ * chapters before it too, the contents' among them): its layouts and
+ * boxes freed; the contents' stay until they are drawn, last. */
+static void chapter_done(pdf_drawing *dr, size_t c, chapter_cursor *cc)
 {
     pdf_engine *e = dr->e;
     pdf_chapter_drop_layouts(e, c);
@@ -1209,15 +1311,22 @@ static void chapter_drawn(pdf_drawing *dr, size_t c, size_t *outlined, int *part
     if (e->pipe)
         pthread_cond_broadcast(&e->pipe->drawn);
     /* Its bookmarks made, nothing reads its boxes again. */
-    add_outline(e, dr->s, *outlined, c + 1, part_id);
-    for (; *outlined <= c; (*outlined)++)
-        if (*outlined != e->toc)
-            pdf_chapter_release(e, *outlined);
+    for (; cc->released <= c; cc->released++)
+        if (cc->released != e->toc)
+            pdf_chapter_release(e, cc->released);
     /* The chapters' layouts come and go while cairo's records grow: give
      * the freed pages back now and then, or a long book's peak holds them
      * all. */
-    if (++*drawn % 256 == 0)
+    if (++cc->drawn % 256 == 0)
         bk_mem_trim();
+}
+
+/* Chapter c's pages are drawn: its bookmarks made now, then as above. */
+static void chapter_drawn(pdf_drawing *dr, size_t c, chapter_cursor *cc)
+{
+    add_outline(dr->e, dr->s, cc->outlined, c + 1, &cc->part_id);
+    cc->outlined = c + 1;
+    chapter_done(dr, c, cc);
 }
 
 static void early_pump(pdf_drawing *dr, bool until_drawn);
@@ -1245,23 +1354,56 @@ static void *draw_pages(void *arg)
 {
     pdf_drawing *dr = arg;
     pdf_engine *e = dr->e;
-    size_t slot = 0, outlined = 0, drawn = 0;
+    size_t slot = 0;
     size_t toc_from = SIZE_MAX, toc_to = 0;
-    int part_id = CAIRO_PDF_OUTLINE_ROOT;
+    chapter_cursor cc = { 0, 0, 0, CAIRO_PDF_OUTLINE_ROOT };
+    page_job batch[DRAW_BATCH];
     draw_lock(e);
-    for (size_t p = 0; page_ready(e, p); p++) {
-        size_t c = e->pages[p].chapter;
-        if (c == e->toc) {
+    for (size_t p = 0; page_ready(e, p);) {
+        /* The pages ready, up to DRAW_BATCH of them, prepared under one
+         * taking of the lock and drawn without it: every taking made the
+         * main thread wait, and a page's preparing is short. */
+        size_t n = 0, first = p;
+        for (; n < DRAW_BATCH && p < e->ready_pages && !drawing_stopped(e); p++) {
+            if (e->pages[p].chapter == e->toc)
+                break;
+            page_begin(dr, p, slot++, &batch[n++]);
+        }
+        if (n == 0) { /* a page of the contents: drawn last */
             if (toc_from == SIZE_MAX) {
                 toc_from = p;
-                dr->struct_at = e->struct_top;
+                dr->struct_at = e->struct_top; /* every page before it is drawn */
             }
-            toc_to = p + 1;
+            toc_to = ++p;
             continue;
         }
-        draw_page(dr, p, slot++);
-        if (!page_ready(e, p + 1) || e->pages[p + 1].chapter != c)
-            chapter_drawn(dr, c, &outlined, &part_id, &drawn);
+        /* A chapter that ends inside the batch has its bookmarks made
+         * right after its last page, as when pages are drawn one by one
+         * (cairo numbers its objects in the order they come). */
+        for (size_t i = 0; i + 1 < n; i++) {
+            size_t c = batch[i].page.chapter;
+            batch[i].ends = batch[i + 1].page.chapter != c;
+            if (batch[i].ends) {
+                outline_collect(e, cc.outlined, c + 1, &batch[i].outline);
+                cc.outlined = c + 1;
+            }
+        }
+        e->batches++;
+        e->batched += n;
+        draw_unlock(e);
+        for (size_t i = 0; i < n; i++) {
+            page_draw(dr, &batch[i]);
+            outline_emit(dr->s, &batch[i].outline, &cc.part_id);
+        }
+        draw_lock(e);
+        for (size_t i = 0; i < n; i++) {
+            page_end(&batch[i]);
+            size_t c = batch[i].page.chapter;
+            if (batch[i].ends)
+                chapter_done(dr, c, &cc);
+            else if (i + 1 == n && (!page_ready(e, first + n) || e->pages[first + n].chapter != c))
+                chapter_drawn(dr, c, &cc);
+        }
     }
     if (toc_from != SIZE_MAX && !drawing_stopped(e)) {
         size_t top = e->struct_top;
@@ -1272,7 +1414,7 @@ static void *draw_pages(void *arg)
         dr->struct_moved = e->struct_top - top;
         pdf_chapter_drop_layouts(e, e->toc);
     }
-    add_outline(e, dr->s, outlined, e->nchapters, &part_id);
+    add_outline(e, dr->s, cc.outlined, e->nchapters, &cc.part_id);
     /* the shapings this thread keeps (shapecache.c) go with it */
     if (e->pipe)
         pdf_shape_cache_release();
@@ -1430,6 +1572,8 @@ static int draw_close(pdf_drawing *dr, const char *path)
                 e->fonts_held ? g_hash_table_size(e->fonts_held) : 0);
         fprintf(stderr, "pdf: %zu small layouts made for the drawing, %zu reused\n", e->small_made,
                 e->small_reused);
+        fprintf(stderr, "pdf: %zu pages prepared for the drawing in %zu takings of the lock\n",
+                e->batched, e->batches);
         fprintf(stderr, "pdf: %zu of cairo's streams left stored for the finishing pass\n",
                 pdf_cairo_zlib_count());
     }

@@ -207,6 +207,7 @@ typedef struct pdf_engine {
     size_t window_bytes;    /* text of the paginated chapters whose glyphs wait for the drawing */
     GHashTable *small_layouts; /* the drawing's markers, numbers, running heads (draw.c) */
     size_t small_made, small_reused; /* BOOKIFY_TIMES */
+    size_t batches, batched;         /* BOOKIFY_TIMES: the drawing's batches, their pages */
     GHashTable *fonts_held; /* every font a chapter's layout uses, one reference each
                              * (pdf_hold_fonts): a drawn chapter is then freed without
                              * the lock, its fonts never finalized there */
