@@ -1279,7 +1279,7 @@ static void page_end(page_job *j)
 }
 
 /* Pages prepared at once by the drawing thread (draw_pages). */
-#define DRAW_BATCH 8
+#define DRAW_BATCH 32
 
 /* Page p, as cairo's page `slot`, alone (with the lock, as it returns). */
 static void draw_page(pdf_drawing *dr, size_t p, size_t slot)
