@@ -3,6 +3,8 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "bookify/banned.h"
@@ -27,6 +29,7 @@ typedef struct par_run {
     atomic_size_t next;
     void (*fn)(void *ctx, size_t i, int worker);
     void *ctx;
+    int jobs; /* workers 0..jobs-1 take part */
 } par_run;
 
 typedef struct par_worker {
@@ -47,6 +50,80 @@ static void *work(void *arg)
     return NULL;
 }
 
+/* The workers stay: a thread made for every loop cost its creation and,
+ * with mimalloc, a heap that starts cold (and its memory fresh pages,
+ * which this machine's kernel zeroes at some cost). They wait for the
+ * next loop between loops. One loop at a time uses them: a loop started
+ * meanwhile (from another thread, or inside a loop) makes threads of its
+ * own, as before. */
+static struct {
+    pthread_mutex_t busy; /* held by the thread whose loop the pool runs */
+    pthread_mutex_t lock;
+    pthread_cond_t go, done;
+    int nthreads;         /* workers 1..nthreads started */
+    unsigned long gen;    /* loops handed out */
+    par_run *run;
+    int active;           /* workers still on this loop */
+    unsigned long born[64]; /* gen when each worker was made */
+} pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+           PTHREAD_COND_INITIALIZER, 0, 0, NULL, 0, { 0 } };
+
+static void *pool_worker(void *arg)
+{
+    par_worker w = { NULL, (int)(intptr_t)arg };
+    pthread_mutex_lock(&pool.lock);
+    unsigned long seen = pool.born[w.id]; /* the loop it was made for comes after */
+    for (;;) {
+        while (pool.gen == seen)
+            pthread_cond_wait(&pool.go, &pool.lock);
+        seen = pool.gen;
+        w.run = pool.run;
+        pthread_mutex_unlock(&pool.lock);
+        if (w.id < w.run->jobs)
+            work(&w);
+        pthread_mutex_lock(&pool.lock);
+        if (--pool.active == 0)
+            pthread_cond_signal(&pool.done);
+    }
+    return NULL;
+}
+
+/* Run r on the pool with jobs threads (this one among them); false when
+ * the pool is in use or cannot have that many workers. */
+static bool pool_run(par_run *r, int jobs)
+{
+    if (pthread_mutex_trylock(&pool.busy) != 0)
+        return false;
+    pthread_mutex_lock(&pool.lock);
+    while (pool.nthreads < jobs - 1) {
+        pthread_t t;
+        pool.born[pool.nthreads + 1] = pool.gen;
+        if (pthread_create(&t, NULL, pool_worker, (void *)(intptr_t)(pool.nthreads + 1)) != 0)
+            break;
+        pthread_detach(t);
+        pool.nthreads++;
+    }
+    if (pool.nthreads < jobs - 1) {
+        pthread_mutex_unlock(&pool.lock);
+        pthread_mutex_unlock(&pool.busy);
+        return false;
+    }
+    pool.run = r;
+    pool.active = pool.nthreads;
+    pool.gen++;
+    pthread_cond_broadcast(&pool.go);
+    pthread_mutex_unlock(&pool.lock);
+    par_worker w0 = { r, 0 };
+    work(&w0); /* this thread is worker 0 */
+    pthread_mutex_lock(&pool.lock);
+    while (pool.active > 0)
+        pthread_cond_wait(&pool.done, &pool.lock);
+    pool.run = NULL;
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool.busy);
+    return true;
+}
+
 void bk_par_for(size_t n, void (*fn)(void *ctx, size_t i, int worker), void *ctx)
 {
     int jobs = bk_par_jobs();
@@ -57,8 +134,10 @@ void bk_par_for(size_t n, void (*fn)(void *ctx, size_t i, int worker), void *ctx
             fn(ctx, i, 0);
         return;
     }
-    par_run r = { n, 0, fn, ctx };
+    par_run r = { n, 0, fn, ctx, jobs };
     atomic_init(&r.next, 0);
+    if (pool_run(&r, jobs))
+        return;
     pthread_t th[64];
     par_worker ws[64];
     int started = 0;

@@ -1,6 +1,15 @@
-/* Unit tests: buffers, slices, arena, UTF-8, slugs. */
+/* Unit tests: buffers, slices, arena, UTF-8, slugs, the worker pool,
+ * reading files. */
+#define _GNU_SOURCE /* gettid */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "bookify/fileio.h"
+#include "bookify/par.h"
 #include "bookify/util.h"
 #include "harness.h"
 
@@ -161,6 +170,131 @@ static void test_unique_name(void)
     bk_arena_release(&a);
 }
 
+/* ---- the worker pool ---- */
+
+typedef struct par_probe {
+    atomic_int hits[64];
+    pid_t tid[64];  /* the thread each worker id ran on */
+    atomic_int bad; /* a worker id out of range, or two threads with one id */
+    int inner;      /* run a loop inside each item */
+} par_probe;
+
+static void probe_inner(void *ctx, size_t i, int worker)
+{
+    atomic_int *n = ctx;
+    (void)i;
+    (void)worker;
+    atomic_fetch_add(n, 1);
+}
+
+static void probe_job(void *ctx, size_t i, int worker)
+{
+    par_probe *p = ctx;
+    if (worker < 0 || worker >= bk_par_jobs()) {
+        atomic_fetch_add(&p->bad, 1);
+        return;
+    }
+    pid_t me = gettid();
+    if (p->tid[worker] && p->tid[worker] != me)
+        atomic_fetch_add(&p->bad, 1);
+    p->tid[worker] = me;
+    atomic_fetch_add(&p->hits[i], 1);
+    usleep(300); /* long enough for every worker to get items */
+    if (p->inner) {
+        atomic_int n = 0;
+        bk_par_for(5, probe_inner, &n); /* the pool is busy: threads of its own */
+        if (atomic_load(&n) != 5)
+            atomic_fetch_add(&p->bad, 1);
+    }
+}
+
+static void *probe_thread(void *arg)
+{
+    bk_par_for(64, probe_job, arg);
+    return NULL;
+}
+
+static void test_par(void)
+{
+    bk_par_set_jobs(2);
+    /* every index once, each worker id on one thread; the second loop runs
+     * on the same threads as the first (the workers stay) */
+    par_probe a = { 0 }, b = { 0 };
+    bk_par_for(64, probe_job, &a);
+    bk_par_for(64, probe_job, &b);
+    for (int i = 0; i < 64; i++) {
+        CHECK_INT(atomic_load(&a.hits[i]), 1);
+        CHECK_INT(atomic_load(&b.hits[i]), 1);
+    }
+    CHECK_INT(atomic_load(&a.bad) + atomic_load(&b.bad), 0);
+    CHECK(a.tid[0] == gettid());
+    CHECK(a.tid[1] && a.tid[1] != gettid() && a.tid[1] == b.tid[1]);
+    /* a loop inside a loop, and two loops at once from two threads */
+    par_probe c = { .inner = 1 }, d = { 0 };
+    bk_par_for(16, probe_job, &c);
+    for (int i = 0; i < 16; i++)
+        CHECK_INT(atomic_load(&c.hits[i]), 1);
+    CHECK_INT(atomic_load(&c.bad), 0);
+    memset(&c, 0, sizeof c);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, probe_thread, &c) == 0);
+    probe_thread(&d);
+    pthread_join(t, NULL);
+    for (int i = 0; i < 64; i++) {
+        CHECK_INT(atomic_load(&c.hits[i]), 1);
+        CHECK_INT(atomic_load(&d.hits[i]), 1);
+    }
+    /* more jobs than before, then fewer */
+    bk_par_set_jobs(4);
+    par_probe e = { 0 };
+    bk_par_for(64, probe_job, &e);
+    bk_par_set_jobs(1);
+    par_probe f = { 0 };
+    bk_par_for(8, probe_job, &f);
+    for (int i = 0; i < 64; i++)
+        CHECK_INT(atomic_load(&e.hits[i]), 1);
+    for (int i = 0; i < 8; i++)
+        CHECK_INT(atomic_load(&f.hits[i]), 1);
+    CHECK_INT(atomic_load(&e.bad) + atomic_load(&f.bad), 0);
+    CHECK(f.tid[0] == gettid()); /* one job: in order, on this thread */
+    bk_par_set_jobs(0);
+}
+
+/* ---- reading files ---- */
+
+static void test_file_read(void)
+{
+    char path[] = "/tmp/bk-test-read-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    const char text[] = "---\ntitle: x\n---\nbody\n";
+    CHECK(write(fd, text, sizeof text - 1) == (ssize_t)(sizeof text - 1));
+    close(fd);
+    bk_buf b = BK_BUF_INIT;
+    CHECK(bk_file_read(path, 1 << 20, &b) == 0);
+    CHECK_STR(b.ptr, text);
+    /* a file of its size, not a 64 KiB buffer for each post */
+    CHECK(b.cap < 4096);
+    bk_buf_release(&b);
+    /* appended to what is there */
+    bk_buf_adds(&b, "ab");
+    CHECK(bk_file_read(path, 1 << 20, &b) == 0);
+    CHECK_INT(b.len, 2 + sizeof text - 1);
+    bk_buf_release(&b);
+    CHECK(bk_file_read(path, 8, &b) < 0); /* over the limit */
+    bk_buf_release(&b);
+    unlink(path);
+    /* a file that says it is empty (/proc) is read to its end */
+    CHECK(bk_file_read("/proc/self/status", 1 << 20, &b) == 0);
+    CHECK(strstr(b.ptr, "Pid:") != NULL);
+    bk_buf_release(&b);
+    CHECK(bk_file_read("/nonexistent/x", 1 << 20, &b) < 0);
+    CHECK(bk_file_read("/tmp", 1 << 20, &b) < 0);
+    bk_buf_release(&b);
+}
+
 int main(void)
 {
     RUN(test_strmap);
@@ -172,5 +306,7 @@ int main(void)
     RUN(test_parse_int);
     RUN(test_sizes);
     RUN(test_unique_name);
+    RUN(test_par);
+    RUN(test_file_read);
     return TEST_DONE();
 }
