@@ -352,6 +352,7 @@ typedef struct conv {
 typedef struct hl_wait {
     xmlNodePtr target; /* the <code> or <pre> whose text is the code */
     bk_hl_job *job;
+    xmlNodePtr *lang_els; /* per name of the job: the element whose lang attribute it is, or NULL */
 } hl_wait;
 
 typedef struct hl_pending {
@@ -1265,77 +1266,98 @@ static void tidy(conv *c, xmlNodePtr content_start)
 
 /* ==================== syntax highlighting ==================== */
 
-/* The language a class token names: "language-go", "lang-go", or, with
- * any_token, a bare "go" (highlight.js's <code class="go">). NULL when the
- * token names none the highlighter knows. */
-static const char *token_language(const char *tok, size_t n, bool any_token)
+/* The language name a class token gives: "language-go", "lang-go", or,
+ * with any_token, a bare "go" (highlight.js's <code class="go">), into
+ * name; false when the token names none. */
+static bool token_name(const char *tok, size_t n, bool any_token, char name[48])
 {
-    char name[48];
     static const char *const prefixes[] = { "language-", "lang-" };
     for (size_t i = 0; i < 2; i++) {
         size_t k = strlen(prefixes[i]);
-        if (n > k && n - k < sizeof name && strncmp(tok, prefixes[i], k) == 0) {
+        if (n > k && n - k < 48 && strncmp(tok, prefixes[i], k) == 0) {
             memcpy(name, tok + k, n - k);
             name[n - k] = '\0';
             goto found;
         }
     }
-    if (!any_token || n >= sizeof name)
-        return NULL;
+    if (!any_token || n >= 48)
+        return false;
     memcpy(name, tok, n);
     name[n] = '\0';
     static const char *const not_languages[] = { "highlight", "hljs", "sourcecode", "chroma",
                                                  "code", "nohighlight", "plaintext", "text" };
     for (size_t i = 0; i < sizeof not_languages / sizeof *not_languages; i++)
         if (g_ascii_strcasecmp(name, not_languages[i]) == 0)
-            return NULL;
+            return false;
 found:;
     /* pandoc's and R Markdown's info strings: "{.python}", "{r}",
      * "{python, echo=FALSE}" */
-    char *s = name;
-    while (*s == '{' || *s == '.')
-        s++;
-    s[strcspn(s, ",} ")] = '\0';
-    return bk_highlight_language(s);
+    size_t skip = strspn(name, "{.");
+    memmove(name, name + skip, strlen(name + skip) + 1);
+    name[strcspn(name, ",} ")] = '\0';
+    return true;
 }
 
-/* The language of a code block: the class of its <code> or <pre> as
- * cmark-gfm ("language-x"), Hugo, pandoc and highlight.js write it, or a
- * lang or data-lang attribute; NULL when none is known. */
-static const char *block_language(xmlNodePtr pre, xmlNodePtr code)
+/* The names a code block gives its language, in the order they are tried
+ * (the first the highlighter knows is the block's language): the classes
+ * of its <code> or <pre> as cmark-gfm ("language-x"), Hugo, pandoc and
+ * highlight.js write them, a data-lang or lang attribute, then any bare
+ * class. lang_els[i] is the element whose lang attribute names[i] is. */
+typedef struct lang_names {
+    char **names;
+    xmlNodePtr *lang_els;
+    size_t n, cap;
+} lang_names;
+
+static void add_name(lang_names *ln, const char *name, xmlNodePtr lang_el)
+{
+    if (ln->n == ln->cap) {
+        ln->cap = ln->cap ? 2 * ln->cap : 4;
+        ln->names = bk_xrealloc(ln->names, ln->cap * sizeof *ln->names);
+        ln->lang_els = bk_xrealloc(ln->lang_els, ln->cap * sizeof *ln->lang_els);
+    }
+    ln->names[ln->n] = bk_xstrdup(name);
+    ln->lang_els[ln->n++] = lang_el;
+}
+
+static void block_names(xmlNodePtr pre, xmlNodePtr code, lang_names *ln)
 {
     xmlNodePtr els[2] = { code, pre };
     for (int pass = 0; pass < 2; pass++)
         for (int e = 0; e < 2; e++) {
             if (!els[e])
                 continue;
-            const char *lang = NULL;
-            char *cls = bk_dom_attr(els[e], "class");
-            for (const char *p = cls; p && *p && !lang;) {
+            char *cls = bk_dom_has_attr(els[e], "class") ? bk_dom_attr(els[e], "class") : NULL;
+            for (const char *p = cls; p && *p;) {
                 p += strspn(p, " \t\n");
                 size_t n = strcspn(p, " \t\n");
-                if (n)
-                    lang = token_language(p, n, pass == 1);
+                char name[48];
+                if (n && token_name(p, n, pass == 1, name))
+                    add_name(ln, name, NULL);
                 p += n;
             }
             xmlFree(cls);
-            for (int a = 0; a < 2 && !lang && pass == 0; a++) {
+            for (int a = 0; a < 2 && pass == 0; a++) {
                 char *v = bk_dom_attr(els[e], a ? "lang" : "data-lang");
-                lang = v ? bk_highlight_language(v) : NULL;
-                if (lang && a) {
-                    /* GitHub's old <pre lang="ruby">: the code's language,
-                     * not a human one; said the usual way instead */
-                    char named[64];
-                    snprintf(named, sizeof named, "language-%s", v);
-                    xmlUnsetProp(els[e], BAD_CAST "lang");
-                    bk_dom_add_class(els[e], named);
-                }
+                if (v)
+                    add_name(ln, v, a ? els[e] : NULL);
                 xmlFree(v);
             }
-            if (lang)
-                return lang;
         }
-    return NULL;
+}
+
+/* GitHub's old <pre lang="ruby">, when "ruby" was the language used: the
+ * code's language, not a human one; said the usual way instead. */
+static void lang_to_class(xmlNodePtr el)
+{
+    char *v = bk_dom_attr(el, "lang");
+    if (!v)
+        return;
+    char named[64];
+    snprintf(named, sizeof named, "language-%s", v);
+    xmlUnsetProp(el, BAD_CAST "lang");
+    bk_dom_add_class(el, named);
+    xmlFree(v);
 }
 
 /* Spans of pre-highlighted HTML pasted into a post (Pygments, Rouge,
@@ -1388,31 +1410,39 @@ static void put_spans(xmlNodePtr target, const char *text, size_t len, const bk_
 }
 
 /* A job's spans put in its block; the job is gone. */
-static void finish_highlight(xmlNodePtr target, bk_hl_job *job)
+static void finish_highlight(hl_wait *w)
 {
     char *text;
     bk_hl_span *spans;
-    size_t n = bk_highlight_take(job, &text, &spans);
+    int chosen;
+    size_t n = bk_highlight_take(w->job, &text, &spans, &chosen);
     size_t len = text ? strlen(text) : 0;
-    put_spans(target, text, len, spans, n);
+    put_spans(w->target, text, len, spans, n);
+    if (chosen >= 0 && w->lang_els[chosen])
+        lang_to_class(w->lang_els[chosen]);
+    free(w->lang_els);
     free(spans);
     free(text);
 }
 
-static void highlight_block(conv *c, xmlNodePtr target, const char *lang)
+static void highlight_block(conv *c, xmlNodePtr target, lang_names *ln)
 {
     bk_buf text = BK_BUF_INIT;
     for (xmlNodePtr x = target->children; x; x = x->next)
         if (x->content)
             bk_buf_adds(&text, (const char *)x->content);
     size_t len = text.len;
-    bk_hl_job *job = bk_highlight_submit(lang, bk_buf_detach(&text), len);
+    hl_wait w = { target,
+                  bk_highlight_submit((const char *const *)ln->names, ln->n, bk_buf_detach(&text),
+                                      len),
+                  ln->lang_els };
+    ln->lang_els = NULL;
     if (!c->pending) {
-        finish_highlight(target, job);
+        finish_highlight(&w);
         return;
     }
     BK_GROW(c->pending->v, c->pending->cap, c->pending->len + 1);
-    c->pending->v[c->pending->len++] = (hl_wait){ target, job };
+    c->pending->v[c->pending->len++] = w;
 }
 
 /* Every code block that names a known language gets its tokens marked
@@ -1444,9 +1474,14 @@ static void highlight_code(conv *c)
             map_pasted_highlight(pre);
             continue;
         }
-        const char *lang = block_language(pre, code);
-        if (lang)
-            highlight_block(c, target, lang);
+        lang_names ln = { 0 };
+        block_names(pre, code, &ln);
+        if (ln.n)
+            highlight_block(c, target, &ln);
+        for (size_t i = 0; i < ln.n; i++)
+            free(ln.names[i]);
+        free(ln.names);
+        free(ln.lang_els);
     }
 }
 
@@ -1798,15 +1833,20 @@ static void convert_job(void *ctx, size_t i, int worker)
 /* Whether any post may hold code in a language: a fence, a Liquid or
  * Hugo highlight tag, or HTML's <pre>/<code> (a cheap look at the text;
  * highlight_code decides). */
-static bool may_have_code(const bk_book *book)
+bool bk_convert_may_have_code(const char *text, size_t len)
 {
     static const char *const marks[] = { "```", "~~~", "highlight", "<pre", "<code" };
-    for (size_t i = 0; i < book->nposts; i++) {
-        const bk_post *p = book->posts[i];
-        for (size_t k = 0; p->body && k < BK_ARRAY_LEN(marks); k++)
-            if (memmem(p->body, p->body_len, marks[k], strlen(marks[k])))
-                return true;
-    }
+    for (size_t k = 0; text && k < BK_ARRAY_LEN(marks); k++)
+        if (memmem(text, len, marks[k], strlen(marks[k])))
+            return true;
+    return false;
+}
+
+static bool may_have_code(const bk_book *book)
+{
+    for (size_t i = 0; i < book->nposts; i++)
+        if (bk_convert_may_have_code(book->posts[i]->body, book->posts[i]->body_len))
+            return true;
     return false;
 }
 
@@ -1848,7 +1888,7 @@ static void highlighted_job(void *ctx, size_t i, int worker)
     (void)worker;
     hl_pending *p = &r->pending[i];
     for (size_t k = 0; k < p->len; k++)
-        finish_highlight(p->v[k].target, p->v[k].job);
+        finish_highlight(&p->v[k]);
     free(p->v);
 }
 
@@ -1881,12 +1921,14 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
     bk_progress_start("converting posts", n);
     atomic_store(&posts_built_direct, 0);
     bk_par_for(n, convert_job, &r);
+    bk_stage_time("convert", "posts converted");
     size_t handed = 0;
     for (size_t i = 0; i < n; i++)
         handed += r.pending[i].len;
     bk_par_for(n, highlighted_job, &r);
     bk_progress_end();
     bk_highlight_thread_stop();
+    bk_stage_time("convert", "highlighted");
     free(r.pending);
     if (getenv("BOOKIFY_TIMES")) {
         size_t skipped, ran;
@@ -1923,6 +1965,7 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
     free(acc.items);
     free(acc.files);
     bk_resolve(book, d);
+    bk_stage_time("convert", "links resolved");
     return d->nerrors > errors ? -1 : 0;
 }
 

@@ -28,6 +28,18 @@ bool bk_dom_has_class(xmlNodePtr n, const char *cls);
 void bk_dom_add_class(xmlNodePtr n, const char *cls);
 /* Attribute value (caller frees with xmlFree) or NULL. */
 char *bk_dom_attr(xmlNodePtr n, const char *name);
+/* Has element n an attribute of that name (in any namespace, as
+ * bk_dom_attr finds it)? No copy made: walks over every element ask it
+ * before they ask for the value. */
+static inline bool bk_dom_has_attr(xmlNodePtr n, const char *name)
+{
+    if (!n || n->type != XML_ELEMENT_NODE)
+        return false;
+    for (xmlAttrPtr a = n->properties; a; a = a->next)
+        if (a->name[0] == (xmlChar)name[0] && strcmp((const char *)a->name, name) == 0)
+            return true;
+    return false;
+}
 /* Text content of n, whitespace runs collapsed and trimmed, appended to out. */
 void bk_dom_text(xmlNodePtr n, bk_buf *out);
 /* New element in n's document and namespace, appended to parent (or

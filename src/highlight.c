@@ -17,10 +17,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -646,7 +648,11 @@ size_t bk_highlight(const char *lang, const char *code, size_t len, bk_hl_span *
 /* ---- the highlighting thread ---- */
 
 struct bk_hl_job {
-    const char *lang;
+    const char *lang; /* the first of names the highlighter knows, once resolved */
+    char **names;     /* what the post calls the language, in order of preference */
+    size_t nnames;
+    int chosen;       /* names[chosen] is lang; -1 when none is known */
+    bool resolved;
     char *code;
     size_t len;
     bk_hl_span *spans;
@@ -675,6 +681,7 @@ static struct {
     int to_helper;
     pid_t helper;
     size_t remote_done; /* blocks it highlighted (BOOKIFY_TIMES) */
+    bool warmed, helper_tried;
 } q = { PTHREAD_MUTEX_INITIALIZER,
         PTHREAD_COND_INITIALIZER,
         PTHREAD_COND_INITIALIZER,
@@ -689,7 +696,9 @@ static struct {
         false,
         -1,
         -1,
-        0 };
+        0,
+        false,
+        false };
 
 void bk_highlight_core_take(void)
 {
@@ -710,6 +719,33 @@ void bk_highlight_core_give(void)
     q.cores++;
     pthread_cond_signal(&q.core);
     pthread_mutex_unlock(&q.lock);
+}
+
+/* The job's language: the first of its names the highlighter knows. Done
+ * where the block is highlighted, not where it was found: the names are
+ * GtkSourceView's to judge, and a converting thread that asked would wait
+ * for its set-up (GTK, every language's header), 20 ms and more. */
+static void resolve_job(bk_hl_job *j)
+{
+    if (j->resolved)
+        return;
+    j->resolved = true;
+    for (size_t i = 0; i < j->nnames; i++) {
+        const char *id = bk_highlight_language(j->names[i]);
+        if (id) {
+            j->lang = id;
+            j->chosen = (int)i;
+            return;
+        }
+    }
+}
+
+static void job_free(bk_hl_job *j)
+{
+    for (size_t i = 0; i < j->nnames; i++)
+        free(j->names[i]);
+    free(j->names);
+    free(j);
 }
 
 static void *highlight_thread(void *arg)
@@ -751,7 +787,8 @@ static void *highlight_thread(void *arg)
             pthread_mutex_lock(&q.lock);
             continue;
         }
-        j->nspans = bk_highlight(j->lang, j->code, j->len, &j->spans);
+        resolve_job(j);
+        j->nspans = j->lang ? bk_highlight(j->lang, j->code, j->len, &j->spans) : 0;
         pthread_mutex_lock(&q.lock);
         j->done = true;
         pthread_cond_broadcast(&q.done);
@@ -820,6 +857,7 @@ static void helper_main(int in, int out)
 /* One block through the helper: false, with j untouched, when it failed. */
 static bool remote_highlight(bk_hl_job *j)
 {
+    resolve_job(j);
     if (!j->lang || j->len == 0 || j->len > BK_HIGHLIGHT_MAX) {
         /* plain, as bk_highlight leaves it: not worth a trip, and a block
          * past the limit is more than the helper accepts */
@@ -927,32 +965,37 @@ static void *remote_thread(void *arg)
     return NULL;
 }
 
-/* Fork the helper. Before the thread here starts: the helper must not
- * inherit a lock some other thread holds (hl_lock while setting up). */
+/* Start the helper: bookify again (fork, then exec of this very binary,
+ * /proc/self/exe), told to serve the socket it inherits. The exec makes
+ * it safe whatever other threads do meanwhile (the highlighting thread
+ * may be loading GTK already: a plain fork would copy its locks held). */
 static void helper_start(void)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         return;
-    pid_t parent = getpid();
+    char fd_arg[24], parent_arg[24];
+    snprintf(fd_arg, sizeof fd_arg, "%d", sv[1]);
+    snprintf(parent_arg, sizeof parent_arg, "%ld", (long)getpid());
+    char *const argv[] = { "bookify", BK_HIGHLIGHT_HELPER_ARG, fd_arg, parent_arg, NULL };
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* no handler of ours runs in the child */
     pid_t pid = fork();
     if (pid == 0) {
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGHUP, SIG_DFL);
-        signal(SIGPIPE, SIG_DFL);
+        /* async-signal-safe calls only until the exec */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; sig++)
+            sigaction(sig, &dfl, NULL);
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* bookify killed, its helper goes too */
-        if (getppid() != parent)
-            _exit(1);
-        close(sv[0]);
-        /* set up while bookify converts its first posts */
-        pthread_mutex_lock(&hl_lock);
-        set_up();
-        if (hl.ready)
-            (void)visible_language("c");
-        pthread_mutex_unlock(&hl_lock);
-        helper_main(sv[1], sv[1]);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (fcntl(sv[1], F_SETFD, 0) == 0)
+            execv("/proc/self/exe", argv);
+        _exit(127);
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(sv[1]);
     if (pid < 0) {
         close(sv[0]);
@@ -960,6 +1003,25 @@ static void helper_start(void)
     }
     q.to_helper = sv[0]; /* both ways */
     q.helper = pid;
+}
+
+int bk_highlight_helper_run(const char *fd_arg, const char *parent_arg)
+{
+    char *end;
+    long fd = strtol(fd_arg, &end, 10);
+    if (*end || fd < 3 || fd > 65535)
+        return 2;
+    long parent = strtol(parent_arg, &end, 10);
+    if (*end || parent <= 1 || getppid() != (pid_t)parent)
+        return 2; /* its bookify ended already (or this was not run by one) */
+    fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+    pthread_mutex_lock(&hl_lock);
+    set_up();
+    if (hl.ready)
+        (void)visible_language("c");
+    pthread_mutex_unlock(&hl_lock);
+    helper_main((int)fd, (int)fd);
+    return 0;
 }
 
 static void helper_end(void)
@@ -1015,28 +1077,36 @@ static void enqueue(bk_hl_job *j)
 
 void bk_highlight_warm(bool helper)
 {
-    if (helper && !q.running && q.helper < 0)
+    if (helper && q.helper < 0 && !q.helper_tried) {
+        q.helper_tried = true;
         helper_start();
+    }
     bk_highlight_thread_start();
     if (q.running && q.helper > 0 && !q.remote_running)
         q.remote_running = pthread_create(&q.remote, NULL, remote_thread, NULL) == 0;
     if (!q.remote_running && q.helper > 0)
         helper_end();
-    if (!q.running)
+    if (!q.running || q.warmed)
         return;
+    q.warmed = true;
     bk_hl_job *j = bk_xcalloc(1, sizeof *j);
     j->warm = true;
     enqueue(j);
 }
 
-bk_hl_job *bk_highlight_submit(const char *lang, char *code, size_t len)
+bk_hl_job *bk_highlight_submit(const char *const *names, size_t nnames, char *code, size_t len)
 {
     bk_hl_job *j = bk_xcalloc(1, sizeof *j);
-    j->lang = lang;
+    j->names = bk_xcalloc(nnames ? nnames : 1, sizeof *j->names);
+    for (size_t i = 0; i < nnames; i++)
+        j->names[i] = bk_xstrdup(names[i]);
+    j->nnames = nnames;
+    j->chosen = -1;
     j->code = code;
     j->len = len;
     if (!q.running) {
-        j->nspans = bk_highlight(lang, code, len, &j->spans);
+        resolve_job(j);
+        j->nspans = j->lang ? bk_highlight(j->lang, code, len, &j->spans) : 0;
         j->done = true;
         return j;
     }
@@ -1044,7 +1114,7 @@ bk_hl_job *bk_highlight_submit(const char *lang, char *code, size_t len)
     return j;
 }
 
-size_t bk_highlight_take(bk_hl_job *j, char **code, bk_hl_span **spans)
+size_t bk_highlight_take(bk_hl_job *j, char **code, bk_hl_span **spans, int *chosen)
 {
     pthread_mutex_lock(&q.lock);
     while (!j->done)
@@ -1053,7 +1123,9 @@ size_t bk_highlight_take(bk_hl_job *j, char **code, bk_hl_span **spans)
     size_t n = j->nspans;
     *spans = j->spans;
     *code = j->code;
-    free(j);
+    if (chosen)
+        *chosen = j->chosen;
+    job_free(j);
     return n;
 }
 
@@ -1069,6 +1141,7 @@ void bk_highlight_thread_stop(void)
     pthread_join(q.thread, NULL);
     helper_end();
     q.running = false;
+    q.warmed = q.helper_tried = false;
 }
 
 size_t bk_highlight_helper_blocks(void)

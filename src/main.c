@@ -662,13 +662,27 @@ static void preinit(int argc, char **argv, char **envp)
 __attribute__((section(".preinit_array"), used)) static void (*const preinit_entry)(
     int, char **, char **) = preinit;
 
+static void warm_highlighter(void)
+{
+    bk_highlight_warm(false);
+}
+
 int main(int argc, char **argv)
 {
+    /* bookify's own highlighting helper (highlight.c), before anything */
+    if (argc == 4 && strcmp(argv[1], BK_HIGHLIGHT_HELPER_ARG) == 0)
+        return bk_highlight_helper_run(argv[2], argv[3]);
     /* cairo deflates page contents the PDF finishing pass then inflates,
      * marks and deflates again: asked to leave them plain (its one switch
      * for that, read when a PDF surface is made), it does not, and the
      * pass deflates them once, on every core. Set before any thread. */
     setenv("CAIRO_DEBUG_PDF", "1", 0);
+    /* libzip turns each entry's time into a time_t and back (mktime,
+     * localtime); with TZ unset the C library looks at /etc/localtime
+     * again at every call, 1,000 times for a 1,000-post EPUB. The same
+     * zone named once is read once. */
+    if (!getenv("TZ"))
+        setenv("TZ", ":/etc/localtime", 0);
     if (argc >= 2 && strcmp(argv[1], "init") == 0)
         return init_main(argc - 1, argv + 1);
     cli c = { 0 };
@@ -707,7 +721,16 @@ int main(int argc, char **argv)
         /* Keep going after a configuration error, so one run reports the
          * problems of every post too. */
         opts.max_post_size = book->meta.max_post_size;
+        /* A book with code to highlight starts GtkSourceView's set-up
+         * (GTK, the language list: 40 ms and more) on a thread of its own
+         * as soon as a post with code is read, not when the conversion
+         * first needs it. */
+        if (!c.no_highlight && book->meta.highlight >= 0 && !c.list && bk_par_jobs() > 1)
+            opts.code_seen = warm_highlighter;
         if (bk_collect(book, &opts, &d) == 0 || book->nposts) {
+            if (getenv("BOOKIFY_TIMES") && bk_highlight_thread_running())
+                fprintf(stderr, "bookify: the highlighter's set-up started while the posts were "
+                                "read\n");
             bk_order_mode mode = c.order_set ? c.order : book->meta.order;
             bk_order(book, mode, &d);
         }

@@ -5,10 +5,12 @@
 #include <glib.h>
 #include <libxml/tree.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bookify/fileio.h"
+#include "bookify/par.h"
 #include "dom.h"
 
 #include "bookify/banned.h"
@@ -32,7 +34,21 @@ typedef struct res {
     bk_strmap assets;      /* real path -> asset index */
     bk_strmap asset_names; /* href -> 1 */
     bk_arena tmp;          /* keys of the maps above */
+    /* What the file system said, asked once for each path however many
+     * posts use it (a blog's logo in every post): the posts are walked on
+     * several threads, hence the lock. */
+    pthread_mutex_t fs_lock;
+    bk_strmap fs_seen;     /* path inside SITE, or real path "\1..." -> index into facts */
+    struct fs_fact *facts;
+    size_t nfacts, capfacts;
 } res;
+
+typedef struct fs_fact {
+    char *real;        /* realpath of a path inside SITE, or NULL */
+    const char *media; /* a real path's image type, or NULL */
+    size_t size;       /* its size in bytes */
+    int err;           /* the errno reading it failed with, or 0 */
+} fs_fact;
 
 static void put_unique(res *r, bk_strmap *m, const char *key, long value)
 {
@@ -131,53 +147,100 @@ static const char *map_id(res *r, size_t post, const char *id)
     return v ? r->maps[post].strs.v[*v] : NULL;
 }
 
-static void unique_ids(res *r)
+/* The posts are walked on the worker threads (-j): their trees are their
+ * own. What depends on the book's order (which of two equal ids keeps its
+ * name, which of two images named alike keeps its file name) is settled
+ * on one thread between the walks, in the posts' order, so the book is the
+ * same whatever the number of threads. */
+
+/* An element's id, collected by the first walk. */
+typedef struct id_use {
+    xmlNodePtr node;
+    char *id, *alias; /* xmlFree'd */
+    char *want;       /* the id it should have (footnotes: the chapter's name in it), malloc'd */
+} id_use;
+
+/* An image found in the site, added to the book's assets in order. */
+typedef struct img_use {
+    xmlNodePtr node;
+    char *real; /* malloc'd */
+    const char *media;
+    size_t size;
+} img_use;
+
+typedef struct post_res {
+    id_use *ids;
+    size_t nids, capids;
+    img_use *imgs;
+    size_t nimgs, capimgs;
+    bk_diags diags; /* the second walk's, merged in the posts' order */
+} post_res;
+
+/* The first walk: every element's id and alias (the alias attribute goes). */
+static void collect_ids(res *r, size_t pi, post_res *pr)
+{
+    bk_post *p = r->book->posts[pi];
+    xmlNodePtr root = xmlDocGetRootElement(p->doc);
+    for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false)) {
+        if (!bk_dom_has_attr(x, "id") && !bk_dom_has_attr(x, "data-bk-alias"))
+            continue;
+        char *id = bk_dom_attr(x, "id");
+        char *alias = bk_dom_attr(x, "data-bk-alias");
+        if (alias)
+            xmlUnsetProp(x, BAD_CAST "data-bk-alias");
+        bool chapter = bk_dom_is(x, "section") && id && strcmp(id, p->id) == 0;
+        if (!id || chapter) {
+            xmlFree(id);
+            xmlFree(alias);
+            continue;
+        }
+        /* Footnote ids repeat in every post: give them the chapter's
+         * name rather than a number. */
+        char *want;
+        if ((strncmp(id, "fn-", 3) == 0 && bk_dom_has_class(x, "footnote")) ||
+            (strncmp(id, "fnref-", 6) == 0 && bk_dom_is(x->parent, "sup"))) {
+            const char *dash = strchr(id, '-');
+            bk_buf b = BK_BUF_INIT;
+            bk_buf_add(&b, id, (size_t)(dash - id));
+            bk_buf_addf(&b, "-%s%s", p->id, dash);
+            want = bk_buf_detach(&b);
+        } else {
+            want = bk_xstrdup(id);
+        }
+        BK_GROW(pr->ids, pr->capids, pr->nids + 1);
+        pr->ids[pr->nids++] = (id_use){ x, id, alias, want };
+    }
+}
+
+/* Between the walks, in the book's order: ids unique across the book. */
+static void unique_ids(res *r, post_res *prs)
 {
     bk_book *book = r->book;
     for (size_t i = 0; i < book->nposts; i++)
         bk_strmap_put(&r->all_ids, book->posts[i]->id, 1);
     for (size_t i = 0; i < book->nposts; i++) {
-        bk_post *p = book->posts[i];
         docmap *m = &r->maps[i];
-        xmlNodePtr root = xmlDocGetRootElement(p->doc);
-        for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false)) {
-            if (x->type != XML_ELEMENT_NODE)
-                continue;
-            char *id = bk_dom_attr(x, "id");
-            char *alias = bk_dom_attr(x, "data-bk-alias");
-            if (alias)
-                xmlUnsetProp(x, BAD_CAST "data-bk-alias");
-            bool chapter = bk_dom_is(x, "section") && id && strcmp(id, p->id) == 0;
-            if (id && !chapter) {
-                /* Footnote ids repeat in every post: give them the chapter's
-                 * name rather than a number. */
-                const char *want = id;
-                char *pref = NULL;
-                if ((strncmp(id, "fn-", 3) == 0 && bk_dom_has_class(x, "footnote")) ||
-                    (strncmp(id, "fnref-", 6) == 0 && bk_dom_is(x->parent, "sup"))) {
-                    const char *dash = strchr(id, '-');
-                    bk_buf b = BK_BUF_INIT;
-                    bk_buf_add(&b, id, (size_t)(dash - id));
-                    bk_buf_addf(&b, "-%s%s", p->id, dash);
-                    pref = bk_buf_detach(&b);
-                    want = pref;
-                }
-                const char *final = bk_unique_name(&r->all_ids, &book->arena, want, "", 1);
-                if (strcmp(final, id) != 0)
-                    xmlSetProp(x, BAD_CAST "id", BAD_CAST final);
-                if (!bk_strmap_lookup(&m->ids, id)) {
-                    bk_strv_push(&r->tmp, &m->strs, final);
-                    bk_strmap_put(&m->ids, bk_arena_strdup(&r->tmp, id), (long)m->strs.len - 1);
-                }
-                if (alias && !bk_strmap_lookup(&m->ids, alias)) {
-                    bk_strv_push(&r->tmp, &m->strs, final);
-                    bk_strmap_put(&m->ids, bk_arena_strdup(&r->tmp, alias), (long)m->strs.len - 1);
-                }
-                free(pref);
+        post_res *pr = &prs[i];
+        for (size_t k = 0; k < pr->nids; k++) {
+            id_use *u = &pr->ids[k];
+            const char *final = bk_unique_name(&r->all_ids, &book->arena, u->want, "", 1);
+            if (strcmp(final, u->id) != 0)
+                xmlSetProp(u->node, BAD_CAST "id", BAD_CAST final);
+            if (!bk_strmap_lookup(&m->ids, u->id)) {
+                bk_strv_push(&r->tmp, &m->strs, final);
+                bk_strmap_put(&m->ids, bk_arena_strdup(&r->tmp, u->id), (long)m->strs.len - 1);
             }
-            xmlFree(id);
-            xmlFree(alias);
+            if (u->alias && !bk_strmap_lookup(&m->ids, u->alias)) {
+                bk_strv_push(&r->tmp, &m->strs, final);
+                bk_strmap_put(&m->ids, bk_arena_strdup(&r->tmp, u->alias), (long)m->strs.len - 1);
+            }
+            xmlFree(u->id);
+            xmlFree(u->alias);
+            free(u->want);
         }
+        free(pr->ids);
+        pr->ids = NULL;
+        pr->nids = pr->capids = 0;
     }
 }
 
@@ -341,7 +404,7 @@ static bk_loc loc_of(const bk_post *p, xmlNodePtr n)
     return (bk_loc){ p->display, (int)bk_dom_line(n), 0 };
 }
 
-static void resolve_link(res *r, size_t pi, xmlNodePtr a, const char *href)
+static void resolve_link(res *r, size_t pi, post_res *pr, xmlNodePtr a, const char *href)
 {
     bk_book *book = r->book;
     bk_post *p = book->posts[pi];
@@ -361,7 +424,7 @@ static void resolve_link(res *r, size_t pi, xmlNodePtr a, const char *href)
             xmlSetProp(a, BAD_CAST "href", BAD_CAST h);
             g_free(h);
         } else {
-            bk_warn(r->diags, loc_of(p, a),
+            bk_warn(&pr->diags, loc_of(p, a),
                     "link to '#%s' leads nowhere: no heading or anchor in this post has that id; "
                     "kept as text",
                     frag);
@@ -380,7 +443,7 @@ static void resolve_link(res *r, size_t pi, xmlNodePtr a, const char *href)
         if (frag && *frag) {
             id = map_id(r, (size_t)t, frag);
             if (!id)
-                bk_warn(r->diags, loc_of(p, a),
+                bk_warn(&pr->diags, loc_of(p, a),
                         "link to '%s': '%s' has no heading or anchor '#%s'; the link goes to the "
                         "start of that post",
                         href, target->path, frag);
@@ -417,7 +480,7 @@ static void resolve_link(res *r, size_t pi, xmlNodePtr a, const char *href)
             xmlSetProp(a, BAD_CAST "href", BAD_CAST b.ptr);
             bk_buf_release(&b);
         } else {
-            bk_warn(r->diags, loc_of(p, a),
+            bk_warn(&pr->diags, loc_of(p, a),
                     "link to '%s' leads to no post of this book%s; kept as text", shown,
                     book->meta.url ? "" : " (set 'url' in _config.yml or bookify.yml to link to the "
                                           "web site instead)");
@@ -543,6 +606,77 @@ static bool inside_site(const bk_book *book, const char *real)
 /* Find the image file: the post's folder, then SITE for "/x" and as a
  * fallback, then Hugo's static/. Returns a real path inside SITE, or NULL
  * with *why set. */
+/* The fact recorded under key, or NULL. Under fs_lock. */
+static fs_fact *fs_find(res *r, const char *key)
+{
+    long *v = bk_strmap_lookup(&r->fs_seen, key);
+    return v ? &r->facts[*v] : NULL;
+}
+
+/* Record f under key, unless another thread did meanwhile; the one kept
+ * is copied to *f. Under fs_lock. */
+static void fs_keep(res *r, const char *key, fs_fact *f)
+{
+    fs_fact *have = fs_find(r, key);
+    if (have) {
+        free(f->real);
+        *f = *have;
+        f->real = have->real ? bk_xstrdup(have->real) : NULL;
+        return;
+    }
+    BK_GROW(r->facts, r->capfacts, r->nfacts + 1);
+    r->facts[r->nfacts] = *f;
+    r->facts[r->nfacts].real = f->real ? bk_xstrdup(f->real) : NULL;
+    bk_strmap_put(&r->fs_seen, bk_arena_strdup(&r->tmp, key), (long)r->nfacts);
+    r->nfacts++;
+}
+
+/* realpath of SITE/rel (malloc'd), or NULL. */
+static char *site_realpath(res *r, const char *rel)
+{
+    pthread_mutex_lock(&r->fs_lock);
+    fs_fact *have = fs_find(r, rel);
+    char *known = have && have->real ? bk_xstrdup(have->real) : NULL;
+    pthread_mutex_unlock(&r->fs_lock);
+    if (have)
+        return known;
+    char *abs = g_strconcat(r->book->site_real, "/", rel, NULL);
+    fs_fact f = { realpath(abs, NULL), NULL, 0, 0 };
+    g_free(abs);
+    pthread_mutex_lock(&r->fs_lock);
+    fs_keep(r, rel, &f);
+    pthread_mutex_unlock(&r->fs_lock);
+    return f.real;
+}
+
+/* The image at real path: its type (NULL when it is none) and size, or
+ * errno's value when it cannot be read within max bytes. */
+static fs_fact image_facts(res *r, const char *real, size_t max)
+{
+    char *key = g_strconcat("\1", real, NULL); /* never a path inside SITE */
+    pthread_mutex_lock(&r->fs_lock);
+    fs_fact *have = fs_find(r, key);
+    fs_fact f = have ? *have : (fs_fact){ 0 };
+    pthread_mutex_unlock(&r->fs_lock);
+    if (!have) {
+        bk_buf data = BK_BUF_INIT;
+        if (bk_file_read(real, max, &data) < 0) {
+            f.err = errno ? errno : EIO;
+        } else {
+            f.media = bk_resolve_sniff_image((const unsigned char *)data.ptr, data.len);
+            f.size = data.len;
+        }
+        bk_buf_release(&data);
+        pthread_mutex_lock(&r->fs_lock);
+        fs_keep(r, key, &f);
+        pthread_mutex_unlock(&r->fs_lock);
+        free(f.real);
+    }
+    g_free(key);
+    f.real = NULL;
+    return f;
+}
+
 static char *locate_image(res *r, const bk_post *p, const char *src, const char **why)
 {
     bk_book *book = r->book;
@@ -570,9 +704,7 @@ static char *locate_image(res *r, const bk_post *p, const char *src, const char 
             escaped = escaped || (i == 0 && path[0] != '/');
             continue;
         }
-        char *abs = g_strconcat(book->site_real, "/", tries[i], NULL);
-        char *real = realpath(abs, NULL);
-        g_free(abs);
+        char *real = site_realpath(r, tries[i]);
         if (!real)
             continue;
         if (!inside_site(book, real)) {
@@ -591,7 +723,7 @@ static char *locate_image(res *r, const bk_post *p, const char *src, const char 
     return found;
 }
 
-static void resolve_image(res *r, size_t pi, xmlNodePtr img)
+static void resolve_image(res *r, size_t pi, post_res *pr, xmlNodePtr img)
 {
     bk_book *book = r->book;
     bk_post *p = book->posts[pi];
@@ -608,7 +740,7 @@ static void resolve_image(res *r, size_t pi, xmlNodePtr img)
     bool remote = strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0 ||
                   strncmp(src, "//", 2) == 0;
     if (remote) {
-        bk_warn(r->diags, loc_of(p, img),
+        bk_warn(&pr->diags, loc_of(p, img),
                 "remote image '%s' is not fetched (bookify never uses the network); it becomes "
                 "a link",
                 src);
@@ -632,44 +764,102 @@ static void resolve_image(res *r, size_t pi, xmlNodePtr img)
         return;
     }
     const char *why = "not found";
+    char too_big[96];
     char *real = has_scheme(src) ? NULL : locate_image(r, p, src, &why);
     if (has_scheme(src))
         why = "not a file of the site";
-    bk_buf data = BK_BUF_INIT;
     const char *media = NULL;
+    size_t size = 0;
     if (real) {
         size_t max = r->book->meta.max_image_size ? r->book->meta.max_image_size : BK_IMAGE_MAX;
-        if (bk_file_read(real, max, &data) < 0) {
-            char lim[32];
-            why = errno == EFBIG ? bk_arena_printf(&r->book->arena,
-                                                   "larger than the %s limit for an image "
-                                                   "(--max-image-size)",
-                                                   bk_format_size(max, lim))
-                                 : strerror(errno);
+        fs_fact f = image_facts(r, real, max);
+        if (f.err) {
+            if (f.err == EFBIG) {
+                char lim[32];
+                snprintf(too_big, sizeof too_big,
+                         "larger than the %s limit for an image (--max-image-size)",
+                         bk_format_size(max, lim));
+                why = too_big;
+            } else {
+                why = strerror(f.err);
+            }
         } else {
-            media = bk_resolve_sniff_image((const unsigned char *)data.ptr, data.len);
+            media = f.media;
+            size = f.size;
             if (!media)
                 why = "not a PNG, JPEG, GIF, WebP or SVG image";
         }
     }
     if (real && media) {
-        const char *href = add_asset(r, real, media, data.len);
-        xmlSetProp(img, BAD_CAST "src", BAD_CAST href);
-        char *alt = bk_dom_attr(img, "alt");
-        if (!alt)
-            xmlSetProp(img, BAD_CAST "alt", BAD_CAST "");
-        xmlFree(alt);
+        /* made an asset of the book in the book's order (place_images) */
+        BK_GROW(pr->imgs, pr->capimgs, pr->nimgs + 1);
+        pr->imgs[pr->nimgs++] = (img_use){ img, real, media, size };
+        real = NULL;
     } else {
-        bk_warn(r->diags, loc_of(p, img), "image '%s' left out: %s; its description is shown instead",
+        bk_warn(&pr->diags, loc_of(p, img), "image '%s' left out: %s; its description is shown instead",
                 src, why);
         image_to_text(img);
     }
-    bk_buf_release(&data);
     free(real);
     xmlFree(src);
 }
 
 /* ==================== the stage ==================== */
+
+/* The second walk: links and images. */
+static void resolve_refs(res *r, size_t pi, post_res *pr)
+{
+    xmlNodePtr root = xmlDocGetRootElement(r->book->posts[pi]->doc);
+    for (xmlNodePtr x = root; x;) {
+        xmlNodePtr next = bk_dom_next(x, root, false);
+        if (bk_dom_is(x, "a")) {
+            char *href = bk_dom_attr(x, "href");
+            if (href)
+                resolve_link(r, pi, pr, x, href);
+            xmlFree(href);
+        } else if (bk_dom_is(x, "img")) {
+            next = bk_dom_next(x, root, true);
+            resolve_image(r, pi, pr, x);
+        }
+        x = next;
+    }
+}
+
+/* After the second walk, in the book's order: the images found become
+ * the book's assets, named in the order they are first used. */
+static void place_images(res *r, post_res *pr)
+{
+    for (size_t k = 0; k < pr->nimgs; k++) {
+        img_use *u = &pr->imgs[k];
+        const char *href = add_asset(r, u->real, u->media, u->size);
+        xmlSetProp(u->node, BAD_CAST "src", BAD_CAST href);
+        if (!xmlHasProp(u->node, BAD_CAST "alt"))
+            xmlSetProp(u->node, BAD_CAST "alt", BAD_CAST "");
+        free(u->real);
+    }
+    free(pr->imgs);
+    pr->imgs = NULL;
+    pr->nimgs = pr->capimgs = 0;
+}
+
+typedef struct walk {
+    res *r;
+    post_res *prs;
+} walk;
+
+static void ids_job(void *ctx, size_t i, int worker)
+{
+    walk *w = ctx;
+    (void)worker;
+    collect_ids(w->r, i, &w->prs[i]);
+}
+
+static void refs_job(void *ctx, size_t i, int worker)
+{
+    walk *w = ctx;
+    (void)worker;
+    resolve_refs(w->r, i, &w->prs[i]);
+}
 
 int bk_resolve(bk_book *book, bk_diags *d)
 {
@@ -678,27 +868,23 @@ int bk_resolve(bk_book *book, bk_diags *d)
     res r = { 0 };
     r.book = book;
     r.diags = d;
-    r.maps = bk_xcalloc(book->nposts ? book->nposts : 1, sizeof(*r.maps));
+    pthread_mutex_init(&r.fs_lock, NULL);
+    size_t n = book->nposts;
+    r.maps = bk_xcalloc(n ? n : 1, sizeof(*r.maps));
+    post_res *prs = bk_xcalloc(n ? n : 1, sizeof(*prs));
+    for (size_t i = 0; i < n; i++)
+        prs[i].diags.strict = d->strict;
+    walk w = { &r, prs };
     build_tables(&r);
-    unique_ids(&r);
-    for (size_t i = 0; i < book->nposts; i++) {
-        bk_post *p = book->posts[i];
-        xmlNodePtr root = xmlDocGetRootElement(p->doc);
-        for (xmlNodePtr x = root; x;) {
-            xmlNodePtr next = bk_dom_next(x, root, false);
-            if (bk_dom_is(x, "a")) {
-                char *href = bk_dom_attr(x, "href");
-                if (href)
-                    resolve_link(&r, i, x, href);
-                xmlFree(href);
-            } else if (bk_dom_is(x, "img")) {
-                next = bk_dom_next(x, root, true);
-                resolve_image(&r, i, x);
-            }
-            x = next;
-        }
+    bk_par_for(n, ids_job, &w);
+    unique_ids(&r, prs);
+    bk_par_for(n, refs_job, &w);
+    for (size_t i = 0; i < n; i++) {
+        place_images(&r, &prs[i]);
+        bk_diags_merge(d, &prs[i].diags);
     }
-    for (size_t i = 0; i < book->nposts; i++)
+    free(prs);
+    for (size_t i = 0; i < n; i++)
         bk_strmap_release(&r.maps[i].ids);
     free(r.maps);
     bk_strmap_release(&r.all_ids);
@@ -708,6 +894,11 @@ int bk_resolve(bk_book *book, bk_diags *d)
     bk_strmap_release(&r.by_slug);
     bk_strmap_release(&r.assets);
     bk_strmap_release(&r.asset_names);
+    for (size_t i = 0; i < r.nfacts; i++)
+        free(r.facts[i].real);
+    free(r.facts);
+    bk_strmap_release(&r.fs_seen);
+    pthread_mutex_destroy(&r.fs_lock);
     bk_arena_release(&r.tmp);
     return d->nerrors > errors ? -1 : 0;
 }

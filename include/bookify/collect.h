@@ -23,6 +23,10 @@ typedef struct bk_collect_opts {
     size_t ntags;
     bk_date since, until;       /* inclusive calendar bounds; .valid = set */
     size_t max_post_size;       /* bytes; 0 = default (64 MiB) */
+    /* Called once, from a reading thread, as soon as a post is read whose
+     * text may hold code (bk_convert_may_have_code): main starts the
+     * highlighter's set-up then, while the rest is read. NULL: never. */
+    void (*code_seen)(void);
 } bk_collect_opts;
 
 #define BK_COLLECT_MAX_POST_DEFAULT ((size_t)64 << 20)

@@ -33,6 +33,11 @@ int bk_convert_post(bk_book *book, bk_post *post, const bk_convert_opts *o, bk_d
  * (resolve.h). Returns -1 when any error was recorded. */
 int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d);
 
+/* Whether a post's text may hold code to highlight (a fence, Liquid's
+ * highlight tag, <pre> or <code>): a book none of whose posts may never
+ * sets the highlighter up. */
+bool bk_convert_may_have_code(const char *text, size_t len);
+
 /* Serialise post->doc as the chapter's XHTML file text (caller frees with
  * bk_buf_release). Cannot fail. */
 void bk_convert_serialize(const bk_post *post, bk_buf *out);

@@ -86,11 +86,15 @@ size_t bk_highlight(const char *lang, const char *code, size_t len, bk_hl_span *
  * (bk_highlight_thread_start not called, or one job at a time: -j 1) a
  * block is highlighted on the spot, as by bk_highlight.
  *
- * bk_highlight_submit takes code (allocated with malloc) and returns the
- * job; bk_highlight_take waits for it, gives the code back (*code, to
- * free) and sets *spans as bk_highlight does, returning their number; the
- * job is then gone. Every job submitted is taken before
- * bk_highlight_thread_stop. */
+ * bk_highlight_submit takes code (allocated with malloc) and the names
+ * the post gives its language, in order of preference (copied): the first
+ * that bk_highlight_language knows is the block's language, looked up
+ * where the block is highlighted, so a converting thread never waits for
+ * the library's set-up. bk_highlight_take waits for the job, gives the
+ * code back (*code, to free), sets *spans as bk_highlight does, returning
+ * their number, and *chosen (when not NULL) to the index of the name used,
+ * -1 when none was known (no spans then); the job is then gone. Every job
+ * submitted is taken before bk_highlight_thread_stop. */
 typedef struct bk_hl_job bk_hl_job;
 void bk_highlight_thread_start(void); /* no-op when it runs already */
 bool bk_highlight_thread_running(void);
@@ -102,15 +106,23 @@ void bk_highlight_core_give(void);
 /* Start the thread and have it set GtkSourceView up first (GTK, the
  * scheme, the list of languages) while the first posts convert. With
  * helper, a process of its own is forked first and highlights blocks too
- * (for books with much code: it costs a process and its set-up); call it
- * before any other thread uses the highlighter. */
+ * (for books with much code: it costs a process and its set-up). Called
+ * again (the thread running), it only starts the helper if asked and not
+ * tried yet. */
 void bk_highlight_warm(bool helper);
+/* The helper process is bookify run again as
+ * "bookify BK_HIGHLIGHT_HELPER_ARG FD PARENT-PID": main hands those to
+ * bk_highlight_helper_run, which serves blocks on socket FD until bookify
+ * closes it and returns the exit status (2 for arguments that are not its
+ * parent's). */
+#define BK_HIGHLIGHT_HELPER_ARG "--bk-highlight-helper"
+int bk_highlight_helper_run(const char *fd_arg, const char *parent_arg);
 /* Blocks the helper process highlighted (BOOKIFY_TIMES). */
 size_t bk_highlight_helper_blocks(void);
 /* Whether GtkSourceView has been set up in this process (BOOKIFY_TIMES). */
 bool bk_highlight_ready(void);
-bk_hl_job *bk_highlight_submit(const char *lang, char *code, size_t len);
-size_t bk_highlight_take(bk_hl_job *job, char **code, bk_hl_span **spans);
+bk_hl_job *bk_highlight_submit(const char *const *names, size_t nnames, char *code, size_t len);
+size_t bk_highlight_take(bk_hl_job *job, char **code, bk_hl_span **spans, int *chosen);
 void bk_highlight_thread_stop(void);
 
 /* Free what the highlighter holds (at exit, so leak checkers see a clean

@@ -27,8 +27,15 @@ int bk_file_read(const char *path, size_t max, bk_buf *out)
         goto out;
     }
     size_t start = out->len;
+    /* A regular file is read in one piece of its size: a post is a few
+     * kilobytes, and a 64 KiB buffer for each was most of what reading a
+     * book allocated. Anything else (a pipe, /proc) until its end. */
+    bool regular = S_ISREG(st.st_mode) && st.st_size > 0;
+    size_t size = regular ? (size_t)st.st_size : 0;
     for (;;) {
-        bk_buf_grow(out, 65536);
+        if (regular && out->len - start == size)
+            break;
+        bk_buf_grow(out, regular && out->len - start < size ? size - (out->len - start) : 65536);
         ssize_t n = read(fd, out->ptr + out->len, out->cap - out->len - 1);
         if (n < 0) {
             if (errno == EINTR)

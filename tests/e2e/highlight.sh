@@ -24,6 +24,14 @@ BOOKIFY_TIMES=1 "$bookify" -q -j 2 --epub="$tmp/a.epub" --pdf="$tmp/a.pdf" "$sit
 # With two jobs, the blocks go to the highlighting thread (convert.c).
 grep -Eq 'convert: .*; [1-9][0-9]* code blocks highlighted on a thread of their own' "$tmp/times" ||
     { echo "FAIL: -j 2 did not hand its code to the highlighting thread:"; grep '^convert:' "$tmp/times"; fail=1; }
+# ... and set up as soon as a post with code is read, beside the reading,
+# not when the first block is converted.
+grep -q "^bookify: the highlighter's set-up started while the posts were read" "$tmp/times" ||
+    { echo "FAIL: the highlighter was not set up while the posts were read"; fail=1; }
+# The helper process is bookify run again with arguments of its own; they
+# are refused from anyone but its bookify.
+"$bookify" --bk-highlight-helper 1 1 </dev/null >/dev/null 2>&1
+[ $? -eq 2 ] || { echo "FAIL: the helper's arguments were not refused"; fail=1; }
 # GtkSourceView is loaded when a book has code (dlopen), not linked: GTK's
 # libraries were half of every run's start-up.
 if command -v ldd >/dev/null && ldd "$bookify" | grep -q 'libgtksourceview\|libgtk-3'; then
@@ -36,6 +44,7 @@ printf -- '---\ntitle: Plain\n---\n\nText, a *word* and a list:\n\n- one\n- two\
 printf -- '---\ntitle: Plainer\n---\n\n    indented, no language\n' >"$tmp/plain/_posts/2020-01-02-b.md"
 BOOKIFY_TIMES=1 "$bookify" -q -j 2 --epub="$tmp/plain.epub" "$tmp/plain" 2>"$tmp/ptimes" ||
     { echo "FAIL: bookify on a book without code"; fail=1; }
+! grep -q "set-up started while the posts were read" "$tmp/ptimes" &&
 grep -q '^convert: .*; highlighter not set up$' "$tmp/ptimes" ||
     { echo "FAIL: a book without code set the highlighter up:"; grep '^convert:' "$tmp/ptimes"; fail=1; }
 grep -q '^convert: .*; highlighter set up$' "$tmp/times" ||
