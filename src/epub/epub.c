@@ -502,7 +502,7 @@ static xmlNodePtr chapter_section(xmlDocPtr doc)
 
 /* A post over the split size is cut at its <h2>s into files of about that
  * size: "x.xhtml", "x-2.xhtml"... Ids that move are noted for links. */
-static void split_chapter(ep_ctx *c, size_t pi)
+static void split_chapter(const ep_ctx *c, size_t pi)
 {
     bk_post *p = c->book->posts[pi];
     ep_chapter *ch = &c->chapters[pi];
@@ -564,12 +564,14 @@ static void split_chapter(ep_ctx *c, size_t pi)
             xmlSetProp(s, BAD_CAST "class", BAD_CAST "chapter continued");
             /* Every id in this part now lives in its file. */
             for (xmlNodePtr x = s; x; x = bk_dom_next(x, s, false)) {
+                if (!bk_dom_has_attr(x, "id"))
+                    continue;
                 char *id = bk_dom_attr(x, "id");
                 if (id) {
-                    char *key = g_strconcat(p->file, "#", id, NULL);
-                    bk_strv_push(&c->arena, &c->moved, bk_arena_strdup(&c->arena, ch->files[k]));
-                    bk_strmap_put(&c->id_file, bk_arena_strdup(&c->arena, key), (long)c->moved.len - 1);
-                    g_free(key);
+                    ch->moved = bk_xrealloc(ch->moved, (ch->nmoved + 1) * sizeof(*ch->moved));
+                    ch->moved_to = bk_xrealloc(ch->moved_to, (ch->nmoved + 1) * sizeof(*ch->moved_to));
+                    ch->moved[ch->nmoved] = g_strconcat(p->file, "#", id, NULL);
+                    ch->moved_to[ch->nmoved++] = k;
                     xmlFree(id);
                 }
             }
@@ -623,28 +625,46 @@ static void toc_add(ep_ctx *c, const char *title, const char *href, int level)
     c->toc[c->ntoc++] = (ep_toc){ bk_xstrdup(title), bk_xstrdup(href), level };
 }
 
-static void chapter_toc(ep_ctx *c, size_t pi, int level)
+/* Chapter pi's headings for the contents (levels 2 to the contents'
+ * depth, those with an id), its page markers and its images. */
+static void chapter_facts(const ep_ctx *c, size_t pi)
 {
-    bk_post *p = c->book->posts[pi];
     ep_chapter *ch = &c->chapters[pi];
-    toc_add(c, p->title_text, ch->files[0], level);
+    size_t capheads = 0, cappages = 0;
+    ch->images_all_alt = true;
     for (size_t k = 0; k < ch->ndocs; k++) {
         xmlNodePtr root = xmlDocGetRootElement(ch->docs[k]);
         for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false)) {
-            if (x->type != XML_ELEMENT_NODE || x->name[0] != 'h' || x->name[2])
+            if (x->type != XML_ELEMENT_NODE)
                 continue;
-            int hl = x->name[1] - '0';
-            if (hl < 2 || hl > c->toc_depth)
-                continue;
-            char *id = bk_dom_attr(x, "id");
-            if (id) {
-                bk_buf t = BK_BUF_INIT;
-                bk_dom_text(x, &t);
-                char *href = g_strconcat(ch->files[k], "#", id, NULL);
-                toc_add(c, t.len ? t.ptr : id, href, level + hl - 1);
-                g_free(href);
-                bk_buf_release(&t);
+            if (x->name[0] == 'h' && x->name[1] >= '2' && x->name[1] <= '6' && !x->name[2]) {
+                int hl = x->name[1] - '0';
+                char *id = hl <= c->toc_depth ? bk_dom_attr(x, "id") : NULL;
+                if (id) {
+                    bk_buf t = BK_BUF_INIT, href = BK_BUF_INIT;
+                    bk_dom_text(x, &t);
+                    bk_buf_addf(&href, "%s#%s", ch->files[k], id);
+                    BK_GROW(ch->heads, capheads, ch->nheads + 1);
+                    ch->heads[ch->nheads++] = (ep_toc){ bk_xstrdup(t.len ? t.ptr : id),
+                                                        bk_buf_detach(&href), hl - 1 };
+                    bk_buf_release(&t);
+                    xmlFree(id);
+                }
+            } else if (bk_dom_is(x, "span") && bk_dom_has_attr(x, "id")) {
+                char *id = bk_dom_attr(x, "id");
+                if (id && strncmp(id, "bk-page-", 8) == 0) {
+                    BK_GROW(ch->pages, cappages, ch->npages + 1);
+                    ch->pages[ch->npages++] = (ep_pagemark){
+                        bk_xstrdup(id + 8), g_strconcat(ch->files[k], "#", id, NULL)
+                    };
+                }
                 xmlFree(id);
+            } else if (bk_dom_is(x, "img")) {
+                ch->has_images = true;
+                char *alt = bk_dom_attr(x, "alt");
+                if (!alt || !*alt)
+                    ch->images_all_alt = false;
+                xmlFree(alt);
             }
         }
     }
@@ -664,11 +684,33 @@ typedef struct chapter_jobs {
     size_t njobs;
 } chapter_jobs;
 
+static void deflate_job(void *ctx, size_t i, int worker);
+
+/* The navigation document, the NCX and the package, made while the
+ * chapters are written: they need the chapters' files, headings and
+ * pages, not their text. c->items has room for the three (no worker sees
+ * it move). */
+static void contents_write(ep_ctx *c)
+{
+    ep_nav(c);
+    c->items[c->nitems - 1].spine_order = c->nav_order;
+    ep_ncx(c);
+    ep_package(c);
+    for (size_t k = c->nitems - 3; k < c->nitems; k++)
+        deflate_job(c->items, k, 0);
+}
+
+/* Job 0 makes the contents (contents_write), job i + 1 writes chapter
+ * file i. */
 static void chapter_write(void *ctx, size_t i, int worker)
 {
     chapter_jobs *w = ctx;
-    chapter_job *j = &w->jobs[i];
     (void)worker;
+    if (i == 0) {
+        contents_write(w->c);
+        return;
+    }
+    chapter_job *j = &w->jobs[i - 1];
     if (j->text) {
         *j->doc = bk_doc_read_saved(j->text->ptr, j->text->len);
         bk_buf_release(j->text);
@@ -680,6 +722,7 @@ static void chapter_write(void *ctx, size_t i, int worker)
     fix_links(w->c, *j->doc, j->orig_file, j->file);
     link_styles(w->c, *j->doc);
     ep_serialize(*j->doc, &w->c->items[j->item].data);
+    deflate_job(w->c->items, j->item, worker); /* while the text is in the cache */
     if (w->c->opts->free_docs || j->text) {
         /* freed where it is hot, on this thread */
         xmlFreeDoc(*j->doc);
@@ -688,32 +731,33 @@ static void chapter_write(void *ctx, size_t i, int worker)
 }
 
 /* The images' facts for the package, from chapter i's tree. */
-static void scan_images(ep_ctx *c, size_t i)
+typedef struct range {
+    const ep_ctx *c;
+    size_t from;
+} range;
+
+static void analyse_job(void *ctx, size_t i, int worker)
 {
-    xmlNodePtr root = xmlDocGetRootElement(c->book->posts[i]->doc);
-    for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false))
-        if (bk_dom_is(x, "img")) {
-            c->has_images = true;
-            char *alt = bk_dom_attr(x, "alt");
-            if (!alt || !*alt)
-                c->images_all_alt = false;
-            xmlFree(alt);
-        }
+    const range *r = ctx;
+    (void)worker;
+    split_chapter(r->c, r->from + i);
+    chapter_facts(r->c, r->from + i);
 }
 
-/* Posts [from, to): page markers, split, listed in reading order (part
- * page, then the part's posts), each file added with its write job. */
+/* Posts [from, to): page markers, then each post split and looked at on
+ * the workers (analyse_job), then, here and in order, listed in reading
+ * order (part page, then the part's posts) with their headings, pages
+ * and moved ids, each file added with its write job. */
 static void chapters_range(ep_ctx *c, size_t from, size_t to, chapter_jobs *w, size_t *capjobs,
                            long *part)
 {
     bk_book *book = c->book;
     page_markers(c, from, to);
-    for (size_t i = from; i < to; i++) {
-        split_chapter(c, i);
-        scan_images(c, i);
-    }
+    range rg = { c, from };
+    bk_par_for(to - from, analyse_job, &rg);
     for (size_t i = from; i < to; i++) {
         bk_post *p = book->posts[i];
+        ep_chapter *ch = &c->chapters[i];
         int level = 1;
         if (p->part >= 0) {
             if (p->part != *part) {
@@ -726,21 +770,34 @@ static void chapters_range(ep_ctx *c, size_t from, size_t to, chapter_jobs *w, s
             level = 0; /* after the parts, outside any */
         }
         if (!c->first_chapter_href)
-            c->first_chapter_href = c->chapters[i].files[0];
-        chapter_toc(c, i, level);
-        ep_chapter *ch = &c->chapters[i];
+            c->first_chapter_href = ch->files[0];
+        for (size_t k = 0; k < ch->nmoved; k++) {
+            bk_strv_push(&c->arena, &c->moved, ch->files[ch->moved_to[k]]);
+            bk_strmap_put(&c->id_file, bk_arena_strdup(&c->arena, ch->moved[k]),
+                          (long)c->moved.len - 1);
+            g_free(ch->moved[k]);
+        }
+        free(ch->moved);
+        free(ch->moved_to);
+        ch->moved = NULL;
+        ch->moved_to = NULL;
+        c->has_images = c->has_images || ch->has_images;
+        c->images_all_alt = c->images_all_alt && ch->images_all_alt;
+        toc_add(c, p->title_text, ch->files[0], level);
+        for (size_t k = 0; k < ch->nheads; k++) {
+            BK_GROW(c->toc, c->captoc, c->ntoc + 1);
+            c->toc[c->ntoc] = ch->heads[k];
+            c->toc[c->ntoc++].level += level;
+        }
+        free(ch->heads);
+        ch->heads = NULL;
+        for (size_t k = 0; k < ch->npages; k++) {
+            BK_GROW(c->pages, c->cappages, c->npages + 1);
+            c->pages[c->npages++] = ch->pages[k];
+        }
+        free(ch->pages);
+        ch->pages = NULL;
         for (size_t k = 0; k < ch->ndocs; k++) {
-            xmlNodePtr root = xmlDocGetRootElement(ch->docs[k]);
-            for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false)) {
-                char *id = bk_dom_attr(x, "id");
-                if (id && strncmp(id, "bk-page-", 8) == 0 && bk_dom_is(x, "span")) {
-                    BK_GROW(c->pages, c->cappages, c->npages + 1);
-                    c->pages[c->npages].label = bk_xstrdup(id + 8);
-                    c->pages[c->npages].href = g_strconcat(ch->files[k], "#", id, NULL);
-                    c->npages++;
-                }
-                xmlFree(id);
-            }
             bk_buf none = BK_BUF_INIT;
             ep_item *it = ep_add(c, ch->files[k], "application/xhtml+xml", &none);
             it->spine = true;
@@ -842,7 +899,8 @@ static int chapters(ep_ctx *c)
     if (rc == 0) {
         /* Links and style sheets set and each file written out, on the
          * worker threads: every document is its own. */
-        bk_par_for(w.njobs, chapter_write, &w);
+        BK_GROW(c->items, c->capitems, c->nitems + 3);
+        bk_par_for(w.njobs + 1, chapter_write, &w);
         for (size_t j = 0; j < w.njobs; j++)
             if (w.jobs[j].failed) {
                 bk_error(c->diags, (bk_loc){ book->posts[w.jobs[j].post]->display, 0, 0 },
@@ -1067,16 +1125,9 @@ int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_dia
     bk_stage_time("epub", "set up");
     /* The contents page comes before the chapters in the spine but is
      * written after them (it lists their headings): reserve its place. */
-    int nav_order = c.next_spine++;
+    c.nav_order = c.next_spine++;
     int rc = chapters(&c);
-    bk_stage_time("epub", "chapters written");
-    if (rc == 0) {
-        ep_nav(&c);
-        c.items[c.nitems - 1].spine_order = nav_order;
-        ep_ncx(&c);
-        ep_package(&c);
-    }
-    bk_stage_time("epub", "contents, package");
+    bk_stage_time("epub", "chapters, contents written");
     rc = rc < 0 || d->nerrors > errors ? -1 : write_zip(&c, path);
     bk_stage_time("epub", "zipped");
 

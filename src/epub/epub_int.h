@@ -38,6 +38,16 @@ typedef struct ep_chapter {
     bool copied;     /* docs[0] is a split copy, owned too */
     bk_buf *texts;   /* when parked (both books in one run): each tree as text, its
                         docs[k] NULL until chapter_write reads it back */
+    /* Found by analyse_job on a worker, taken into the book's lists in
+     * order by chapters_range: */
+    char **moved;        /* "file#id" of each id a split moved... */
+    size_t *moved_to;    /* ...and the part (files[k]) it moved to */
+    size_t nmoved;
+    struct ep_toc *heads; /* its headings for the contents, level relative to the post's */
+    size_t nheads;
+    struct ep_pagemark *pages;
+    size_t npages;
+    bool has_images, images_all_alt;
 } ep_chapter;
 
 /* An entry of the page list: a printed page and where it begins. */
@@ -53,6 +63,7 @@ typedef struct ep_ctx {
     ep_item *items;
     size_t nitems, capitems;
     int next_spine;
+    int nav_order;        /* the contents page's place in the spine */
     ep_toc *toc;
     size_t ntoc, captoc;
     ep_chapter *chapters; /* one per post */
