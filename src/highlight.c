@@ -248,6 +248,8 @@ static struct {
     X(gdk_rgba_get_type)                                                                     \
     X(gdk_rgba_free)                                                                         \
     X(gdk_color_get_type)                                                                    \
+    X(pango_font_description_get_type)                                                       \
+    X(pango_tab_array_get_type)                                                              \
     X(gtk_text_buffer_get_type)                                                              \
     X(gtk_source_language_manager_new)                                                       \
     X(gtk_source_language_manager_set_search_path)                                           \
@@ -294,6 +296,8 @@ static bool load_library(void)
 #define gdk_rgba_get_type p_gdk_rgba_get_type
 #define gdk_rgba_free p_gdk_rgba_free
 #define gdk_color_get_type p_gdk_color_get_type
+#define pango_font_description_get_type p_pango_font_description_get_type
+#define pango_tab_array_get_type p_pango_tab_array_get_type
 #define gtk_text_buffer_get_type p_gtk_text_buffer_get_type
 #define gtk_source_language_manager_new p_gtk_source_language_manager_new
 #define gtk_source_language_manager_set_search_path p_gtk_source_language_manager_set_search_path

@@ -714,7 +714,9 @@ int main(int argc, char **argv)
     int64_t epoch = source_date_epoch();
 
     bk_stage_time("bookify", NULL);
-    if (bk_site_open(book, &d) == 0) {
+    /* The PDF writer, before anything loads pango (pdf.h). */
+    const bk_pdf_api *pdf = !c.list && (c.pdf || c.check) ? bk_pdf_load(&d) : NULL;
+    if (d.nerrors == 0 && bk_site_open(book, &d) == 0) {
         if (c.config)
             bk_config_load(book, c.config, c.config, BK_CONFIG_BOOKIFY, true, &d);
         apply_cli_meta(book, &c, &d);
@@ -748,8 +750,8 @@ int main(int argc, char **argv)
      * converted, not after (and --check reports it). */
     bk_pdf_opts po = { c.theme, c.page_size, epoch, c.toc_depth, c.dump_layout, !c.epub,
                        c.epub && !getenv("BOOKIFY_KEEP_DOCS") };
-    if (d.nerrors == 0 && !c.list && (c.pdf || c.check))
-        bk_pdf_check(book, &po, c.check, &d);
+    if (d.nerrors == 0 && pdf)
+        pdf->check(book, &po, c.check, &d);
 
     /* The list needs no conversion; everything else does. */
     if (d.nerrors == 0 && !c.list) {
@@ -775,11 +777,11 @@ int main(int argc, char **argv)
                 c.pdf = c.epub = false;
             /* The PDF first: when both are made, the EPUB's page list
              * gives the PDF's page numbers. */
-            if (c.pdf && (!c.out_dir || make_dirs(c.out_dir, &d) == 0)) {
+            if (c.pdf && pdf && (!c.out_dir || make_dirs(c.out_dir, &d) == 0)) {
                 /* Both books: the posts' trees wait for the EPUB serialized
                  * and deflated, not whole (BOOKIFY_KEEP_DOCS keeps them
                  * whole: the tests compare the two EPUBs; po above). */
-                bk_pdf_write(book, output_path(book, &c, c.pdf_file, "pdf"), &po, &d);
+                pdf->write(book, output_path(book, &c, c.pdf_file, "pdf"), &po, &d);
             }
             if (c.epub && (!c.out_dir || make_dirs(c.out_dir, &d) == 0)) {
                 /* the last use of the posts' trees: freed as they are written */

@@ -34,4 +34,21 @@ int bk_pdf_check(bk_book *book, const bk_pdf_opts *o, bool warnings, bk_diags *d
  * (the earlier file is then untouched), 0 otherwise. */
 int bk_pdf_write(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags *d);
 
+/* The writer lives in a module of its own, bookify-pdf.so, with pango,
+ * cairo, HarfBuzz, fontconfig, librsvg and libhyphen under it: linked into
+ * the executable, their 36 libraries were half of every run's start-up
+ * (14 of an EPUB's 27 ms), PDF or not. bookify loads it when a run makes a
+ * PDF (or --check), before anything else loads those libraries (GTK for
+ * highlighting brings pango too, which must first meet the module's own
+ * stand-ins for some of its calls: shapecache.c, ftfaces.c). Found beside
+ * the executable (the build tree), else at BK_PDF_MODULE_REL from it (the
+ * installed lib/bookify/). Returns the module's two functions, or NULL
+ * after recording an error. The tests link the writer in (bookifycore). */
+#define BK_PDF_MODULE_NAME "bookify-pdf.so"
+typedef struct bk_pdf_api {
+    int (*check)(bk_book *book, const bk_pdf_opts *o, bool warnings, bk_diags *d);
+    int (*write)(bk_book *book, const char *path, const bk_pdf_opts *o, bk_diags *d);
+} bk_pdf_api;
+const bk_pdf_api *bk_pdf_load(bk_diags *d);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include "../dom.h"
 #include "bookify/deflate.h"
+#include "bookify/dl.h"
 #include "bookify/fileio.h"
 #include "bookify/outfile.h"
 #include "bookify/par.h"
@@ -206,21 +207,52 @@ static const font_want fonts[] = {
     { "DejaVu Sans Mono", "Bold", "DejaVu Sans Mono", 700, false },
 };
 
+/* fontconfig, loaded when --embed-fonts asks for it (dl.h): the executable
+ * is not linked with it (pdf.h). */
+#define FC_FUNCTIONS(X)                                                                          \
+    X(FcInitLoadConfigAndFonts)                                                                  \
+    X(FcPatternCreate)                                                                           \
+    X(FcPatternAddString)                                                                        \
+    X(FcObjectSetBuild)                                                                          \
+    X(FcFontList)                                                                                \
+    X(FcPatternGetString)                                                                        \
+    X(FcFontSetDestroy)                                                                          \
+    X(FcObjectSetDestroy)                                                                        \
+    X(FcPatternDestroy)                                                                          \
+    X(FcConfigDestroy)
+#define FC_POINTER(f) static __typeof__(f) *p_##f;
+FC_FUNCTIONS(FC_POINTER)
+
+static bool load_fontconfig(void)
+{
+    static int loaded = -1;
+#define FC_NAME(f) #f,
+#define FC_SLOT(f) &p_##f,
+    static const char *const names[] = { FC_FUNCTIONS(FC_NAME) };
+    void *const slots[] = { FC_FUNCTIONS(FC_SLOT) };
+    if (loaded < 0)
+        loaded = bk_dl_load("libfontconfig.so.1", names, slots, BK_ARRAY_LEN(names));
+    return loaded;
+}
+
 /* The book's fonts as files of the book, with a style sheet naming them. */
 static int embed_fonts(ep_ctx *c)
 {
+    if (!load_fontconfig())
+        return bk_error(c->diags, (bk_loc){ NULL, 0, 0 },
+                        "--embed-fonts: fontconfig (libfontconfig.so.1) cannot be loaded");
     int rc = 0;
-    FcConfig *cfg = FcInitLoadConfigAndFonts();
+    FcConfig *cfg = p_FcInitLoadConfigAndFonts();
     bk_buf css = BK_BUF_INIT;
     for (size_t i = 0; i < BK_ARRAY_LEN(fonts); i++) {
-        FcPattern *pat = FcPatternCreate();
-        FcPatternAddString(pat, FC_FAMILY, (const FcChar8 *)fonts[i].family);
-        FcPatternAddString(pat, FC_STYLE, (const FcChar8 *)fonts[i].style);
-        FcObjectSet *os = FcObjectSetBuild(FC_FILE, NULL);
-        FcFontSet *fs = FcFontList(cfg, pat, os);
+        FcPattern *pat = p_FcPatternCreate();
+        p_FcPatternAddString(pat, FC_FAMILY, (const FcChar8 *)fonts[i].family);
+        p_FcPatternAddString(pat, FC_STYLE, (const FcChar8 *)fonts[i].style);
+        FcObjectSet *os = p_FcObjectSetBuild(FC_FILE, NULL);
+        FcFontSet *fs = p_FcFontList(cfg, pat, os);
         const char *file = NULL;
         FcChar8 *f = NULL;
-        if (fs && fs->nfont > 0 && FcPatternGetString(fs->fonts[0], FC_FILE, 0, &f) == FcResultMatch)
+        if (fs && fs->nfont > 0 && p_FcPatternGetString(fs->fonts[0], FC_FILE, 0, &f) == FcResultMatch)
             file = (const char *)f;
         if (!file) {
             rc = bk_error(c->diags, (bk_loc){ NULL, 0, 0 },
@@ -246,11 +278,11 @@ static int embed_fonts(ep_ctx *c)
             }
             bk_buf_release(&data);
         }
-        FcFontSetDestroy(fs);
-        FcObjectSetDestroy(os);
-        FcPatternDestroy(pat);
+        p_FcFontSetDestroy(fs);
+        p_FcObjectSetDestroy(os);
+        p_FcPatternDestroy(pat);
     }
-    FcConfigDestroy(cfg);
+    p_FcConfigDestroy(cfg);
     if (rc == 0) {
         ep_add(c, "css/fonts.css", "text/css", &css);
         bk_strv_push(&c->arena, &c->css, "css/fonts.css");

@@ -175,5 +175,21 @@ expect 0 "future by epoch" -- env SOURCE_DATE_EPOCH=1706000000 "$bookify" --list
 checks=$((checks + 1))
 [ "$(wc -l <"$tmp/out")" -eq 2 ] || { echo "FAIL: SOURCE_DATE_EPOCH=2024-01-23 should leave 2 posts, got $(wc -l <"$tmp/out")"; fails=$((fails + 1)); }
 
+# The PDF writer is a module of its own (include/bookify/pdf.h), loaded
+# only for a PDF: the executable is not linked with pango or cairo, and a
+# bookify without its module still makes the EPUB, and says so for a PDF.
+if command -v ldd >/dev/null; then
+    checks=$((checks + 1))
+    ! ldd "$bookify" | grep -q 'libpango\|libcairo\|libharfbuzz\|librsvg' ||
+        { echo "FAIL: bookify is linked with the PDF writer's libraries"; fails=$((fails + 1)); }
+fi
+mkdir "$tmp/alone"
+cp "$bookify" "$tmp/alone/bookify"
+expect 0 "EPUB without the PDF module" -- "$tmp/alone/bookify" -q --epub="$tmp/alone/a.epub" "$samples/handbook"
+expect 1 "PDF without the PDF module" -- "$tmp/alone/bookify" -q --pdf="$tmp/alone/a.pdf" "$samples/handbook"
+has "$tmp/err" "error: cannot load bookify's PDF writer (bookify-pdf.so)" "PDF without the PDF module"
+checks=$((checks + 1))
+[ ! -e "$tmp/alone/a.pdf" ] || { echo "FAIL: a PDF without the PDF module"; fails=$((fails + 1)); }
+
 echo "$((checks - fails)) passed, $fails failed"
 [ $fails -eq 0 ]

@@ -10,6 +10,9 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 export SOURCE_DATE_EPOCH=1764000000
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null || { echo "FAIL: cmake --install"; exit 1; }
+# The PDF writer is a module of its own, under lib*/bookify (pdf.h).
+[ -n "$(find "$tmp/prefix" -path '*/lib*/bookify/bookify-pdf.so')" ] ||
+    { echo "FAIL: bookify-pdf.so not installed under lib/bookify"; fail=1; }
 for f in bin/bookify share/man/man1/bookify.1 share/bash-completion/completions/bookify \
          share/bookify/styles/epub.css share/bookify/styles/default-theme.yml \
          share/bookify/fonts/bookify.conf share/bookify/gtksourceview/language2.rng \
@@ -50,6 +53,8 @@ if command -v cpack >/dev/null && command -v dpkg-deb >/dev/null && command -v d
             grep -q "Depends:.*$dep" <<<"$info" || { echo "FAIL: the .deb does not depend on $dep"; fail=1; }
         done
         files=$(dpkg-deb -c "$deb")
+        grep -q " ./usr/lib/.*bookify/bookify-pdf.so\$" <<<"$files" ||
+            { echo "FAIL: bookify-pdf.so not in the .deb"; fail=1; }
         for f in ./usr/bin/bookify ./usr/share/man/man1/bookify.1 ./usr/share/bash-completion/completions/bookify \
                  ./usr/share/bookify/gtksourceview/language2.rng; do
             grep -q " $f\$" <<<"$files" || { echo "FAIL: $f not in the .deb"; fail=1; }
