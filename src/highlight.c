@@ -273,23 +273,12 @@ static struct {
     X(gtk_text_tag_get_priority)
 
 G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-#define GSV_POINTER(f) static __typeof__(f) *p_##f;
-GSV_FUNCTIONS(GSV_POINTER)
+BK_DL_POINTERS(GSV_FUNCTIONS)
 G_GNUC_END_IGNORE_DEPRECATIONS
 
 /* Loads the library and finds every function, once; false when it is not
  * installed (code is then left plain, as when no language matches). */
-static bool load_library(void)
-{
-    static int loaded = -1;
-#define GSV_NAME(f) #f,
-#define GSV_SLOT(f) &p_##f,
-    static const char *const names[] = { GSV_FUNCTIONS(GSV_NAME) };
-    void *const slots[] = { GSV_FUNCTIONS(GSV_SLOT) };
-    if (loaded < 0)
-        loaded = bk_dl_load("libgtksourceview-4.so.0", names, slots, BK_ARRAY_LEN(names));
-    return loaded;
-}
+BK_DL_LOADER(load_library, "libgtksourceview-4.so.0", GSV_FUNCTIONS)
 
 /* Calls by their usual names, through the pointers. */
 #define gtk_source_init p_gtk_source_init

@@ -220,20 +220,8 @@ static const font_want fonts[] = {
     X(FcObjectSetDestroy)                                                                        \
     X(FcPatternDestroy)                                                                          \
     X(FcConfigDestroy)
-#define FC_POINTER(f) static __typeof__(f) *p_##f;
-FC_FUNCTIONS(FC_POINTER)
-
-static bool load_fontconfig(void)
-{
-    static int loaded = -1;
-#define FC_NAME(f) #f,
-#define FC_SLOT(f) &p_##f,
-    static const char *const names[] = { FC_FUNCTIONS(FC_NAME) };
-    void *const slots[] = { FC_FUNCTIONS(FC_SLOT) };
-    if (loaded < 0)
-        loaded = bk_dl_load("libfontconfig.so.1", names, slots, BK_ARRAY_LEN(names));
-    return loaded;
-}
+BK_DL_POINTERS(FC_FUNCTIONS)
+BK_DL_LOADER(load_fontconfig, "libfontconfig.so.1", FC_FUNCTIONS)
 
 /* The book's fonts as files of the book, with a style sheet naming them. */
 static int embed_fonts(ep_ctx *c)
