@@ -229,6 +229,12 @@ static void test_par(void)
     CHECK_INT(atomic_load(&a.bad) + atomic_load(&b.bad), 0);
     CHECK(a.tid[0] == gettid());
     CHECK(a.tid[1] && a.tid[1] != gettid() && a.tid[1] == b.tid[1]);
+    /* ... but not for long: an idle worker ends (its heap goes to the
+     * others), and the next loop has a new one */
+    usleep(300 * 1000);
+    par_probe idle = { 0 };
+    bk_par_for(64, probe_job, &idle);
+    CHECK(idle.tid[1] && idle.tid[1] != a.tid[1]);
     /* a loop inside a loop, and two loops at once from two threads */
     par_probe c = { .inner = 1 }, d = { 0 };
     bk_par_for(16, probe_job, &c);
