@@ -38,7 +38,8 @@ typedef struct res {
      * posts use it (a blog's logo in every post): the posts are walked on
      * several threads, hence the lock. */
     pthread_mutex_t fs_lock;
-    bk_strmap fs_seen;     /* path inside SITE, or real path "\1..." -> index into facts */
+    bk_strmap fs_paths;    /* path inside SITE -> index into facts (its realpath) */
+    bk_strmap fs_files;    /* real path -> index into facts (what the image is) */
     struct fs_fact *facts;
     size_t nfacts, capfacts;
 } res;
@@ -606,18 +607,18 @@ static bool inside_site(const bk_book *book, const char *real)
 /* Find the image file: the post's folder, then SITE for "/x" and as a
  * fallback, then Hugo's static/. Returns a real path inside SITE, or NULL
  * with *why set. */
-/* The fact recorded under key, or NULL. Under fs_lock. */
-static fs_fact *fs_find(res *r, const char *key)
+/* The fact recorded under key in m, or NULL. Under fs_lock. */
+static fs_fact *fs_find(res *r, bk_strmap *m, const char *key)
 {
-    long *v = bk_strmap_lookup(&r->fs_seen, key);
+    long *v = bk_strmap_lookup(m, key);
     return v ? &r->facts[*v] : NULL;
 }
 
-/* Record f under key, unless another thread did meanwhile; the one kept
- * is copied to *f. Under fs_lock. */
-static void fs_keep(res *r, const char *key, fs_fact *f)
+/* Record f under key in m, unless another thread did meanwhile; the one
+ * kept is copied to *f. Under fs_lock. */
+static void fs_keep(res *r, bk_strmap *m, const char *key, fs_fact *f)
 {
-    fs_fact *have = fs_find(r, key);
+    fs_fact *have = fs_find(r, m, key);
     if (have) {
         free(f->real);
         *f = *have;
@@ -627,7 +628,7 @@ static void fs_keep(res *r, const char *key, fs_fact *f)
     BK_GROW(r->facts, r->capfacts, r->nfacts + 1);
     r->facts[r->nfacts] = *f;
     r->facts[r->nfacts].real = f->real ? bk_xstrdup(f->real) : NULL;
-    bk_strmap_put(&r->fs_seen, bk_arena_strdup(&r->tmp, key), (long)r->nfacts);
+    bk_strmap_put(m, bk_arena_strdup(&r->tmp, key), (long)r->nfacts);
     r->nfacts++;
 }
 
@@ -635,7 +636,7 @@ static void fs_keep(res *r, const char *key, fs_fact *f)
 static char *site_realpath(res *r, const char *rel)
 {
     pthread_mutex_lock(&r->fs_lock);
-    fs_fact *have = fs_find(r, rel);
+    fs_fact *have = fs_find(r, &r->fs_paths, rel);
     char *known = have && have->real ? bk_xstrdup(have->real) : NULL;
     pthread_mutex_unlock(&r->fs_lock);
     if (have)
@@ -644,7 +645,7 @@ static char *site_realpath(res *r, const char *rel)
     fs_fact f = { realpath(abs, NULL), NULL, 0, 0 };
     g_free(abs);
     pthread_mutex_lock(&r->fs_lock);
-    fs_keep(r, rel, &f);
+    fs_keep(r, &r->fs_paths, rel, &f);
     pthread_mutex_unlock(&r->fs_lock);
     return f.real;
 }
@@ -653,9 +654,8 @@ static char *site_realpath(res *r, const char *rel)
  * errno's value when it cannot be read within max bytes. */
 static fs_fact image_facts(res *r, const char *real, size_t max)
 {
-    char *key = g_strconcat("\1", real, NULL); /* never a path inside SITE */
     pthread_mutex_lock(&r->fs_lock);
-    fs_fact *have = fs_find(r, key);
+    fs_fact *have = fs_find(r, &r->fs_files, real);
     fs_fact f = have ? *have : (fs_fact){ 0 };
     pthread_mutex_unlock(&r->fs_lock);
     if (!have) {
@@ -668,11 +668,10 @@ static fs_fact image_facts(res *r, const char *real, size_t max)
         }
         bk_buf_release(&data);
         pthread_mutex_lock(&r->fs_lock);
-        fs_keep(r, key, &f);
+        fs_keep(r, &r->fs_files, real, &f);
         pthread_mutex_unlock(&r->fs_lock);
         free(f.real);
     }
-    g_free(key);
     f.real = NULL;
     return f;
 }
@@ -897,7 +896,8 @@ int bk_resolve(bk_book *book, bk_diags *d)
     for (size_t i = 0; i < r.nfacts; i++)
         free(r.facts[i].real);
     free(r.facts);
-    bk_strmap_release(&r.fs_seen);
+    bk_strmap_release(&r.fs_paths);
+    bk_strmap_release(&r.fs_files);
     pthread_mutex_destroy(&r.fs_lock);
     bk_arena_release(&r.tmp);
     return d->nerrors > errors ? -1 : 0;

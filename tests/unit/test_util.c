@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bookify/fileio.h"
@@ -235,6 +236,21 @@ static void test_par(void)
     par_probe idle = { 0 };
     bk_par_for(64, probe_job, &idle);
     CHECK(idle.tid[1] && idle.tid[1] != a.tid[1]);
+    /* a forked child (the PDF's line-breaking helper) has no workers:
+     * its loops make their own */
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(20); /* a pool that waits for workers it does not have hangs */
+        par_probe k = { 0 };
+        bk_par_for(64, probe_job, &k);
+        int ok = atomic_load(&k.bad) == 0;
+        for (int i = 0; i < 64; i++)
+            ok = ok && atomic_load(&k.hits[i]) == 1;
+        _exit(ok ? 0 : 1);
+    }
+    int status = -1;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     /* a loop inside a loop, and two loops at once from two threads */
     par_probe c = { .inner = 1 }, d = { 0 };
     bk_par_for(16, probe_job, &c);
