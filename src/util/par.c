@@ -78,16 +78,9 @@ static struct {
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
-/* A forked child (the PDF's line-breaking helper) has none of the
- * workers: it starts with an empty pool, its locks free. */
-static void pool_child(void)
+/* pool.go on the monotonic clock (its waits time out) */
+static void init_go(void)
 {
-    pthread_mutex_init(&pool.busy, NULL);
-    pthread_mutex_init(&pool.lock, NULL);
-    pthread_cond_init(&pool.done, NULL);
-    pool.nthreads = 0;
-    pool.run = NULL;
-    pool.active = 0;
     pthread_condattr_t a;
     pthread_condattr_init(&a);
     pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
@@ -95,14 +88,23 @@ static void pool_child(void)
     pthread_condattr_destroy(&a);
 }
 
+/* A forked child (the PDF's line-breaking helper) has none of the
+ * workers: it starts with an empty pool, its locks free. */
+static void pool_child(void)
+{
+    pthread_mutex_init(&pool.busy, NULL);
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_cond_init(&pool.done, NULL);
+    init_go();
+    pool.nthreads = 0;
+    pool.run = NULL;
+    pool.active = 0;
+}
+
 static void pool_init(void)
 {
     pthread_atfork(NULL, NULL, pool_child);
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&pool.go, &a);
-    pthread_condattr_destroy(&a);
+    init_go();
 }
 
 static void *pool_worker(void *arg)
