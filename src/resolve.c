@@ -795,8 +795,8 @@ static void resolve_image(res *r, size_t pi, post_res *pr, xmlNodePtr img)
         pr->imgs[pr->nimgs++] = (img_use){ img, real, media, size };
         real = NULL;
     } else {
-        bk_warn(&pr->diags, loc_of(p, img), "image '%s' left out: %s; its description is shown instead",
-                src, why);
+        bk_warn(&pr->diags, loc_of(p, img),
+                "image '%s' left out: %s; its description is shown instead", src, why);
         image_to_text(img);
     }
     free(real);

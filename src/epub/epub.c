@@ -240,7 +240,8 @@ static int embed_fonts(ep_ctx *c)
         FcFontSet *fs = p_FcFontList(cfg, pat, os);
         const char *file = NULL;
         FcChar8 *f = NULL;
-        if (fs && fs->nfont > 0 && p_FcPatternGetString(fs->fonts[0], FC_FILE, 0, &f) == FcResultMatch)
+        if (fs && fs->nfont > 0 &&
+            p_FcPatternGetString(fs->fonts[0], FC_FILE, 0, &f) == FcResultMatch)
             file = (const char *)f;
         if (!file) {
             rc = bk_error(c->diags, (bk_loc){ NULL, 0, 0 },
@@ -589,7 +590,8 @@ static void split_chapter(const ep_ctx *c, size_t pi)
                 char *id = bk_dom_attr(x, "id");
                 if (id) {
                     ch->moved = bk_xrealloc(ch->moved, (ch->nmoved + 1) * sizeof(*ch->moved));
-                    ch->moved_to = bk_xrealloc(ch->moved_to, (ch->nmoved + 1) * sizeof(*ch->moved_to));
+                    ch->moved_to =
+                        bk_xrealloc(ch->moved_to, (ch->nmoved + 1) * sizeof(*ch->moved_to));
                     ch->moved[ch->nmoved] = g_strconcat(p->file, "#", id, NULL);
                     ch->moved_to[ch->nmoved++] = k;
                     xmlFree(id);
