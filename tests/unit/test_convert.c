@@ -219,6 +219,7 @@ static void test_highlight(void)
                      "```{.python}\ndef a(): pass\n```\n\n"
                      "```py title=\"x.py\"\ndef b(): pass\n```\n\n"
                      "<pre lang=\"ruby\">def c; end</pre>\n\n"
+                     "<pre lang=\"fr\">bonjour</pre>\n\n"
                      "<pre class=\"sourceCode python\"><code class=\"sourceCode python\">def d(): pass</code></pre>\n\n"
                      "<pre><code class=\"python\">def e(): pass</code></pre>\n\n"
                      "<pre><code class=\"lang-python\">def f(): pass</code></pre>\n\n"
@@ -237,6 +238,8 @@ static void test_highlight(void)
         HAS(x, want);
     }
     HAS(x, "<pre><code>def g(): pass");
+    /* a lang naming no code language is the text's own language: kept */
+    HAS(x, "<pre lang=\"fr\">bonjour</pre>");
     HAS(x, "<code class=\"language-nosuchlanguage\">def h(): pass");
     HAS(x, "<code class=\"language-python\">def <em>i</em>(): pass");
     HAS(x, "<code>def j</code>");
