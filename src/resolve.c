@@ -24,7 +24,6 @@ typedef struct docmap {
 
 typedef struct res {
     bk_book *book;
-    bk_diags *diags;
     docmap *maps;          /* one per post */
     bk_strmap all_ids;     /* every id of the book */
     bk_strmap by_path;     /* rel path -> post index */
@@ -866,7 +865,6 @@ int bk_resolve(bk_book *book, bk_diags *d)
     book->nassets = 0; /* resolving again starts afresh */
     res r = { 0 };
     r.book = book;
-    r.diags = d;
     pthread_mutex_init(&r.fs_lock, NULL);
     size_t n = book->nposts;
     r.maps = bk_xcalloc(n ? n : 1, sizeof(*r.maps));
