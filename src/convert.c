@@ -1684,6 +1684,8 @@ static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, b
                 if (s->type == XML_COMMENT_NODE && s->content &&
                     strncmp((const char *)s->content, "bk-line:", 8) == 0)
                     line = md_to_file_line(&c, (int)strtol((const char *)s->content + 8, NULL, 10));
+            if (!line && bk_dom_md_line(x))
+                line = md_to_file_line(&c, (int)bk_dom_md_line(x));
             char *pos = x->type == XML_ELEMENT_NODE ? bk_dom_attr(x, "data-sourcepos") : NULL;
             long l;
             char *colon = pos ? strchr(pos, ':') : NULL;

@@ -124,6 +124,26 @@ void bk_dom_set_line(xmlNodePtr n, long line)
         n->psvi = (void *)(intptr_t)line;
 }
 
+void bk_dom_set_md_line(xmlNodePtr el, long line)
+{
+    if (line > 0 && line <= 0x7fffffff)
+        el->_private = (void *)(((uintptr_t)line << 1) | 1);
+}
+
+long bk_dom_md_line(xmlNodePtr el)
+{
+    uintptr_t v = el->type == XML_ELEMENT_NODE ? (uintptr_t)el->_private : 0;
+    return v & 1 ? (long)(v >> 1) : 0;
+}
+
+long bk_dom_take_md_line(xmlNodePtr el)
+{
+    long line = bk_dom_md_line(el);
+    if (line)
+        el->_private = NULL;
+    return line;
+}
+
 long bk_dom_line(xmlNodePtr n)
 {
     if (n->line == 65535 && n->psvi)

@@ -56,5 +56,13 @@ xmlNodePtr bk_dom_first_element(xmlNodePtr n);
  * which nothing else uses in bookify's documents. */
 void bk_dom_set_line(xmlNodePtr n, long line);
 long bk_dom_line(xmlNodePtr n);
+/* The Markdown line a block starts at, as the tree builder (mdtree.c)
+ * leaves it on the block's element for the sanitizer, which takes it
+ * (cmark-gfm's HTML says it with data-sourcepos="L:C-L:C": an attribute
+ * made, parsed and removed on every block, 3% of an EPUB's instructions).
+ * Kept in the element's _private, tagged odd, until taken; 0 = none. */
+void bk_dom_set_md_line(xmlNodePtr el, long line);
+long bk_dom_md_line(xmlNodePtr el);
+long bk_dom_take_md_line(xmlNodePtr el);
 
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bookify/util.h"
+#include "dom.h"
 
 #include "bookify/banned.h"
 
@@ -136,37 +137,12 @@ static void attr(mt *m, xmlNodePtr el, const char *name, const char *value)
     xmlNewProp(el, BAD_CAST name, BAD_CAST value);
 }
 
-/* n in decimal at p (n >= 0 as cmark's positions are; a negative one as
- * 0); returns the end. */
-static char *put_int(char *p, int n)
-{
-    char d[12];
-    int k = 0;
-    unsigned u = n > 0 ? (unsigned)n : 0;
-    do
-        d[k++] = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
-    while (k)
-        *p++ = d[--k];
-    return p;
-}
-
-/* data-sourcepos="L:C-L:C", as cmark writes it (formatted here: it is
- * on every block, and snprintf costs ten times as much) */
+/* The block's first line: what cmark's data-sourcepos="L:C-L:C" tells
+ * the sanitizer, which is all of it that is read (dom.h) */
 static void sourcepos(mt *m, xmlNodePtr el, cmark_node *n)
 {
-    if (!(m->options & CMARK_OPT_SOURCEPOS))
-        return;
-    char v[64], *p = v;
-    p = put_int(p, cmark_node_get_start_line(n));
-    *p++ = ':';
-    p = put_int(p, cmark_node_get_start_column(n));
-    *p++ = '-';
-    p = put_int(p, cmark_node_get_end_line(n));
-    *p++ = ':';
-    p = put_int(p, cmark_node_get_end_column(n));
-    *p = '\0';
-    xmlNewProp(el, BAD_CAST "data-sourcepos", BAD_CAST v);
+    if (m->options & CMARK_OPT_SOURCEPOS)
+        bk_dom_set_md_line(el, cmark_node_get_start_line(n));
 }
 
 /* A URL as cmark's href escaping leaves it once the HTML parser has read

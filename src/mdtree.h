@@ -3,8 +3,9 @@
  * to convert.c).
  *
  * The nodes are the ones libxml2's HTML parser makes from cmark-gfm's HTML
- * renderer's output: the same elements, attributes (data-sourcepos
- * included) and text, down to the newlines between blocks. Going through
+ * renderer's output: the same elements, attributes and text, down to the
+ * newlines between blocks; where that output says data-sourcepos, the
+ * block's first line is left on its element instead (dom.h). Going through
  * the HTML text costs a render and a parse, about a quarter of an EPUB's
  * time; this skips both. What the HTML parser would reshape (raw HTML,
  * footnote references inside links, characters XML cannot hold, nesting

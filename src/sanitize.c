@@ -412,9 +412,15 @@ static bool is_handler(const char *name)
     return bk_ascii_lower(name[0]) == 'o' && bk_ascii_lower(name[1]) == 'n';
 }
 
-/* A data-sourcepos="L:C-L:C" sets the current line; the attribute goes. */
+/* A block's Markdown line (dom.h), or from the HTML route its
+ * data-sourcepos="L:C-L:C", sets the current line; the attribute goes. */
 static void take_sourcepos(walk *w, xmlNodePtr n)
 {
+    long md = bk_dom_take_md_line(n);
+    if (md) {
+        set_md_line(w, md);
+        return;
+    }
     for (xmlAttrPtr a = n->properties; a; a = a->next) {
         if (a->ns || strcmp((const char *)a->name, "data-sourcepos") != 0)
             continue;
