@@ -662,6 +662,21 @@ static void preinit(int argc, char **argv, char **envp)
 __attribute__((section(".preinit_array"), used)) static void (*const preinit_entry)(
     int, char **, char **) = preinit;
 
+/* Whether the end of a run frees what it holds: with the sanitizers
+ * (their leak check runs at exit and must see every free path run) and
+ * with BOOKIFY_FREE_AT_EXIT=1 (valgrind's, e2e.valgrind); not otherwise. */
+static bool free_at_exit(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+    return true;
+#endif
+#endif
+    return bk_env_on("BOOKIFY_FREE_AT_EXIT", NULL);
+}
+
 static void warm_highlighter(void)
 {
     bk_highlight_warm(false);
@@ -801,6 +816,15 @@ int main(int argc, char **argv)
     if (fflush(stdout) != 0 && code == 0) {
         fprintf(stderr, "bookify: error: cannot write the list: %s\n", strerror(errno));
         code = EXIT_BUILD;
+    }
+    if (!free_at_exit()) {
+        /* Every book is written and renamed into place, stdout flushed:
+         * the rest of the process's memory goes with it. Freeing the
+         * book piece by piece and running the libraries' destructors
+         * (some 90 with GTK loaded) took 5-6 ms of a 150 ms EPUB. */
+        bk_outfile_cleanup();
+        bk_stage_time("bookify", "done (nothing freed)");
+        _exit(code);
     }
     bk_diags_release(&d);
     bk_book_free(book);
