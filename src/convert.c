@@ -412,6 +412,14 @@ static bool mostly_rtl(const char *text, size_t len)
     size_t rtl = 0, ltr = 0;
     const char *end = text + len;
     for (const char *p = text; p < end; p = g_utf8_next_char(p)) {
+        unsigned char b = (unsigned char)*p;
+        if (b < 0x80) { /* ASCII, most of most posts: Latin letters or none */
+            ltr += (unsigned)((b | 0x20) - 'a') < 26;
+            /* decided: more left-to-right letters than bytes left */
+            if (ltr > rtl + (size_t)(end - p))
+                return false;
+            continue;
+        }
         gunichar ch = g_utf8_get_char(p);
         if (!g_unichar_isalpha(ch))
             continue;

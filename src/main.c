@@ -709,6 +709,9 @@ int main(int argc, char **argv)
         return code;
     }
 
+    /* libzip loads beside the reading (epub.h) */
+    if (c.epub && !c.list && !c.check)
+        bk_epub_preload();
     bk_outfile_install_handlers();
     bk_convert_init();
     bk_progress_enable(!c.quiet && isatty(2));

@@ -29,4 +29,9 @@ typedef struct bk_epub_opts {
  * error (nothing is then left at path but what was there before), else 0. */
 int bk_epub_write(bk_book *book, const char *path, const bk_epub_opts *o, bk_diags *d);
 
+/* Start loading libzip on a thread of its own, for a run that will write
+ * an EPUB: the executable is not linked with it (its start-up is shorter
+ * without), and bk_epub_write waits for the loading if it is not done. */
+void bk_epub_preload(void);
+
 #endif

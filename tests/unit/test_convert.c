@@ -419,6 +419,18 @@ static void test_rtl(void)
     CHECK(p->rtl && q->rtl);
     free(x);
     free(y);
+    /* a majority of the letters, ASCII counted without GLib and the count
+     * stopped once the rest cannot change it: English first, then more
+     * Hebrew letters than English ones, is right-to-left; the other way
+     * round, or one Hebrew word in English, is not */
+    start(BK_SITE_JEKYLL);
+    bk_post *a = add("_posts/2024-01-10-a.md", "---\ntitle: x\n---\nSee: 1, 2. "
+                                               "שלום עולם זה טקסט בעברית\n");
+    bk_post *b = add("_posts/2024-01-11-b.md", "---\ntitle: x\n---\nשלום עולם. "
+                                               "Hello world, this is English text\n");
+    bk_post *e = add("_posts/2024-01-12-e.md", "---\ntitle: x\n---\nThe word שלום is Hebrew.\n");
+    convert();
+    CHECK(a->rtl && !b->rtl && !e->rtl);
 }
 
 static void test_hugo(void)
