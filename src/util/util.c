@@ -177,12 +177,14 @@ void bk_buf_vaddf(bk_buf *b, const char *fmt, va_list ap)
 {
     va_list cp;
     va_copy(cp, ap);
-    /* no room yet: ptr is NULL, and NULL + 0 is undefined behaviour */
-    int n = vsnprintf(b->cap ? b->ptr + b->len : NULL, b->cap ? b->cap - b->len : 0, fmt, cp);
+    /* room for a short string first: formatted once, not measured first */
+    if (b->cap == 0)
+        bk_buf_grow(b, 64);
+    int n = vsnprintf(b->ptr + b->len, b->cap - b->len, fmt, cp);
     va_end(cp);
     if (n < 0)
         bk_bug(__FILE__, __LINE__, "vsnprintf failed");
-    if (b->cap == 0 || (size_t)n >= b->cap - b->len) {
+    if ((size_t)n >= b->cap - b->len) {
         bk_buf_grow(b, (size_t)n);
         n = vsnprintf(b->ptr + b->len, b->cap - b->len, fmt, ap);
         BK_ASSERT(n >= 0 && (size_t)n < b->cap - b->len);
@@ -269,13 +271,24 @@ char *bk_arena_strdup(bk_arena *a, const char *s)
 
 char *bk_arena_printf(bk_arena *a, const char *fmt, ...)
 {
-    bk_buf b = BK_BUF_INIT;
-    va_list ap;
+    /* formatted once on the stack, most strings being short; measured
+     * first and formatted again only when longer */
+    char tmp[256];
+    va_list ap, cp;
     va_start(ap, fmt);
-    bk_buf_vaddf(&b, fmt, ap);
+    va_copy(cp, ap);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, cp);
+    va_end(cp);
+    if (n < 0)
+        bk_bug(__FILE__, __LINE__, "vsnprintf failed");
+    char *p;
+    if ((size_t)n < sizeof tmp) {
+        p = bk_arena_strndup(a, tmp, (size_t)n);
+    } else {
+        p = bk_arena_alloc(a, (size_t)n + 1);
+        vsnprintf(p, (size_t)n + 1, fmt, ap);
+    }
     va_end(ap);
-    char *p = bk_arena_strndup(a, b.ptr, b.len);
-    bk_buf_release(&b);
     return p;
 }
 

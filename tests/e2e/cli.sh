@@ -178,10 +178,15 @@ checks=$((checks + 1))
 # The PDF writer is a module of its own (include/bookify/pdf.h), loaded
 # only for a PDF: the executable is not linked with pango or cairo, and a
 # bookify without its module still makes the EPUB, and says so for a PDF.
+# Nor with libzip (and libcrypto under it), loaded beside the reading of
+# an EPUB run (epub.h): 3 ms of every start-up.
 if command -v ldd >/dev/null; then
     checks=$((checks + 1))
     ! ldd "$bookify" | grep -q 'libpango\|libcairo\|libharfbuzz\|librsvg' ||
         { echo "FAIL: bookify is linked with the PDF writer's libraries"; fails=$((fails + 1)); }
+    checks=$((checks + 1))
+    ! ldd "$bookify" | grep -q 'libzip\|libcrypto' ||
+        { echo "FAIL: bookify is linked with libzip"; fails=$((fails + 1)); }
 fi
 mkdir "$tmp/alone"
 cp "$bookify" "$tmp/alone/bookify"

@@ -329,6 +329,14 @@ static void test_style_attr(void)
     one_warning(11, "removed 'style' attribute containing '\\'");
     CHECK_STR(san("<!--bk-line:1--><span style=\"@import 'x.css'\">a</span>"), "<span>a</span>");
     one_warning(11, "removed 'style' attribute containing '@import'");
+    /* no '(' or '@': only a "script:" with its 'p' (any case, split by a
+     * comment or blanks) makes a value unsafe */
+    CHECK_STR(san("<!--bk-line:1--><p style=\"behavior: JAVA SCRI/**/PT: x\">a</p>"), "<p>a</p>");
+    one_warning(11, "removed 'style' attribute containing 'javascript:'");
+    CHECK_STR(san("<!--bk-line:1--><p style=\"x: vbscript :y\">a</p>"), "<p>a</p>");
+    one_warning(11, "removed 'style' attribute containing 'vbscript:'");
+    CHECK(!bk_sanitize_style_danger("text-align: left") &&
+          !bk_sanitize_style_danger("color: red; display: script"));
     CHECK_STR(san("<p style=\"color: red; font-weight: bold\">a</p>"),
               "<p style=\"color: red; font-weight: bold\">a</p>");
     CHECK_INT(d.len, 0);
