@@ -64,12 +64,12 @@ measure() {
     if [ "$hf" ]; then
         hyperfine -N --style none --warmup 1 --runs "$runs" --export-json "$tmp/h.json" -- "$(printf '%q ' "$@")" \
             >/dev/null 2>"$tmp/err" || { printf '%-22s hyperfine failed: %s\n' "$name" "$(tail -1 "$tmp/err")"; return 1; }
-        med=$(python3 -c 'import json, sys; print("%.2f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$tmp/h.json")
+        med=$(python3 -c 'import json, sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$tmp/h.json")
     fi
     local size="-" pages="-"
     [ -f "$out" ] && size=$(du -k "$out" | cut -f1)
     case "$out" in *.pdf) pages=$(pdfinfo "$out" 2>/dev/null | awk '/^Pages/ {print $2}') ;; esac
-    printf '%-22s %9.2f s %8.0f MiB %8s KiB %7s pages' "$name" "$med" "$(( ${rss[$idx]} / 1024 ))" "$size" "${pages:--}"
+    printf '%-22s %9.3f s %8.0f MiB %8s KiB %7s pages' "$name" "$med" "$(( ${rss[$idx]} / 1024 ))" "$size" "${pages:--}"
     printf '%s\t%s\t%s\t%s\n' "$name" "$med" "$pages" "$(( ${rss[$idx]} / 1024 ))" >>"$results"
     echo
 }

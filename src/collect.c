@@ -632,13 +632,23 @@ typedef struct collect_run {
     atomic_bool code_seen; /* opts->code_seen called */
 } collect_run;
 
+static void read_post(collect_run *r, bk_book *book, collect_file *f, const char *rel);
+
 static void collect_job(void *ctx, size_t i, int worker)
 {
     collect_run *r = ctx;
     bk_book *book = &r->locals[worker];
     collect_file *f = &r->out[i];
-    bk_diags *d = &f->diags;
     const char *rel = r->files->v[i];
+    bool core = r->opts->core_take && r->opts->core_take();
+    read_post(r, book, f, rel);
+    if (core)
+        r->opts->core_give(true);
+}
+
+static void read_post(collect_run *r, bk_book *book, collect_file *f, const char *rel)
+{
+    bk_diags *d = &f->diags;
     const char *display = bk_book_display_path(book, rel);
     bk_buf raw = BK_BUF_INIT;
     if (bk_file_read(site_path(book, rel), r->max, &raw) < 0) {

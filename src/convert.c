@@ -1834,9 +1834,9 @@ static void convert_job(void *ctx, size_t i, int worker)
 {
     convert_run *r = ctx;
     (void)worker;
-    bk_highlight_core_take();
+    bool core = bk_highlight_core_take();
     convert_one(r->book, r->book->posts[i], r->o, &r->diags[i], &r->accs[i], &r->pending[i]);
-    bk_highlight_core_give();
+    bk_highlight_core_give(core);
     bk_progress_step(1);
 }
 

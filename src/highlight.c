@@ -693,20 +693,21 @@ static struct {
         false,
         false };
 
-void bk_highlight_core_take(void)
+bool bk_highlight_core_take(void)
 {
-    if (!q.running)
-        return;
     pthread_mutex_lock(&q.lock);
-    while (q.cores <= 0)
+    bool take = q.running;
+    while (take && q.cores <= 0)
         pthread_cond_wait(&q.core, &q.lock);
-    q.cores--;
+    if (take)
+        q.cores--;
     pthread_mutex_unlock(&q.lock);
+    return take;
 }
 
-void bk_highlight_core_give(void)
+void bk_highlight_core_give(bool taken)
 {
-    if (!q.running)
+    if (!taken)
         return;
     pthread_mutex_lock(&q.lock);
     q.cores++;
@@ -1038,9 +1039,13 @@ void bk_highlight_thread_start(void)
 {
     if (q.running)
         return;
+    /* under the lock: readers may be taking cores meanwhile, and take
+     * one only once the thread runs */
+    pthread_mutex_lock(&q.lock);
     q.stop = false;
     q.cores = bk_par_jobs();
     q.running = pthread_create(&q.thread, NULL, highlight_thread, NULL) == 0;
+    pthread_mutex_unlock(&q.lock);
 }
 
 bool bk_highlight_ready(void)

@@ -745,8 +745,11 @@ int main(int argc, char **argv)
          * (GTK, the language list: 40 ms and more) on a thread of its own
          * as soon as a post with code is read, not when the conversion
          * first needs it. */
-        if (!c.no_highlight && book->meta.highlight >= 0 && !c.list && bk_par_jobs() > 1)
+        if (!c.no_highlight && book->meta.highlight >= 0 && !c.list && bk_par_jobs() > 1) {
             opts.code_seen = warm_highlighter;
+            opts.core_take = bk_highlight_core_take;
+            opts.core_give = bk_highlight_core_give;
+        }
         if (bk_collect(book, &opts, &d) == 0 || book->nposts) {
             if (getenv("BOOKIFY_TIMES") && bk_highlight_thread_running())
                 fprintf(stderr, "bookify: the highlighter's set-up started while the posts were "

@@ -27,6 +27,11 @@ typedef struct bk_collect_opts {
      * text may hold code (bk_convert_may_have_code): main starts the
      * highlighter's set-up then, while the rest is read. NULL: never. */
     void (*code_seen)(void);
+    /* Around the reading of each post, when set: the readers share the
+     * cores with that set-up (bk_highlight_core_take/give), so that it has
+     * one to itself, as it does beside the converters. */
+    bool (*core_take)(void);
+    void (*core_give)(bool taken);
 } bk_collect_opts;
 
 #define BK_COLLECT_MAX_POST_DEFAULT ((size_t)64 << 20)

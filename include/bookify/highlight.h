@@ -98,11 +98,12 @@ size_t bk_highlight(const char *lang, const char *code, size_t len, bk_hl_span *
 typedef struct bk_hl_job bk_hl_job;
 void bk_highlight_thread_start(void); /* no-op when it runs already */
 bool bk_highlight_thread_running(void);
-/* A converting thread holds a core while it converts a post: with the
- * highlighting thread busy, one core fewer is shared by the converters
- * (no-ops while the thread does not run). */
-void bk_highlight_core_take(void);
-void bk_highlight_core_give(void);
+/* A converting (or reading) thread holds a core while it converts (reads)
+ * a post: with the highlighting thread busy, one core fewer is shared by
+ * the others. take says whether it took one (not while the thread does not
+ * run); give is told, as the thread may have started in between. */
+bool bk_highlight_core_take(void);
+void bk_highlight_core_give(bool taken);
 /* Start the thread and have it set GtkSourceView up first (GTK, the
  * scheme, the list of languages) while the first posts convert. With
  * helper, a process of its own is forked first and highlights blocks too

@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "bookify/highlight.h"
+#include "bookify/par.h"
 #include "bookify/util.h"
 
 /* The class of the span that covers exactly the first occurrence of token
@@ -286,6 +287,33 @@ static void test_threads(void)
     }
 }
 
+/* The cores' tokens: none taken while the thread does not run (and none
+ * given back for it), one each while it does, as many as the jobs. */
+static void test_cores(void)
+{
+    bk_par_set_jobs(2);
+    bool before = bk_highlight_core_take();
+    CHECK(!before);
+    bk_highlight_thread_start();
+    bk_highlight_core_give(before); /* taken before the start: nothing to give */
+    CHECK(bk_highlight_thread_running());
+    bool a = bk_highlight_core_take(), b = bk_highlight_core_take();
+    CHECK(a && b);
+    bk_highlight_core_give(a);
+    bk_highlight_core_give(b);
+    /* a block goes through the thread, which takes a core for it */
+    static const char *names[] = { "python" };
+    bk_hl_job *j = bk_highlight_submit(names, 1, bk_xstrdup(thread_code), strlen(thread_code));
+    char *code;
+    bk_hl_span *s;
+    int chosen;
+    CHECK(bk_highlight_take(j, &code, &s, &chosen) >= 5 && chosen == 0);
+    free(code);
+    free(s);
+    bk_highlight_thread_stop();
+    CHECK(!bk_highlight_core_take());
+}
+
 int main(void)
 {
     RUN(test_languages);
@@ -294,6 +322,7 @@ int main(void)
     RUN(test_classes);
     RUN(test_history);
     RUN(test_threads);
+    RUN(test_cores);
     bk_highlight_release();
     /* set up again after a release */
     CHECK_STR(bk_highlight_language("python"), "python3");
