@@ -416,18 +416,18 @@ static void table_node(mt *m, cmark_node *n, const char *ext, bool enter)
             int i = 0;
             for (cmark_node *x = cmark_node_first_child(row); x && x != n; x = cmark_node_next(x))
                 i++;
-            const char *a = !align || i >= cmark_gfm_extensions_get_table_columns(table) ? NULL
-                            : align[i] == 'l'                                            ? "left"
-                            : align[i] == 'c'                                            ? "center"
-                            : align[i] == 'r'                                            ? "right"
-                                                                                         : NULL;
-            if (a) {
-                char v[32];
-                if (m->options & CMARK_OPT_TABLE_PREFER_STYLE_ATTRIBUTES) {
-                    snprintf(v, sizeof v, "text-align: %s", a);
-                    attr(m, cell, "style", v);
-                } else
-                    attr(m, cell, "align", a);
+            /* the align value, then the style (constant: on every cell) */
+            static const char *const aligns[][2] = { { "left", "text-align: left" },
+                                                     { "center", "text-align: center" },
+                                                     { "right", "text-align: right" } };
+            int k = !align || i >= cmark_gfm_extensions_get_table_columns(table) ? -1
+                    : align[i] == 'l'                                            ? 0
+                    : align[i] == 'c'                                            ? 1
+                    : align[i] == 'r'                                            ? 2
+                                                                                 : -1;
+            if (k >= 0) {
+                bool style = m->options & CMARK_OPT_TABLE_PREFER_STYLE_ATTRIBUTES;
+                attr(m, cell, style ? "style" : "align", aligns[k][style]);
             }
             sourcepos(m, cell, n);
         } else
