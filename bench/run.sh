@@ -8,9 +8,10 @@
 #                  hyperfine installed it runs them after one warm-up run
 #                  (this VM runs its first second or so after an idle
 #                  moment a third slower) (peak RSS: one more run)
-#   OTHER_RUNS=k   runs for pandoc, WeasyPrint and xelatex (default RUNS;
-#                  WeasyPrint takes minutes at 1,000 posts); mutool and
-#                  cmark-gfm always get RUNS
+#   OTHER_RUNS=k   runs for pandoc + WeasyPrint and pandoc + xelatex
+#                  (default RUNS; WeasyPrint takes minutes at 1,000 posts);
+#                  mutool, cmark-gfm and pandoc's EPUB (seconds) always get
+#                  RUNS: a median against a median, not against one run
 #   SKIP_OTHERS=1  bookify only
 #   HIGHLIGHT_MAX=n the highlighting section runs for sizes up to n
 #                  (default 1000)
@@ -89,7 +90,7 @@ speedup() { # speedup BASE OTHER: OTHER's time / BASE's time
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)"
 echo "bookify: $("$bookify" --version)"
-echo "timing: median of $runs runs (other tools: $other_runs)$([ "$hyperfine" ] && [ "$runs" -gt 1 ] && echo ", by hyperfine; peak RSS of one more run")"
+echo "timing: median of $runs runs (pandoc + WeasyPrint, pandoc + xelatex: $other_runs)$([ "$hyperfine" ] && [ "$runs" -gt 1 ] && echo ", by hyperfine; peak RSS of one more run")"
 for n in "${sizes[@]}"; do
     site="$tmp/site-$n"
     python3 bench/make-site.py "$n" "$site"
@@ -119,7 +120,7 @@ for n in "${sizes[@]}"; do
     fi
     if command -v pandoc >/dev/null; then
         files=("$site"/_posts/*.md)
-        runs=$other_runs measure "pandoc (EPUB)" "$tmp/p.epub" pandoc -f markdown -o "$tmp/p.epub" "${files[@]}"
+        measure "pandoc (EPUB)" "$tmp/p.epub" pandoc -f markdown -o "$tmp/p.epub" "${files[@]}"
         again "bookify --epub" "$tmp/b.epub" "$bookify" -q --epub="$tmp/b.epub" "$site"
         speedup "bookify --epub" "pandoc (EPUB)"
         speedup "bookify --epub (again)" "pandoc (EPUB)"
