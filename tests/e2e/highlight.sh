@@ -75,6 +75,34 @@ for mode in "" crash odd; do
         { echo "FAIL: the EPUB differs with the highlighting helper${mode:+ ($mode)}"; fail=1; }
 done
 [ "$helped" -gt 0 ] || { echo "FAIL: the helper process highlighted nothing in three runs"; fail=1; }
+# bookify killed, its helper goes too (it asks for a signal when the
+# bookify that started it ends): here the helper, set up, stalls (and says
+# so), bookify waits for its first answer and is killed.
+if command -v pgrep >/dev/null && command -v ps >/dev/null; then
+    BOOKIFY_HIGHLIGHT_HELPER=1 BOOKIFY_HELPER_TEST=stall "$bookify" -q -j 2 --epub="$tmp/k.epub" \
+        "$tmp/heavy" 2>"$tmp/stall.err" &
+    bk=$!
+    helper=
+    for _ in $(seq 300); do
+        grep -q 'helper stalled' "$tmp/stall.err" &&
+            helper=$(pgrep -f -- "--bk-highlight-helper 3 $bk\$" | head -1)
+        [ -n "$helper" ] && break
+        sleep 0.05
+    done
+    if [ -z "$helper" ]; then
+        echo "FAIL: no helper process seen for bookify $bk"; fail=1
+    else
+        kill -9 "$bk"
+        wait "$bk" 2>/dev/null
+        gone=
+        for _ in $(seq 100); do
+            st=$(ps -o stat= -p "$helper" 2>/dev/null)
+            case "$st" in "" | Z*) gone=1; break ;; esac
+            sleep 0.05
+        done
+        [ "$gone" ] || { echo "FAIL: the helper $helper outlived its killed bookify"; kill -9 "$helper"; fail=1; }
+    fi
+fi
 
 mkdir "$tmp/x"
 (cd "$tmp/x" && unzip -q ../a.epub) || { echo "FAIL: unzip"; exit 1; }
