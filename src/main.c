@@ -836,6 +836,7 @@ int main(int argc, char **argv)
     bk_book_free(book);
     bk_highlight_release();
     bk_deflate_release();
+    bk_par_release();
     bk_stage_time("bookify", "freed");
     free(c.categories);
     free(c.tags);

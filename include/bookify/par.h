@@ -16,4 +16,9 @@ int bk_par_jobs(void);
  * worker of index i is worker(i) in [0, bk_par_jobs()) for per-thread state. */
 void bk_par_for(size_t n, void (*fn)(void *ctx, size_t i, int worker), void *ctx);
 
+/* Ends the pool's waiting workers and waits for their threads (and their
+ * per-thread state, libxml2's among it) to be gone: before a process that
+ * frees everything at exit ends. A later bk_par_for makes new workers. */
+void bk_par_release(void);
+
 #endif

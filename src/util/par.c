@@ -72,9 +72,12 @@ static struct {
     unsigned long gen;    /* loops handed out */
     par_run *run;
     int active;           /* workers still on this loop */
+    bool closing;         /* bk_par_release: every worker leaves */
     unsigned long born[64]; /* gen when each worker was made */
+    pthread_t th[64];       /* worker k's thread, joined when made[k] */
+    bool made[64];
 } pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-           PTHREAD_COND_INITIALIZER, 0, 0, NULL, 0, { 0 } };
+           PTHREAD_COND_INITIALIZER, 0, 0, NULL, 0, false, { 0 }, { 0 }, { false } };
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
@@ -99,6 +102,8 @@ static void pool_child(void)
     pool.nthreads = 0;
     pool.run = NULL;
     pool.active = 0;
+    for (int k = 0; k < 64; k++)
+        pool.made[k] = false; /* the parent's threads, not this process's */
 }
 
 static void pool_init(void)
@@ -120,7 +125,7 @@ static void *pool_worker(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        while (pool.gen == seen) {
+        while (pool.gen == seen && !pool.closing) {
             int rc = pthread_cond_timedwait(&pool.go, &pool.lock, &until);
             /* idle too long: the last worker leaves (the others after it:
              * workers are numbered 1..nthreads) */
@@ -131,6 +136,11 @@ static void *pool_worker(void *arg)
             }
             if (rc == ETIMEDOUT)
                 break; /* not the last: wait again, from now */
+        }
+        if (pool.closing) {
+            pool.nthreads--;
+            pthread_mutex_unlock(&pool.lock);
+            return NULL;
         }
         if (pool.gen == seen)
             continue;
@@ -155,11 +165,17 @@ static bool pool_run(par_run *r, int jobs)
     pthread_once(&pool_once, pool_init);
     pthread_mutex_lock(&pool.lock);
     while (pool.nthreads < jobs - 1) {
-        pthread_t t;
-        pool.born[pool.nthreads + 1] = pool.gen;
-        if (pthread_create(&t, NULL, pool_worker, (void *)(intptr_t)(pool.nthreads + 1)) != 0)
+        int k = pool.nthreads + 1;
+        /* a worker k that left when idle has unlocked and is ending: it
+         * is joined (not detached) so that bk_par_release can wait for
+         * every thread, and its per-thread state is freed by then */
+        if (pool.made[k])
+            pthread_join(pool.th[k], NULL);
+        pool.made[k] = false;
+        pool.born[k] = pool.gen;
+        if (pthread_create(&pool.th[k], NULL, pool_worker, (void *)(intptr_t)k) != 0)
             break;
-        pthread_detach(t);
+        pool.made[k] = true;
         pool.nthreads++;
     }
     if (pool.nthreads < jobs - 1) {
@@ -181,6 +197,25 @@ static bool pool_run(par_run *r, int jobs)
     pthread_mutex_unlock(&pool.lock);
     pthread_mutex_unlock(&pool.busy);
     return true;
+}
+
+void bk_par_release(void)
+{
+    pthread_mutex_lock(&pool.busy);
+    pthread_mutex_lock(&pool.lock);
+    pool.closing = true;
+    pthread_cond_broadcast(&pool.go);
+    pthread_mutex_unlock(&pool.lock);
+    for (int k = 1; k < 64; k++) {
+        if (pool.made[k])
+            pthread_join(pool.th[k], NULL);
+        pool.made[k] = false;
+    }
+    pthread_mutex_lock(&pool.lock);
+    pool.closing = false;
+    pool.nthreads = 0;
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool.busy);
 }
 
 void bk_par_for(size_t n, void (*fn)(void *ctx, size_t i, int worker), void *ctx)

@@ -215,6 +215,14 @@ static void *probe_thread(void *arg)
     return NULL;
 }
 
+/* whether thread tid of this process is running */
+static bool thread_alive(pid_t tid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d", (int)tid);
+    return access(path, F_OK) == 0;
+}
+
 static void test_par(void)
 {
     bk_par_set_jobs(2);
@@ -270,6 +278,21 @@ static void test_par(void)
     bk_par_set_jobs(4);
     par_probe e = { 0 };
     bk_par_for(64, probe_job, &e);
+    /* released, the waiting workers are gone at once (their per-thread
+     * state too, which LeakSanitizer found half-freed in a worker that
+     * was ending on its own as the process ended); a loop then makes new
+     * ones */
+    for (int k = 1; k < 4; k++)
+        CHECK(e.tid[k] && thread_alive(e.tid[k]));
+    bk_par_release();
+    for (int k = 1; k < 4; k++)
+        CHECK(!thread_alive(e.tid[k]));
+    par_probe g = { 0 };
+    bk_par_for(64, probe_job, &g);
+    for (int i = 0; i < 64; i++)
+        CHECK_INT(atomic_load(&g.hits[i]), 1);
+    CHECK(g.tid[3] && g.tid[3] != e.tid[3]);
+    bk_par_release();
     bk_par_set_jobs(1);
     par_probe f = { 0 };
     bk_par_for(8, probe_job, &f);
