@@ -667,10 +667,11 @@ __attribute__((section(".preinit_array"), used)) static void (*const preinit_ent
  * with BOOKIFY_FREE_AT_EXIT=1 (valgrind's, e2e.valgrind); not otherwise. */
 static bool free_at_exit(void)
 {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     return true;
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) ||                      \
+    __has_feature(thread_sanitizer)
     return true;
 #endif
 #endif
@@ -749,6 +750,7 @@ int main(int argc, char **argv)
             opts.code_seen = warm_highlighter;
             opts.core_take = bk_highlight_core_take;
             opts.core_give = bk_highlight_core_give;
+            opts.core_done = bk_highlight_core_done;
         }
         if (bk_collect(book, &opts, &d) == 0 || book->nposts) {
             if (getenv("BOOKIFY_TIMES") && bk_highlight_thread_running())
