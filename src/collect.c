@@ -646,6 +646,14 @@ static void collect_job(void *ctx, size_t i, int worker)
         r->opts->core_give(true);
 }
 
+static void collect_done(void *ctx, int worker)
+{
+    collect_run *r = ctx;
+    (void)worker;
+    if (r->opts->core_done)
+        r->opts->core_done();
+}
+
 static void read_post(collect_run *r, bk_book *book, collect_file *f, const char *rel)
 {
     bk_diags *d = &f->diags;
@@ -732,7 +740,7 @@ int bk_collect(bk_book *book, const bk_collect_opts *opts, bk_diags *d)
     }
     for (size_t i = 0; i < nfiles; i++)
         r.out[i].diags.strict = d->strict;
-    bk_par_for(nfiles, collect_job, &r);
+    bk_par_for_done(nfiles, collect_job, collect_done, &r);
     size_t nfound = 0, nleft_out = 0;
     for (size_t i = 0; i < nfiles; i++) {
         collect_file *f = &r.out[i];

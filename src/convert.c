@@ -1840,6 +1840,13 @@ static void convert_job(void *ctx, size_t i, int worker)
     bk_progress_step(1);
 }
 
+/* a converting thread's last post: the core it kept goes back */
+static void convert_done(void *ctx, int worker)
+{
+    (void)ctx, (void)worker;
+    bk_highlight_core_done();
+}
+
 /* Whether any post may hold code in a language: a fence, a Liquid or
  * Hugo highlight tag, or HTML's <pre>/<code> (a cheap look at the text;
  * highlight_code decides). */
@@ -1930,7 +1937,7 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
     hl_thread = bk_highlight_thread_running();
     bk_progress_start("converting posts", n);
     atomic_store(&posts_built_direct, 0);
-    bk_par_for(n, convert_job, &r);
+    bk_par_for_done(n, convert_job, convert_done, &r);
     bk_stage_time("convert", "posts converted");
     size_t handed = 0;
     for (size_t i = 0; i < n; i++)

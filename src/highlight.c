@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -661,12 +662,29 @@ struct bk_hl_job {
  * cores as there are jobs. While it has blocks to do, the highlighter
  * holds one core's token: when it is the slower (a language loading,
  * code-heavy posts), one converter waits and it has a core to itself,
- * where three threads on two cores would each get two thirds of one. */
+ * where three threads on two cores would each get two thirds of one.
+ *
+ * A converter keeps its token from post to post, and gives it back only
+ * when the highlighting side waits for one (hl_wants, looked at without
+ * the lock after each post) or its loop is over (bk_highlight_core_done):
+ * two converters sharing one token handed it to each other after every
+ * post, each handing a wake-up and a sleep (400-900 of them in a
+ * 1,000-post book, where a context switch is dear on this machine's
+ * virtual CPUs). For the same reason the thread is woken when HL_BATCH
+ * blocks wait, not for each one: nobody needs a block's spans before the
+ * conversion ends (bk_highlight_take then wakes it for the rest), and one
+ * hand-over of a core for every eight blocks costs an eighth. */
+#define HL_BATCH 8
+static _Thread_local bool core_held; /* this thread keeps a token between posts */
+static atomic_bool hl_wants;         /* the highlighting side waits for a token */
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t work, done, core;
+    pthread_cond_t work, done, core, core_hl;
     bk_hl_job *head, *tail;
-    int cores; /* tokens free */
+    size_t queued; /* jobs in the queue */
+    bool flush;    /* someone waits for a job: no more waiting for a batch */
+    int cores;     /* tokens free */
+    int hl_waiting; /* the highlighting side's threads waiting for one */
     pthread_t thread;
     bool running, stop;
     /* the helper process (below): its thread here, its socket, its pid */
@@ -680,8 +698,12 @@ static struct {
         PTHREAD_COND_INITIALIZER,
         PTHREAD_COND_INITIALIZER,
         PTHREAD_COND_INITIALIZER,
+        PTHREAD_COND_INITIALIZER,
         NULL,
         NULL,
+        0,
+        false,
+        0,
         0,
         0,
         false,
@@ -694,25 +716,57 @@ static struct {
         false,
         false };
 
+/* A token back, under q.lock: to the highlighting side first. */
+static void token_put(void)
+{
+    q.cores++;
+    pthread_cond_signal(q.hl_waiting ? &q.core_hl : &q.core);
+}
+
+/* A token for the highlighting side (this thread, the helper's), under
+ * q.lock; false when stopping (only when stoppable). */
+static bool hl_token_take(bool stoppable)
+{
+    q.hl_waiting++;
+    atomic_store_explicit(&hl_wants, true, memory_order_relaxed);
+    while (q.cores <= 0 && !(stoppable && q.stop))
+        pthread_cond_wait(&q.core_hl, &q.lock);
+    if (--q.hl_waiting == 0)
+        atomic_store_explicit(&hl_wants, false, memory_order_relaxed);
+    if (q.cores <= 0)
+        return false;
+    q.cores--;
+    return true;
+}
+
 bool bk_highlight_core_take(void)
 {
+    if (core_held)
+        return true;
     pthread_mutex_lock(&q.lock);
     bool take = q.running;
     while (take && q.cores <= 0)
         pthread_cond_wait(&q.core, &q.lock);
     if (take)
         q.cores--;
+    core_held = take;
     pthread_mutex_unlock(&q.lock);
     return take;
 }
 
 void bk_highlight_core_give(bool taken)
 {
-    if (!taken)
+    if (taken && core_held && atomic_load_explicit(&hl_wants, memory_order_relaxed))
+        bk_highlight_core_done();
+}
+
+void bk_highlight_core_done(void)
+{
+    if (!core_held)
         return;
     pthread_mutex_lock(&q.lock);
-    q.cores++;
-    pthread_cond_signal(&q.core);
+    token_put();
+    core_held = false;
     pthread_mutex_unlock(&q.lock);
 }
 
@@ -750,18 +804,17 @@ static void *highlight_thread(void *arg)
     pthread_mutex_lock(&q.lock);
     for (;;) {
         if (!q.head && holding) {
-            q.cores++;
-            pthread_cond_signal(&q.core);
+            token_put();
             holding = false;
         }
-        while (!q.head && !q.stop)
+        /* a batch, a warm-up, someone waiting; or, holding a core, the rest */
+        while (!(q.head && (holding || q.flush || q.head->warm || q.queued >= HL_BATCH)) &&
+               !q.stop)
             pthread_cond_wait(&q.work, &q.lock);
         if (!q.head)
             break; /* stopped, and nothing left */
         if (!holding) {
-            while (q.cores <= 0)
-                pthread_cond_wait(&q.core, &q.lock);
-            q.cores--;
+            hl_token_take(false);
             holding = true;
             continue; /* the helper's thread may have taken the job meanwhile */
         }
@@ -769,6 +822,7 @@ static void *highlight_thread(void *arg)
         q.head = j->next;
         if (!q.head)
             q.tail = NULL;
+        q.queued--;
         pthread_mutex_unlock(&q.lock);
         if (j->warm) {
             /* GTK, the scheme, and the language manager's list of every
@@ -902,6 +956,7 @@ static bk_hl_job *pop_block(void)
             q.head = j->next;
         if (q.tail == j)
             q.tail = prev;
+        q.queued--;
         return j;
     }
     return NULL;
@@ -915,8 +970,7 @@ static void *remote_thread(void *arg)
     for (;;) {
         bk_hl_job *j = pop_block();
         if (!j && holding) {
-            q.cores++;
-            pthread_cond_signal(&q.core);
+            token_put();
             holding = false;
         }
         if (!j) {
@@ -932,11 +986,9 @@ static void *remote_thread(void *arg)
             q.head = j;
             if (!q.tail)
                 q.tail = j;
-            while (q.cores <= 0 && !q.stop)
-                pthread_cond_wait(&q.core, &q.lock);
-            if (q.cores <= 0)
+            q.queued++;
+            if (!hl_token_take(true))
                 break; /* stopping */
-            q.cores--;
             holding = true;
             continue;
         }
@@ -949,6 +1001,8 @@ static void *remote_thread(void *arg)
             q.head = j;
             if (!q.tail)
                 q.tail = j;
+            q.queued++;
+            q.flush = true; /* the thread here takes it now, batch or not */
             pthread_cond_broadcast(&q.work);
             break;
         }
@@ -956,10 +1010,8 @@ static void *remote_thread(void *arg)
         j->done = true;
         pthread_cond_broadcast(&q.done);
     }
-    if (holding) {
-        q.cores++;
-        pthread_cond_signal(&q.core);
-    }
+    if (holding)
+        token_put();
     pthread_mutex_unlock(&q.lock);
     shutdown(q.to_helper, SHUT_RDWR); /* the helper reads the end and ends */
     return NULL;
@@ -1059,6 +1111,7 @@ void bk_highlight_thread_start(void)
      * one only once the thread runs */
     pthread_mutex_lock(&q.lock);
     q.stop = false;
+    q.flush = false;
     q.cores = bk_par_jobs();
     q.running = pthread_create(&q.thread, NULL, highlight_thread, NULL) == 0;
     pthread_mutex_unlock(&q.lock);
@@ -1080,12 +1133,20 @@ bool bk_highlight_thread_running(void)
 static void enqueue(bk_hl_job *j)
 {
     pthread_mutex_lock(&q.lock);
-    if (q.tail)
-        q.tail->next = j;
-    else
+    if (j->warm) { /* the set-up first */
+        j->next = q.head;
         q.head = j;
-    q.tail = j;
-    pthread_cond_broadcast(&q.work);
+        if (!q.tail)
+            q.tail = j;
+    } else {
+        if (q.tail)
+            q.tail->next = j;
+        else
+            q.head = j;
+        q.tail = j;
+    }
+    if (++q.queued >= HL_BATCH || j->warm || q.flush)
+        pthread_cond_broadcast(&q.work);
     pthread_mutex_unlock(&q.lock);
 }
 
@@ -1131,6 +1192,10 @@ bk_hl_job *bk_highlight_submit(const char *const *names, size_t nnames, char *co
 size_t bk_highlight_take(bk_hl_job *j, char **code, bk_hl_span **spans, int *chosen)
 {
     pthread_mutex_lock(&q.lock);
+    if (!j->done && !q.flush) {
+        q.flush = true; /* the rest of the blocks now, not in batches */
+        pthread_cond_broadcast(&q.work);
+    }
     while (!j->done)
         pthread_cond_wait(&q.done, &q.lock);
     pthread_mutex_unlock(&q.lock);
@@ -1151,6 +1216,7 @@ void bk_highlight_thread_stop(void)
     q.stop = true;
     pthread_cond_broadcast(&q.work);
     pthread_cond_broadcast(&q.core);
+    pthread_cond_broadcast(&q.core_hl);
     pthread_mutex_unlock(&q.lock);
     pthread_join(q.thread, NULL);
     helper_end();

@@ -28,10 +28,12 @@ typedef struct bk_collect_opts {
      * highlighter's set-up then, while the rest is read. NULL: never. */
     void (*code_seen)(void);
     /* Around the reading of each post, when set: the readers share the
-     * cores with that set-up (bk_highlight_core_take/give), so that it has
-     * one to itself, as it does beside the converters. */
+     * cores with that set-up (bk_highlight_core_take/give; core_done when
+     * a reader has no more posts), so that it has one to itself, as it
+     * does beside the converters. */
     bool (*core_take)(void);
     void (*core_give)(bool taken);
+    void (*core_done)(void);
 } bk_collect_opts;
 
 #define BK_COLLECT_MAX_POST_DEFAULT ((size_t)64 << 20)

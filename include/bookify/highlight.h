@@ -100,10 +100,14 @@ void bk_highlight_thread_start(void); /* no-op when it runs already */
 bool bk_highlight_thread_running(void);
 /* A converting (or reading) thread holds a core while it converts (reads)
  * a post: with the highlighting thread busy, one core fewer is shared by
- * the others. take says whether it took one (not while the thread does not
- * run); give is told, as the thread may have started in between. */
+ * the others. take says whether it holds one (not while the thread does not
+ * run); give, told so after the post (the thread may have started in
+ * between), keeps it for the thread's next post unless the highlighting
+ * thread waits for a core; done gives it back, when the thread has no
+ * more posts to do (its loop's end: bk_par_for_done). */
 bool bk_highlight_core_take(void);
 void bk_highlight_core_give(bool taken);
+void bk_highlight_core_done(void);
 /* Start the thread and have it set GtkSourceView up first (GTK, the
  * scheme, the list of languages) while the first posts convert. With
  * helper, a process of its own is forked first and highlights blocks too

@@ -16,6 +16,12 @@ int bk_par_jobs(void);
  * worker of index i is worker(i) in [0, bk_par_jobs()) for per-thread state. */
 void bk_par_for(size_t n, void (*fn)(void *ctx, size_t i, int worker), void *ctx);
 
+/* The same, and each worker that took part calls done(ctx, worker) on its
+ * own thread once there is nothing left for it, before bk_par_for_done
+ * returns (what a worker keeps from one index to the next, given back). */
+void bk_par_for_done(size_t n, void (*fn)(void *ctx, size_t i, int worker),
+                     void (*done)(void *ctx, int worker), void *ctx);
+
 /* Ends the pool's waiting workers and waits for their threads (and their
  * per-thread state, libxml2's among it) to be gone: before a process that
  * frees everything at exit ends. A later bk_par_for makes new workers. */

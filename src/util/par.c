@@ -30,6 +30,7 @@ typedef struct par_run {
     size_t n;
     atomic_size_t next;
     void (*fn)(void *ctx, size_t i, int worker);
+    void (*done)(void *ctx, int worker); /* or NULL */
     void *ctx;
     int jobs; /* workers 0..jobs-1 take part */
 } par_run;
@@ -49,6 +50,8 @@ static void *work(void *arg)
             break;
         r->fn(r->ctx, i, w->id);
     }
+    if (r->done)
+        r->done(r->ctx, w->id);
     return NULL;
 }
 
@@ -220,15 +223,23 @@ void bk_par_release(void)
 
 void bk_par_for(size_t n, void (*fn)(void *ctx, size_t i, int worker), void *ctx)
 {
+    bk_par_for_done(n, fn, NULL, ctx);
+}
+
+void bk_par_for_done(size_t n, void (*fn)(void *ctx, size_t i, int worker),
+                     void (*done)(void *ctx, int worker), void *ctx)
+{
     int jobs = bk_par_jobs();
     if ((size_t)jobs > n)
         jobs = (int)n;
     if (jobs <= 1) {
         for (size_t i = 0; i < n; i++)
             fn(ctx, i, 0);
+        if (done)
+            done(ctx, 0);
         return;
     }
-    par_run r = { n, 0, fn, ctx, jobs };
+    par_run r = { n, 0, fn, done, ctx, jobs };
     atomic_init(&r.next, 0);
     if (pool_run(&r, jobs))
         return;

@@ -1,6 +1,8 @@
 /* Unit tests: the syntax highlighter (GtkSourceView through highlight.h). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "bookify/highlight.h"
@@ -289,6 +291,49 @@ static void test_threads(void)
 
 /* The cores' tokens: none taken while the thread does not run (and none
  * given back for it), one each while it does, as many as the jobs. */
+/* a converting thread: takes a core (and keeps it: it gives none) until
+ * told its loop is done */
+typedef struct core_user {
+    atomic_bool took, give;
+} core_user;
+
+static void *core_user_run(void *arg)
+{
+    core_user *u = arg;
+    bool t = bk_highlight_core_take();
+    atomic_store(&u->took, t);
+    while (!atomic_load(&u->give))
+        usleep(1000);
+    bk_highlight_core_done();
+    return NULL;
+}
+
+typedef struct core_waiter {
+    bk_hl_job *job;
+    atomic_bool done;
+    size_t spans;
+} core_waiter;
+
+static void *core_waiter_run(void *arg)
+{
+    core_waiter *w = arg;
+    char *code;
+    bk_hl_span *s;
+    w->spans = bk_highlight_take(w->job, &code, &s, NULL);
+    free(code);
+    free(s);
+    atomic_store(&w->done, true);
+    return NULL;
+}
+
+/* whether *flag is set within about five seconds */
+static bool soon(atomic_bool *flag)
+{
+    for (int k = 0; k < 5000 && !atomic_load(flag); k++)
+        usleep(1000);
+    return atomic_load(flag);
+}
+
 static void test_cores(void)
 {
     bk_par_set_jobs(2);
@@ -297,19 +342,46 @@ static void test_cores(void)
     bk_highlight_thread_start();
     bk_highlight_core_give(before); /* taken before the start: nothing to give */
     CHECK(bk_highlight_thread_running());
-    bool a = bk_highlight_core_take(), b = bk_highlight_core_take();
-    CHECK(a && b);
+    /* one token a thread, kept from post to post */
+    bool a = bk_highlight_core_take();
+    CHECK(a);
     bk_highlight_core_give(a);
-    bk_highlight_core_give(b);
-    /* a block goes through the thread, which takes a core for it */
+    CHECK(bk_highlight_core_take()); /* still this thread's */
+    core_user other = { 0 }, third = { 0 };
+    pthread_t t1, t2;
+    CHECK(pthread_create(&t1, NULL, core_user_run, &other) == 0);
+    CHECK(soon(&other.took)); /* the second token */
+    /* both tokens out: a third thread waits, and this one's give (nobody
+     * on the highlighting side waits) keeps its token ... */
+    CHECK(pthread_create(&t2, NULL, core_user_run, &third) == 0);
+    bk_highlight_core_give(true);
+    usleep(50 * 1000);
+    CHECK(!atomic_load(&third.took));
+    /* ... until its loop is done */
+    bk_highlight_core_done();
+    CHECK(soon(&third.took));
+    atomic_store(&third.give, true);
+    pthread_join(t2, NULL);
+    /* both tokens out again (this thread's, other's) and a block for the
+     * thread, which wants a core: this thread's give after a post hands it
+     * one, and the block is done */
+    CHECK(bk_highlight_core_take());
     static const char *names[] = { "python" };
-    bk_hl_job *j = bk_highlight_submit(names, 1, bk_xstrdup(thread_code), strlen(thread_code));
-    char *code;
-    bk_hl_span *s;
-    int chosen;
-    CHECK(bk_highlight_take(j, &code, &s, &chosen) >= 5 && chosen == 0);
-    free(code);
-    free(s);
+    core_waiter w = { 0 };
+    w.job = bk_highlight_submit(names, 1, bk_xstrdup(thread_code), strlen(thread_code));
+    pthread_t t3;
+    CHECK(pthread_create(&t3, NULL, core_waiter_run, &w) == 0);
+    for (int k = 0; k < 5000 && !atomic_load(&w.done); k++) {
+        bk_highlight_core_give(true); /* a post done */
+        usleep(1000);
+        if (!atomic_load(&w.done))
+            (void)bk_highlight_core_take(); /* the next one */
+    }
+    CHECK(atomic_load(&w.done) && w.spans >= 5);
+    bk_highlight_core_done(); /* (were it not done, now it would be) */
+    pthread_join(t3, NULL);
+    atomic_store(&other.give, true);
+    pthread_join(t1, NULL);
     bk_highlight_thread_stop();
     CHECK(!bk_highlight_core_take());
 }

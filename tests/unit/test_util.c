@@ -178,6 +178,7 @@ typedef struct par_probe {
     pid_t tid[64];  /* the thread each worker id ran on */
     atomic_int bad; /* a worker id out of range, or two threads with one id */
     int inner;      /* run a loop inside each item */
+    int ended[64];  /* probe_done's calls for each worker id */
 } par_probe;
 
 static void probe_inner(void *ctx, size_t i, int worker)
@@ -207,6 +208,15 @@ static void probe_job(void *ctx, size_t i, int worker)
         if (atomic_load(&n) != 5)
             atomic_fetch_add(&p->bad, 1);
     }
+}
+
+/* a worker's end: once per worker that took part, on its own thread,
+ * after its last item */
+static void probe_done(void *ctx, int worker)
+{
+    par_probe *p = ctx;
+    if (worker < 0 || worker >= bk_par_jobs() || p->tid[worker] != gettid() || p->ended[worker]++)
+        atomic_fetch_add(&p->bad, 1);
 }
 
 static void *probe_thread(void *arg)
@@ -292,6 +302,13 @@ static void test_par(void)
     for (int i = 0; i < 64; i++)
         CHECK_INT(atomic_load(&g.hits[i]), 1);
     CHECK(g.tid[3] && g.tid[3] != e.tid[3]);
+    /* each worker's end, once, on its thread, before the loop returns */
+    par_probe h = { 0 };
+    bk_par_for_done(64, probe_job, probe_done, &h);
+    for (int k = 0; k < 4; k++)
+        CHECK_INT(h.ended[k], h.tid[k] ? 1 : 0);
+    CHECK(h.tid[0] == gettid() && h.ended[0] == 1);
+    CHECK_INT(atomic_load(&h.bad), 0);
     bk_par_release();
     bk_par_set_jobs(1);
     par_probe f = { 0 };
@@ -302,6 +319,9 @@ static void test_par(void)
         CHECK_INT(atomic_load(&f.hits[i]), 1);
     CHECK_INT(atomic_load(&e.bad) + atomic_load(&f.bad), 0);
     CHECK(f.tid[0] == gettid()); /* one job: in order, on this thread */
+    par_probe one = { 0 };
+    bk_par_for_done(8, probe_job, probe_done, &one);
+    CHECK(one.ended[0] == 1 && atomic_load(&one.bad) == 0);
     bk_par_set_jobs(0);
 }
 
