@@ -760,12 +760,15 @@ int main(int argc, char **argv)
             bk_order(book, mode, &d);
         }
         /* A long book's PDF (over 2 MiB of posts, some 2,000) in small
-         * pages: its peak, not its time, is what counts there (mem.h). */
+         * pages: its peak, not its time, is what counts there (mem.h). A
+         * shorter one keeps what it frees for its next use (mem.h). */
         size_t text = 0;
         for (size_t i = 0; i < book->nposts; i++)
             text += book->posts[i]->text_len;
         if (c.pdf && text > (size_t)2 << 20)
             bk_mem_huge_pages(false);
+        else if (c.pdf)
+            bk_mem_keep_freed((size_t)1 << 30);
         bk_stage_time("bookify", "read and ordered");
     }
 

@@ -9,6 +9,7 @@
 #define BOOKIFY_MEM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The name of the allocator that malloc really is in this process, checked
  * on a live allocation (not merely what was linked): "mimalloc 2.0.9", or
@@ -26,6 +27,16 @@ void bk_mem_init(char **envp);
  * gain in time. MIMALLOC_LARGE_OS_PAGES and MIMALLOC_EAGER_COMMIT_DELAY,
  * when set, decide instead. */
 void bk_mem_huge_pages(bool on);
+
+/* From now on, memory the allocator frees is kept for its next use, not
+ * given back to the system (bytes of address space set aside, committed,
+ * never decommitted; taken only as used): on this kind of machine a page
+ * the system hands over costs far more than one used again, and a PDF
+ * frees and takes again much (cairo's pages, a CJK font's 16-23 MB table
+ * copied to be read eight times). For a book short enough that its peak
+ * does not matter (main.c: the same that keeps huge pages).
+ * MIMALLOC_RESERVE_OS_MEMORY, when set, decides instead. */
+void bk_mem_keep_freed(size_t bytes);
 
 /* Give freed pages back to the system (malloc_trim, or mimalloc's
  * collection): called now and then while a long PDF is drawn. */

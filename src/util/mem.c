@@ -30,7 +30,7 @@ const char *bk_mem_allocator(void)
 
 #ifdef BK_HAVE_MIMALLOC
 /* mimalloc's options bookify sets, unless the environment does. */
-static bool user_pages, user_delay;
+static bool user_pages, user_delay, user_reserve;
 
 static bool in_env(char **envp, const char *name)
 {
@@ -58,6 +58,7 @@ void bk_mem_init(char **envp)
      * MIMALLOC_EAGER_COMMIT_DELAY, when set, decide instead. */
     user_pages = in_env(envp, "MIMALLOC_LARGE_OS_PAGES");
     user_delay = in_env(envp, "MIMALLOC_EAGER_COMMIT_DELAY");
+    user_reserve = in_env(envp, "MIMALLOC_RESERVE_OS_MEMORY");
     bk_mem_huge_pages(true);
 #else
     (void)envp;
@@ -73,6 +74,21 @@ void bk_mem_huge_pages(bool on)
         mi_option_set(mi_option_eager_commit_delay, on ? 0 : 1); /* 1: mimalloc's own */
 #else
     (void)on;
+#endif
+}
+
+void bk_mem_keep_freed(size_t bytes)
+{
+#ifdef BK_HAVE_MIMALLOC
+    /* an arena of mimalloc's, committed at once: it never decommits one
+     * (mimalloc 2.0 decommits what it frees of memory it took from the
+     * system uncommitted, and unmaps a large block's own mapping); the
+     * system gives the pages as they are first touched. Failing (a strict
+     * overcommit policy) leaves things as they were. */
+    if (!user_reserve)
+        (void)mi_reserve_os_memory(bytes, true, true);
+#else
+    (void)bytes;
 #endif
 }
 

@@ -5,7 +5,9 @@
 # configured without it (or with the sanitizers, which bring their own).
 # With mimalloc, memory comes in huge pages (madvise MADV_HUGEPAGE), from
 # the first segment on, unless MIMALLOC_LARGE_OS_PAGES=0, and a long
-# book's PDF stops asking once its posts are read.
+# book's PDF stops asking once its posts are read. A shorter book's PDF
+# keeps what it frees (a committed arena of 1 GiB, bk_mem_keep_freed);
+# an EPUB, a long book's PDF, or MIMALLOC_RESERVE_OS_MEMORY set do not.
 # usage: allocator.sh BOOKIFY SITE EXPECTED   (EXPECTED: mimalloc or glibc)
 set -u
 bookify=$1 site=$2 expected=$3
@@ -50,6 +52,19 @@ PY
     n=$(huge "$bookify" -q -j 2 --pdf="$tmp/l.pdf" "$tmp/long")
     forced=$(MIMALLOC_LARGE_OS_PAGES=1 MIMALLOC_EAGER_COMMIT_DELAY=0 huge "$bookify" -q -j 2 --pdf="$tmp/l.pdf" "$tmp/long")
     [ "$n" -lt "$forced" ] || { echo "FAIL: a long book's PDF in $n huge-page segments, $forced when told to"; fail=1; }
+    kept() { # BOOKIFY ARGS...: the run's mappings of 1 GiB (the arena kept)
+        strace -f -e trace=mmap -o "$tmp/trace" "$@" >/dev/null 2>&1 || echo "FAIL: bookify $*" >&2
+        grep -cE 'mmap\([^,]*, 1073741824,' "$tmp/trace"
+    }
+    [ "$(kept "$bookify" -q --pdf="$tmp/k.pdf" "$site")" = 1 ] ||
+        { echo "FAIL: a short book's PDF does not keep what it frees"; fail=1; }
+    cmp -s "$tmp/a.pdf" "$tmp/k.pdf" || { echo "FAIL: the PDF differs with freed memory kept"; fail=1; }
+    [ "$(kept "$bookify" -q --epub="$tmp/k.epub" "$site")" = 0 ] ||
+        { echo "FAIL: an EPUB keeps what it frees"; fail=1; }
+    [ "$(kept "$bookify" -q --pdf="$tmp/l.pdf" "$tmp/long")" = 0 ] ||
+        { echo "FAIL: a long book's PDF keeps what it frees"; fail=1; }
+    [ "$(MIMALLOC_RESERVE_OS_MEMORY=64MiB kept "$bookify" -q --pdf="$tmp/k.pdf" "$site")" = 0 ] ||
+        { echo "FAIL: MIMALLOC_RESERVE_OS_MEMORY set, bookify still reserves its own"; fail=1; }
 fi
 [ $fail = 0 ] && echo "ok: malloc is $got"
 exit $fail
