@@ -1260,8 +1260,11 @@ static void page_draw(pdf_drawing *dr, page_job *j)
     draw_leaders(e, cr, &j->pp);
     draw_notes(e, cr, &j->pp, pg, ox, oy);
     draw_furniture(e, cr, &j->pp, p);
-    /* cairo makes the page's PDF, most of the drawing's time */
+    /* cairo makes the page's PDF, most of the drawing's time (reading only
+     * the head of a CFF font's table to check it: ftfaces.c) */
+    pdf_cff_heads_only(true);
     cairo_show_page(cr);
+    pdf_cff_heads_only(false);
     /* A chapter's layouts freed as soon as its last page is drawn, still
      * without the lock: nothing but the atomic reference counts of the
      * context and the fonts is shared, and no font is finalized here
@@ -1568,6 +1571,7 @@ static int draw_close(pdf_drawing *dr, const char *path)
         fprintf(stderr, "pdf: %zu table cells measured, %zu of them laid out by that alone\n",
                 e->cells_measured, e->cells_kept);
         fprintf(stderr, "pdf: %zu font files' faces kept open for cairo\n", pdf_kept_faces());
+        fprintf(stderr, "pdf: %zu CFF tables read in part for cairo's check\n", pdf_cff_heads());
         fprintf(stderr, "pdf: %u fonts held while drawn chapters were freed without the lock\n",
                 e->fonts_held ? g_hash_table_size(e->fonts_held) : 0);
         fprintf(stderr, "pdf: %zu small layouts made for the drawing, %zu reused\n", e->small_made,

@@ -219,6 +219,10 @@ typedef struct pdf_engine {
 
 /* ftfaces.c: the font files' FreeType faces cairo was given, kept open */
 size_t pdf_kept_faces(void);
+/* ftfaces.c: while on (this thread, around cairo_show_page), cairo's
+ * loads of a whole CFF table read only its first INDEXes; how many did */
+void pdf_cff_heads_only(bool on);
+size_t pdf_cff_heads(void);
 
 /* cairozlib.c: cairo's deflate streams on this thread compressed whole by
  * libdeflate, from begin (false: left to zlib) to end; and how many were. */
