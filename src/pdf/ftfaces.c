@@ -166,16 +166,20 @@ static size_t cff_index_end(const FT_Byte *data, size_t p, size_t end)
     unsigned size = data[p + 2];
     if (size < 1 || size > 4)
         return 0;
-    size_t last = p + 3 + (size_t)count * size; /* the last offset */
+    size_t offsets = p + 3, last = offsets + (size_t)count * size; /* the last offset */
     if (last + size > end)
         return 0;
-    size_t off = 0;
-    for (unsigned k = 0; k < size; k++)
-        off = off << 8 | data[last + k];
     size_t data_start = last + size - 1; /* offsets count from 1 */
-    if (off < 1 || data_start + off > end)
-        return 0;
-    return data_start + off;
+    size_t max = 0;
+    for (size_t o = offsets; o <= last; o += size) { /* every element inside, not just the last */
+        size_t off = 0;
+        for (unsigned k = 0; k < size; k++)
+            off = off << 8 | data[o + k];
+        if (off < 1 || data_start + off > end)
+            return 0;
+        max = off > max ? off : max;
+    }
+    return data_start + max;
 }
 
 /* Whether the header, name INDEX and top DICT INDEX of the CFF data at

@@ -292,8 +292,8 @@ static void test_par(void)
      * state too, which LeakSanitizer found half-freed in a worker that
      * was ending on its own as the process ended); a loop then makes new
      * ones */
-    for (int k = 1; k < 4; k++)
-        CHECK(e.tid[k] && thread_alive(e.tid[k]));
+    /* (not checked alive first: on a loaded machine 50 ms may pass before
+     * this line, and an idle worker ends by itself) */
     bk_par_release();
     for (int k = 1; k < 4; k++)
         CHECK(!thread_alive(e.tid[k]));
