@@ -28,6 +28,9 @@ void bk_mem_init(char **envp);
  * when set, decide instead. */
 void bk_mem_huge_pages(bool on);
 
+/* Whether memory taken now comes in huge pages (as above). */
+bool bk_mem_huge_pages_on(void);
+
 /* From now on, memory the allocator frees is kept for its next use, not
  * given back to the system (bytes of address space set aside, committed,
  * never decommitted; taken only as used): on this kind of machine a page

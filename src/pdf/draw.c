@@ -1341,7 +1341,9 @@ static void draw_finish_cairo(pdf_drawing *dr)
     cairo_destroy(dr->cr);
     dr->cr = NULL;
     pdf_cairo_zlib_begin(); /* its font subsets left stored (cairozlib.c) */
+    pdf_cff_subsets_only(true); /* CFF tables read for the glyphs drawn (ftfaces.c) */
     cairo_surface_finish(dr->s);
+    pdf_cff_subsets_only(false);
     pdf_cairo_zlib_end();
     dr->status = cairo_surface_status(dr->s);
     cairo_surface_destroy(dr->s);
@@ -1572,6 +1574,10 @@ static int draw_close(pdf_drawing *dr, const char *path)
                 e->cells_measured, e->cells_kept);
         fprintf(stderr, "pdf: %zu font files' faces kept open for cairo\n", pdf_kept_faces());
         fprintf(stderr, "pdf: %zu CFF tables read in part for cairo's check\n", pdf_cff_heads());
+        size_t tables, read, whole;
+        pdf_cff_parts(&tables, &read, &whole);
+        fprintf(stderr, "pdf: %zu CFF tables read for the glyphs drawn: %zu of %zu KiB\n", tables,
+                read >> 10, whole >> 10);
         fprintf(stderr, "pdf: %u fonts held while drawn chapters were freed without the lock\n",
                 e->fonts_held ? g_hash_table_size(e->fonts_held) : 0);
         fprintf(stderr, "pdf: %zu small layouts made for the drawing, %zu reused\n", e->small_made,

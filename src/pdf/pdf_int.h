@@ -223,6 +223,11 @@ size_t pdf_kept_faces(void);
  * loads of a whole CFF table read only its first INDEXes; how many did */
 void pdf_cff_heads_only(bool on);
 size_t pdf_cff_heads(void);
+/* ftfaces.c: while on (this thread, around cairo_surface_finish), a CFF
+ * table cairo loads to subset is read for the glyphs drawn only; how many
+ * tables, the bytes read and the tables' sizes */
+void pdf_cff_subsets_only(bool on);
+void pdf_cff_parts(size_t *tables, size_t *read, size_t *whole);
 
 /* cairozlib.c: cairo's deflate streams on this thread compressed whole by
  * libdeflate, from begin (false: left to zlib) to end; and how many were. */

@@ -77,6 +77,15 @@ void bk_mem_huge_pages(bool on)
 #endif
 }
 
+bool bk_mem_huge_pages_on(void)
+{
+#ifdef BK_HAVE_MIMALLOC
+    return mi_option_is_enabled(mi_option_large_os_pages);
+#else
+    return false;
+#endif
+}
+
 void bk_mem_keep_freed(size_t bytes)
 {
 #ifdef BK_HAVE_MIMALLOC

@@ -7,8 +7,11 @@
 # - all the text comes back from the PDF, emoji too (set in outline, not
 #   as images);
 # - cairo's check of each CJK font (a CFF table of 16-23 MB) reads only
-#   the table's head (src/pdf/ftfaces.c), and the PDF is the same bytes as
-#   with the whole table read (BOOKIFY_FULL_CFF=1).
+#   the table's head, and its subsetting only the structures and the
+#   glyphs drawn (src/pdf/ftfaces.c, cff.c); the PDF is the same bytes as
+#   with the whole tables read (BOOKIFY_FULL_CFF=1), and as with the rest
+#   of cairo's buffers filled with garbage (BOOKIFY_CFF_POISON=1: cairo
+#   never reads what was left out).
 # usage: cjk.sh BOOKIFY
 set -u
 bookify=$1
@@ -37,15 +40,22 @@ PY
     || { echo "FAIL: bookify failed"; exit 1; }
 pdftotext "$tmp/o.pdf" "$tmp/o.txt"
 BOOKIFY_TIMES=1 "$bookify" -q --pdf="$tmp/h.pdf" "$tmp/site" 2>"$tmp/h.err" &&
-    BOOKIFY_FULL_CFF=1 BOOKIFY_TIMES=1 "$bookify" -q --pdf="$tmp/f.pdf" "$tmp/site" 2>"$tmp/f.err" ||
+    BOOKIFY_FULL_CFF=1 BOOKIFY_TIMES=1 "$bookify" -q --pdf="$tmp/f.pdf" "$tmp/site" 2>"$tmp/f.err" &&
+    BOOKIFY_CFF_POISON=1 "$bookify" -q --pdf="$tmp/p.pdf" "$tmp/site" ||
     { echo "FAIL: bookify failed"; exit 1; }
 heads=$(sed -n 's/^pdf: \([0-9]*\) CFF tables read in part.*/\1/p' "$tmp/h.err")
 full=$(sed -n 's/^pdf: \([0-9]*\) CFF tables read in part.*/\1/p' "$tmp/f.err")
+parts=$(sed -n 's/^pdf: \([0-9]*\) CFF tables read for the glyphs drawn.*/\1/p' "$tmp/h.err")
+fparts=$(sed -n 's/^pdf: \([0-9]*\) CFF tables read for the glyphs drawn.*/\1/p' "$tmp/f.err")
 if fc-list | grep -q 'CJK.*\.ttc'; then
     [ "${heads:-0}" -ge 2 ] && [ "$full" = 0 ] ||
         { echo "FAIL: CFF heads read: ${heads:-none} (full: ${full:-none}), expected 2 or more (0)"; exit 1; }
+    [ "${parts:-0}" -ge 2 ] && [ "$fparts" = 0 ] ||
+        { echo "FAIL: CFF tables read for the glyphs drawn: ${parts:-none} (full: ${fparts:-none}), expected 2 or more (0)"; exit 1; }
 fi
 cmp -s "$tmp/h.pdf" "$tmp/f.pdf" || { echo "FAIL: the PDF differs with the CFF tables read whole"; exit 1; }
+cmp -s "$tmp/p.pdf" "$tmp/f.pdf" ||
+    { echo "FAIL: cairo read a part of a CFF table that was left out (BOOKIFY_CFF_POISON=1)"; exit 1; }
 python3 - "$tmp" <<'PY'
 import re, sys, unicodedata
 tmp = sys.argv[1]
