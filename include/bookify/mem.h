@@ -35,9 +35,9 @@ bool bk_mem_huge_pages_on(void);
  * given back to the system (bytes of address space set aside, committed,
  * never decommitted; taken only as used): on this kind of machine a page
  * the system hands over costs far more than one used again, and a PDF
- * frees and takes again much (cairo's pages, a CJK font's 16-23 MB table
- * copied to be read eight times). For a book short enough that its peak
- * does not matter (main.c: the same that keeps huge pages).
+ * frees and takes again much (cairo's pages and their records). For a
+ * book short enough that its peak does not matter (main.c: the same that
+ * keeps huge pages).
  * MIMALLOC_RESERVE_OS_MEMORY, when set, decides instead. */
 void bk_mem_keep_freed(size_t bytes);
 
