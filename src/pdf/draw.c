@@ -433,11 +433,12 @@ static PangoLayout *kept_layout(pdf_engine *e, const char *text, pdf_font font, 
  * wrapped code's arrows, the contents' numbers, running heads), laid out
  * and measured, the links' x ranges, and whether their destinations
  * exist. The drawing then runs without the lock, taking it back only for
- * an image (librsvg lays an SVG's text out with pango) and for a line
- * whose drawing pango measures (underline, strikethrough, a box for a
- * missing glyph): drawing a laid-out line reads its glyphs, attributes
- * and its fonts' cairo fonts, made when it was measured, and nothing
- * line breaking writes. */
+ * a line whose drawing pango measures (underline, strikethrough, a box
+ * for a missing glyph): drawing a laid-out line reads its glyphs,
+ * attributes and its fonts' cairo fonts, made when it was measured, and
+ * nothing line breaking writes. An image is drawn from what was made
+ * when it was loaded, before the drawing began (an SVG's recording, its
+ * text laid out by librsvg then). */
 typedef enum prep_kind { PREP_MARKER, PREP_ARROW, PREP_ENTRY } prep_kind;
 
 typedef struct prep_layout {
@@ -793,9 +794,9 @@ static void draw_piece(pdf_engine *e, cairo_t *cr, page_prep *pp, const pdf_chap
         BK_GROW(e->alts, e->capalts, e->nalts + 1);
         /* kept past the chapter's boxes, freed once it is drawn */
         e->alts[e->nalts++] = b->alt ? bk_arena_strdup(&e->draw_arena, b->alt) : "";
-        draw_lock(e); /* librsvg lays an SVG's text out with pango */
+        /* without the lock: an image is drawn from what was made when it
+         * was loaded (an SVG's recording, librsvg's text laid out then) */
         bk_pdf_image_draw(b->image, cr, ix, y, b->img_w, b->img_h);
-        draw_unlock(e);
         tag_end(e, cr, "Figure");
         break;
     }
