@@ -1939,6 +1939,30 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
     atomic_store(&posts_built_direct, 0);
     bk_par_for_done(n, convert_job, convert_done, &r);
     bk_stage_time("convert", "posts converted");
+    dropped_acc acc = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        bk_diags_merge(d, &r.diags[i]);
+        dropped_acc *a = &r.accs[i];
+        for (size_t k = 0; k < a->len; k++) {
+            BK_GROW(acc.items, acc.cap, acc.len + 1);
+            BK_GROW(acc.files, acc.capf, acc.len + 1);
+            acc.items[acc.len] = a->items[k];
+            acc.files[acc.len++] = a->files[k];
+        }
+        free(a->items);
+        free(a->files);
+    }
+    free(r.diags);
+    free(r.accs);
+    report_dropped(&acc, d);
+    free(acc.items);
+    free(acc.files);
+    /* The links are resolved while the highlighting thread finishes its
+     * last blocks: they read and set the trees' ids, links and images,
+     * and a code block waiting for its spans has none of them (its
+     * element stays; only its text is replaced, below). */
+    bk_resolve(book, d);
+    bk_stage_time("convert", "links resolved");
     size_t handed = 0;
     for (size_t i = 0; i < n; i++)
         handed += r.pending[i].len;
@@ -1963,26 +1987,6 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
                 parse_unlocked ? "on every thread" : "under a lock", handed,
                 hl_thread ? "on a thread of their own" : "where they are",
                 bk_highlight_helper_blocks(), bk_highlight_ready() ? "set up" : "not set up");
-    dropped_acc acc = { 0 };
-    for (size_t i = 0; i < n; i++) {
-        bk_diags_merge(d, &r.diags[i]);
-        dropped_acc *a = &r.accs[i];
-        for (size_t k = 0; k < a->len; k++) {
-            BK_GROW(acc.items, acc.cap, acc.len + 1);
-            BK_GROW(acc.files, acc.capf, acc.len + 1);
-            acc.items[acc.len] = a->items[k];
-            acc.files[acc.len++] = a->files[k];
-        }
-        free(a->items);
-        free(a->files);
-    }
-    free(r.diags);
-    free(r.accs);
-    report_dropped(&acc, d);
-    free(acc.items);
-    free(acc.files);
-    bk_resolve(book, d);
-    bk_stage_time("convert", "links resolved");
     return d->nerrors > errors ? -1 : 0;
 }
 
