@@ -261,12 +261,6 @@ static const pdf_style *target_base(walk *w)
     return w->cell ? &w->cell_base : &w->para->style;
 }
 
-static void register_dest(pdf_engine *e, const char *id)
-{
-    if (!bk_strmap_lookup(&e->dests, id))
-        bk_strmap_put(&e->dests, bk_arena_strdup(&e->arena, id), 1);
-}
-
 static pdf_block *note_block_add(pdf_chapter *ch, const pdf_style *s)
 {
     BK_GROW(ch->notes, ch->capnotes, ch->nnotes + 1);
@@ -411,7 +405,6 @@ static void heading(walk *w, xmlNodePtr n, int level, bool chapter_title)
     b->tag = tags[level - 1];
     char *id = bk_dom_attr(n, "id");
     if (id) {
-        register_dest(w->e, id);
         if (!b->dest)
             b->dest = g_strdup(id);
         else {
@@ -855,7 +848,6 @@ static void anchor(walk *w, xmlNodePtr n)
     char *id = bk_dom_attr(n, "id");
     if (!id)
         return;
-    register_dest(w->e, id);
     pdf_text *t = target(w);
     if (t) {
         BK_GROW(t->anchors, t->capanchors, t->nanchors + 1);
@@ -1052,7 +1044,6 @@ static void walk_element(walk *w, xmlNodePtr n, const char *name, int level)
             b->right = w->right;
             w->ch->note_ids[w->ch->nnotes - 1] = g_strdup(id ? id : "");
             if (id) {
-                register_dest(w->e, id);
                 b->dest = g_strdup(id);
             }
             xmlFree(id);
@@ -1124,7 +1115,6 @@ void pdf_boxes_chapter(pdf_engine *e, size_t post)
     w.r = run_of(&w.block);
     w.no_indent = true;
     w.space = true;
-    register_dest(e, p->id);
     w.pending_dest = g_strdup(p->id);
     xmlNodePtr root = xmlDocGetRootElement(p->doc);
     xmlNodePtr body = NULL;

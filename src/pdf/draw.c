@@ -1855,7 +1855,6 @@ static void part_page(pdf_engine *e, size_t part)
     b->tag = "H1";
     b->dest = g_strdup_printf("part-%zu", part + 1);
     b->outline_title = g_strdup(e->book->parts[part].title);
-    bk_strmap_put(&e->dests, bk_arena_strdup(&e->arena, b->dest), 1);
 }
 
 /* ==================== the writer ==================== */
@@ -2394,7 +2393,6 @@ done:
         g_object_unref(e.fontmap);
     bk_fonts_release(e.fc_config);
     bk_fonts_release(e.fc_narrow);
-    bk_strmap_release(&e.dests);
     bk_strmap_release(&e.dest_page);
     bk_strmap_release(&e.dests_drawn);
     bk_arena_release(&e.arena);

@@ -185,7 +185,6 @@ typedef struct pdf_engine {
     pdf_page *pages;
     size_t npages, cappages;
     double text_width, text_height;
-    bk_strmap dests;        /* destination names that exist */
     bk_strmap dests_drawn;  /* destination names already in the PDF */
     bk_arena arena;
     bk_arena draw_arena;    /* the drawing's: names of destinations drawn, figures' /Alt */
