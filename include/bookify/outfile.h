@@ -10,6 +10,7 @@
 #ifndef BK_OUTFILE_H
 #define BK_OUTFILE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "bookify/diag.h"
@@ -21,6 +22,8 @@ typedef struct bk_outfile {
     int fd;
     int slot;      /* index in the registry */
     int mode;      /* the replaced file's permissions, or -1 for a new file */
+    bool write_back;     /* bk_outfile_write_back */
+    long long written, started; /* bytes written, and handed to the disk so far */
 } bk_outfile;
 
 /* Install the exit and signal handlers. Once, from main. */
@@ -31,6 +34,12 @@ void bk_outfile_install_handlers(void);
 int bk_outfile_open(bk_outfile *f, const char *target, bk_diags *d);
 /* Write len bytes; returns 0 or -1 after recording an error. */
 int bk_outfile_write(bk_outfile *f, const void *data, size_t len, bk_diags *d);
+
+/* A file written in many pieces over a run (the PDF): each few MiB are
+ * handed to the disk as they are written (sync_file_range, without
+ * waiting), so that the sync before the rename has little left to wait
+ * for. Linux; elsewhere nothing changes. */
+void bk_outfile_write_back(bk_outfile *f);
 /* Empty the temporary file, to write it again from its start. Returns 0,
  * or -1 after recording an error. */
 int bk_outfile_rewind(bk_outfile *f, bk_diags *d);

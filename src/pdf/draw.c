@@ -1477,6 +1477,7 @@ static void early_open(pdf_drawing *dr, const char *path)
         dr->out_failed = true; /* said once */
         return;
     }
+    bk_outfile_write_back(&dr->out);
     dr->out_open = true;
     /* diagnostics of its own: written from either thread, in turn */
     dr->sink = (out_sink){ &dr->out, &dr->early_diags };
@@ -1590,6 +1591,7 @@ static int draw_close(pdf_drawing *dr, const char *path)
     }
     if (!dr->out_open && (dr->out_failed || bk_outfile_open(f, path, e->diags) < 0))
         goto written;
+    bk_outfile_write_back(f);
     dr->out_open = true;
     out_sink sink = { f, e->diags };
     int fr = pdf_finish_to(out, &info, dr->early, sink_write, &sink);

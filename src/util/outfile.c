@@ -1,4 +1,5 @@
 /* outfile.c -- atomic output files and the temp-file registry (see outfile.h). */
+#define _GNU_SOURCE /* sync_file_range */
 #include "bookify/outfile.h"
 #include "bookify/progress.h"
 
@@ -102,6 +103,13 @@ int bk_outfile_open(bk_outfile *f, const char *target, bk_diags *d)
     return 0;
 }
 
+#define WRITE_BACK_STEP (1LL << 20)
+
+void bk_outfile_write_back(bk_outfile *f)
+{
+    f->write_back = true;
+}
+
 int bk_outfile_write(bk_outfile *f, const void *data, size_t len, bk_diags *d)
 {
     const char *p = data;
@@ -114,7 +122,15 @@ int bk_outfile_write(bk_outfile *f, const void *data, size_t len, bk_diags *d)
                             strerror(n < 0 ? errno : ENOSPC));
         p += n;
         len -= (size_t)n;
+        f->written += n;
     }
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (f->write_back && f->written - f->started >= WRITE_BACK_STEP) {
+        /* only a hint: the sync at the commit is what makes it safe */
+        (void)sync_file_range(f->fd, f->started, f->written - f->started, SYNC_FILE_RANGE_WRITE);
+        f->started = f->written;
+    }
+#endif
     return 0;
 }
 
@@ -122,6 +138,7 @@ int bk_outfile_rewind(bk_outfile *f, bk_diags *d)
 {
     if (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0)
         return bk_error(d, (bk_loc){ f->display, 0, 0 }, "cannot write: %s", strerror(errno));
+    f->written = f->started = 0;
     return 0;
 }
 

@@ -4,6 +4,7 @@
  * no temporary file. */
 #include <dirent.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,12 +94,41 @@ static void test_outfile(void)
     bk_diags_release(&d);
 }
 
+/* A file written in pieces hands each MiB to the disk as it goes (when
+ * asked), and is the same file. */
+static void test_write_back(void)
+{
+    bk_diags d = BK_DIAGS_INIT;
+    static char piece[64 << 10];
+    memset(piece, 'p', sizeof piece);
+    for (int on = 0; on < 2; on++) {
+        bk_outfile f;
+        CHECK_INT(bk_outfile_open(&f, path("w.pdf"), &d), 0);
+        if (on)
+            bk_outfile_write_back(&f);
+        for (int i = 0; i < 40; i++) /* 2.5 MiB */
+            CHECK_INT(bk_outfile_write(&f, piece, sizeof piece, &d), 0);
+        CHECK(f.written == 40LL * (long long)sizeof piece);
+        CHECK(on ? f.started >= (2LL << 20) && f.started <= f.written : f.started == 0);
+        CHECK_INT(bk_outfile_rewind(&f, &d), 0);
+        CHECK(f.written == 0 && f.started == 0);
+        CHECK_INT(bk_outfile_write(&f, "done", 4, &d), 0);
+        CHECK_INT(bk_outfile_commit(&f, &d), 0);
+        char *s = slurp(path("w.pdf"));
+        CHECK_STR(s, "done");
+        free(s);
+    }
+    CHECK_INT(hidden_files(), 0);
+    bk_diags_release(&d);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "%s/bk-outfile-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(dir))
         return 2;
     RUN(test_outfile);
+    RUN(test_write_back);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
