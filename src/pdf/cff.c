@@ -294,8 +294,11 @@ static bool charset_read(filler *f, size_t off, size_t nglyphs)
 
 static bool glyph_used(const pdf_glyph_set *used, size_t g)
 {
-    return g == 0 || (g < used->nglyphs &&
-                      (atomic_load_explicit(&used->bits[g / 64], memory_order_relaxed) >> (g % 64) & 1));
+    if (g == 0)
+        return true;
+    if (g >= used->nglyphs)
+        return false;
+    return atomic_load_explicit(&used->bits[g / 64], memory_order_relaxed) >> (g % 64) & 1;
 }
 
 bool pdf_cff_fill_used(pdf_table_reader *read, FT_Face face, FT_Byte *buf, size_t len,

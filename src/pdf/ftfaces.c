@@ -116,8 +116,8 @@ cairo_font_face_t *cairo_ft_font_face_create_for_pattern(FcPattern *pattern)
     if (FcPatternGetInteger(pattern, FC_INDEX, 0, &index) != FcResultMatch)
         index = 0;
     kept_face k;
-    FcPattern *with_face = kept_face_for((const char *)file, index, &k) ? FcPatternDuplicate(pattern)
-                                                                         : NULL;
+    bool have = kept_face_for((const char *)file, index, &k);
+    FcPattern *with_face = have ? FcPatternDuplicate(pattern) : NULL;
     if (!with_face || !FcPatternAddFTFace(with_face, FC_FT_FACE, k.face)) {
         if (with_face)
             FcPatternDestroy(with_face);
@@ -319,16 +319,22 @@ FT_Error FT_Load_Sfnt_Table(FT_Face face, FT_ULong tag, FT_Long offset, FT_Byte 
 {
     pthread_once(&load_table_once, find_load_table);
     BK_ASSERT(real_load_table);
+    /* cairo asks for the whole table (its size first, then the table) */
+    FT_ULong size = 0;
     bool whole_cff = tag == TTAG_CFF && offset == 0 && buffer && length &&
-                     !bk_env_on("BOOKIFY_FULL_CFF", &full_cff_state);
+                     (heads_only || subsets_only) &&
+                     !bk_env_on("BOOKIFY_FULL_CFF", &full_cff_state) &&
+                     real_load_table(face, tag, 0, NULL, &size) == 0 && size == *length;
     if (whole_cff && heads_only && *length > CFF_HEAD) {
         FT_ULong n = CFF_HEAD;
-        if (real_load_table(face, tag, 0, buffer, &n) == 0 && pdf_cff_head_within(buffer, CFF_HEAD)) {
+        if (real_load_table(face, tag, 0, buffer, &n) == 0 &&
+            pdf_cff_head_within(buffer, CFF_HEAD)) {
             atomic_fetch_add(&heads, 1);
             return 0;
         }
     }
-    if (whole_cff && subsets_only && *length >= CFF_PARTIAL_MIN && cff_in_part(face, buffer, *length))
+    if (whole_cff && subsets_only && *length >= CFF_PARTIAL_MIN &&
+        cff_in_part(face, buffer, *length))
         return 0;
     return real_load_table(face, tag, offset, buffer, length);
 }
