@@ -35,10 +35,10 @@ int bk_outfile_open(bk_outfile *f, const char *target, bk_diags *d);
 /* Write len bytes; returns 0 or -1 after recording an error. */
 int bk_outfile_write(bk_outfile *f, const void *data, size_t len, bk_diags *d);
 
-/* A file written in many pieces over a run (the PDF): each few MiB are
- * handed to the disk as they are written (sync_file_range, without
- * waiting), so that the sync before the rename has little left to wait
- * for. Linux; elsewhere nothing changes. */
+/* A file written in many pieces over a run (the PDF): each MiB is handed
+ * to the disk as it is written (sync_file_range, without waiting), so
+ * that the sync before the rename has less left to wait for. Linux;
+ * elsewhere nothing changes. */
 void bk_outfile_write_back(bk_outfile *f);
 /* Empty the temporary file, to write it again from its start. Returns 0,
  * or -1 after recording an error. */
