@@ -21,8 +21,6 @@ typedef struct bk_epub_opts {
     int toc_depth;      /* heading levels in the contents; 0 = bookify.yml or 2 */
     int64_t epoch;      /* SOURCE_DATE_EPOCH, or -1 to use the newest post's date */
     size_t split_size;  /* split chapters larger than this many bytes; 0 = 300 KB */
-    bool free_docs;     /* free each post's tree (post->doc = NULL) once its file is
-                           written, on the worker threads: for a caller done with them */
 } bk_epub_opts;
 
 /* Write the book as an EPUB 3 file at path. Returns -1 after recording an

@@ -824,8 +824,9 @@ static void chapter_write(void *ctx, size_t i, int worker)
     link_styles(w->c, *j->doc);
     ep_serialize(*j->doc, &w->c->items[j->item].data);
     deflate_job(w->c->items, j->item, worker); /* while the text is in the cache */
-    if (w->c->opts->free_docs || j->text) {
-        /* freed where it is hot, on this thread */
+    if (j->text) {
+        /* read back on this thread for this file alone: freed here,
+         * while it is hot, for the next file's reading to reuse */
         xmlFreeDoc(*j->doc);
         *j->doc = NULL;
     }
