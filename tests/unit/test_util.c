@@ -27,6 +27,13 @@ static void test_buf(void)
         bk_buf_addf(&b, "%04d", i);
     CHECK_INT(b.len, 8 + 4000);
     CHECK(b.ptr[b.len] == '\0');
+    CHECK(b.cap > b.len + 1); /* grown by doubling */
+    bk_buf_shrink(&b);
+    CHECK_INT(b.cap, b.len + 1);
+    CHECK(strncmp(b.ptr, "abc-42/x0000", 12) == 0 && strcmp(b.ptr + b.len - 4, "0999") == 0);
+    bk_buf_adds(&b, "!"); /* and grows again */
+    CHECK_INT(b.len, 8 + 4000 + 1);
+    CHECK_STR(b.ptr + b.len - 5, "0999!");
     bk_buf_reset(&b);
     CHECK_STR(b.ptr, "");
     bk_buf_adds(&b, "keep");
