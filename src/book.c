@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "bookify/par.h"
+#include "bookify/resolve.h"
 
 #include "bookify/banned.h"
 
@@ -197,8 +198,10 @@ void bk_book_free(bk_book *book)
     /* Freeing thousands of chapters' trees is a good part of a big EPUB's
      * time: done on the worker threads, whose heaps hold them. */
     bk_par_for(book->nposts, free_post_doc, book);
-    for (size_t i = 0; i < book->nposts; i++)
+    for (size_t i = 0; i < book->nposts; i++) {
         free(book->posts[i]->title_text);
+        bk_resolve_forget(book->posts[i]); /* a book never resolved */
+    }
     bk_buf_release(&book->saved);
     free(book->posts);
     free(book->parts);

@@ -1739,6 +1739,7 @@ static int convert_one(bk_book *book, bk_post *post, const bk_convert_opts *o, b
     }
     xmlFreeDoc(post->doc); /* converting again replaces the chapter */
     post->doc = c.doc;
+    bk_resolve_collect(post); /* while the tree is in the cache */
     bk_premd_release(&c.pm);
     return 0;
 }

@@ -168,20 +168,32 @@ typedef struct img_use {
     size_t size;
 } img_use;
 
-typedef struct post_res {
+/* What the first walk finds in a tree (collect): its ids, and its links
+ * and images in document order, for the second walk (resolve_refs). */
+typedef struct bk_found_ids {
     id_use *ids;
     size_t nids, capids;
+    xmlNodePtr *refs;
+    size_t nrefs, caprefs;
+} found_ids;
+
+typedef struct post_res {
+    found_ids found;
     img_use *imgs;
     size_t nimgs, capimgs;
     bk_diags diags; /* the second walk's, merged in the posts' order */
 } post_res;
 
-/* The first walk: every element's id and alias (the alias attribute goes). */
-static void collect_ids(res *r, size_t pi, post_res *pr)
+/* The first walk: every element's id and alias (the alias attribute
+ * goes), every link and image. */
+static void collect(const bk_post *p, found_ids *f)
 {
-    bk_post *p = r->book->posts[pi];
     xmlNodePtr root = xmlDocGetRootElement(p->doc);
     for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false)) {
+        if (bk_dom_is(x, "a") || bk_dom_is(x, "img")) {
+            BK_GROW(f->refs, f->caprefs, f->nrefs + 1);
+            f->refs[f->nrefs++] = x;
+        }
         if (!bk_dom_has_attr(x, "id") && !bk_dom_has_attr(x, "data-bk-alias"))
             continue;
         char *id = bk_dom_attr(x, "id");
@@ -207,9 +219,46 @@ static void collect_ids(res *r, size_t pi, post_res *pr)
         } else {
             want = bk_xstrdup(id);
         }
-        BK_GROW(pr->ids, pr->capids, pr->nids + 1);
-        pr->ids[pr->nids++] = (id_use){ x, id, alias, want };
+        BK_GROW(f->ids, f->capids, f->nids + 1);
+        f->ids[f->nids++] = (id_use){ x, id, alias, want };
     }
+}
+
+static void found_release_ids(found_ids *f)
+{
+    for (size_t k = 0; k < f->nids; k++) {
+        xmlFree(f->ids[k].id);
+        xmlFree(f->ids[k].alias);
+        free(f->ids[k].want);
+    }
+    free(f->ids);
+    f->ids = NULL;
+    f->nids = f->capids = 0;
+}
+
+static void found_release(found_ids *f)
+{
+    found_release_ids(f);
+    free(f->refs);
+    *f = (found_ids){ 0 };
+}
+
+void bk_resolve_forget(bk_post *p)
+{
+    if (p->found_ids) {
+        found_release(p->found_ids);
+        free(p->found_ids);
+        p->found_ids = NULL;
+    }
+}
+
+void bk_resolve_collect(bk_post *p)
+{
+    bk_resolve_forget(p);
+    if (!p->doc)
+        return;
+    p->found_ids = bk_xcalloc(1, sizeof(*p->found_ids));
+    collect(p, p->found_ids);
 }
 
 /* Between the walks, in the book's order: ids unique across the book. */
@@ -221,8 +270,8 @@ static void unique_ids(res *r, post_res *prs)
     for (size_t i = 0; i < book->nposts; i++) {
         docmap *m = &r->maps[i];
         post_res *pr = &prs[i];
-        for (size_t k = 0; k < pr->nids; k++) {
-            id_use *u = &pr->ids[k];
+        for (size_t k = 0; k < pr->found.nids; k++) {
+            id_use *u = &pr->found.ids[k];
             const char *final = bk_unique_name(&r->all_ids, &book->arena, u->want, "", 1);
             if (strcmp(final, u->id) != 0)
                 xmlSetProp(u->node, BAD_CAST "id", BAD_CAST final);
@@ -234,13 +283,8 @@ static void unique_ids(res *r, post_res *prs)
                 bk_strv_push(&r->tmp, &m->strs, final);
                 bk_strmap_put(&m->ids, bk_arena_strdup(&r->tmp, u->alias), (long)m->strs.len - 1);
             }
-            xmlFree(u->id);
-            xmlFree(u->alias);
-            free(u->want);
         }
-        free(pr->ids);
-        pr->ids = NULL;
-        pr->nids = pr->capids = 0;
+        found_release_ids(&pr->found);
     }
 }
 
@@ -804,23 +848,22 @@ static void resolve_image(res *r, size_t pi, post_res *pr, xmlNodePtr img)
 
 /* ==================== the stage ==================== */
 
-/* The second walk: links and images. */
+/* The second walk: the links and images the first found, in document
+ * order (none of them is freed in between, nor made anew). */
 static void resolve_refs(res *r, size_t pi, post_res *pr)
 {
-    xmlNodePtr root = xmlDocGetRootElement(r->book->posts[pi]->doc);
-    for (xmlNodePtr x = root; x;) {
-        xmlNodePtr next = bk_dom_next(x, root, false);
+    for (size_t k = 0; k < pr->found.nrefs; k++) {
+        xmlNodePtr x = pr->found.refs[k];
         if (bk_dom_is(x, "a")) {
             char *href = bk_dom_attr(x, "href");
             if (href)
                 resolve_link(r, pi, pr, x, href);
             xmlFree(href);
-        } else if (bk_dom_is(x, "img")) {
-            next = bk_dom_next(x, root, true);
+        } else {
             resolve_image(r, pi, pr, x);
         }
-        x = next;
     }
+    found_release(&pr->found);
 }
 
 /* After the second walk, in the book's order: the images found become
@@ -849,7 +892,14 @@ static void ids_job(void *ctx, size_t i, int worker)
 {
     walk *w = ctx;
     (void)worker;
-    collect_ids(w->r, i, &w->prs[i]);
+    bk_post *p = w->r->book->posts[i];
+    if (p->found_ids) { /* collected as the tree was made (bk_resolve_collect) */
+        w->prs[i].found = *p->found_ids;
+        free(p->found_ids);
+        p->found_ids = NULL;
+    } else {
+        collect(p, &w->prs[i].found);
+    }
 }
 
 static void refs_job(void *ctx, size_t i, int worker)

@@ -705,6 +705,8 @@ static char *moved_href(ep_ctx *c, const char *orig_file, const char *cur_file, 
 
 static void fix_links(ep_ctx *c, xmlDocPtr doc, const char *orig_file, const char *cur_file)
 {
+    if (!c->id_file.len)
+        return; /* no chapter was split: no id moved (moved_href) */
     xmlNodePtr root = xmlDocGetRootElement(doc);
     for (xmlNodePtr x = root; x; x = bk_dom_next(x, root, false)) {
         if (!bk_dom_is(x, "a"))

@@ -6,6 +6,7 @@
 #include "bookify/collect.h"
 #include "bookify/convert.h"
 #include "bookify/order.h"
+#include "bookify/resolve.h"
 #include "dom.h"
 #include "harness.h"
 
@@ -364,6 +365,44 @@ static void test_images(void)
     free(x);
 }
 
+/* The ids, links and images each tree's conversion collects for
+ * resolving (bk_resolve_collect) resolve the book as walking the trees
+ * again does. */
+static void test_found_ids(void)
+{
+    const char *a = "---\ntitle: A\n---\n[b's intro](/b/#intro) [self](#intro) [gone](/x/)\n\n"
+                    "## Intro\n\n## Intro\n\nNote.[^n]\n\n![a cat](/cat.png)\n\n[^n]: A note.\n";
+    const char *b = "---\ntitle: B\npermalink: /b/\n---\n## Intro\n\n[a](#intro) [^m]\n\n"
+                    "[^m]: Another.\n";
+    char *walked[2], *found[2];
+    for (int pass = 0; pass < 2; pass++) {
+        start(BK_SITE_JEKYLL);
+        write_file("cat.png", png, sizeof png);
+        bk_post *p[2] = { add("_posts/2024-01-08-a.md", a), add("_posts/2024-01-09-b.md", b) };
+        bk_order(book, BK_ORDER_DATE, &d);
+        bk_convert_opts o = { 0 };
+        for (int i = 0; i < 2; i++) {
+            CHECK(bk_convert_post(book, p[i], &o, &d) == 0);
+            CHECK(p[i]->found_ids != NULL); /* collected as the tree was made */
+            if (pass == 0)
+                bk_resolve_forget(p[i]); /* resolved by walking the trees */
+        }
+        CHECK(bk_resolve(book, &d) == 0);
+        for (int i = 0; i < 2; i++) {
+            CHECK(p[i]->found_ids == NULL); /* taken by bk_resolve */
+            (pass ? found : walked)[i] = chapter(p[i]);
+        }
+    }
+    HAS(found[0], "href=\"b.xhtml#intro-2\"");
+    HAS(found[0], "<img src=");
+    HAS(found[1], "<h2 id=\"intro-2\">");
+    for (int i = 0; i < 2; i++) {
+        CHECK_STR(found[i], walked[i]);
+        free(found[i]);
+        free(walked[i]);
+    }
+}
+
 static void test_kramdown(void)
 {
     start(BK_SITE_JEKYLL);
@@ -545,6 +584,7 @@ int main(void)
     RUN(test_raw_html);
     RUN(test_templates);
     RUN(test_links_without_url);
+    RUN(test_found_ids);
     RUN(test_images);
     RUN(test_kramdown);
     RUN(test_rtl);
