@@ -19,11 +19,6 @@
 #                  hour and gigabytes), bookify at every size
 #   HIGHLIGHT_MAX=n the highlighting section runs for sizes up to n
 #                  (default 1000)
-#   SETTLE=s       seconds the machine idles before each measurement
-#                  (default 10; 0 for none): on the 2-core VMs this was
-#                  written on, whatever ran for a while before leaves the
-#                  next seconds slower (bookify's EPUB 0.19 s at 2 and 4 s
-#                  after pandoc, 0.14 s at 7 to 17 s; docs/performance.md)
 #
 # For each size: bookify EPUB, PDF and both; cmark-gfm + gzip over the same
 # Markdown (the work no EPUB writer can avoid); and when installed pandoc
@@ -52,7 +47,6 @@ export SOURCE_DATE_EPOCH=1764000000
 hyperfine=
 command -v hyperfine >/dev/null && hyperfine=1
 other_runs=${OTHER_RUNS:-$runs}
-settle=${SETTLE:-10}
 
 # measure NAME OUTPUT CMD...: median wall time (hyperfine's when it is
 # installed and RUNS > 1) and the peak RSS (of the median run, or with
@@ -62,7 +56,6 @@ measure() {
     local times=() rss=()
     local n=$runs hf=
     [ "$hyperfine" ] && [ "$runs" -gt 1 ] && hf=1 n=1
-    sleep "$settle" # every tool starts on a machine that has rested
     for ((r = 0; r < n; r++)); do
         rm -f "$out"
         /usr/bin/time -f '%e %M' -o "$tmp/t" "$@" >/dev/null 2>"$tmp/err" || {
@@ -101,7 +94,7 @@ speedup() { # speedup BASE OTHER: OTHER's time / BASE's time
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)"
 echo "bookify: $("$bookify" --version)"
-echo "timing: median of $runs runs (pandoc + WeasyPrint, pandoc + xelatex: $other_runs)$([ "$hyperfine" ] && [ "$runs" -gt 1 ] && echo ", by hyperfine; peak RSS of one more run"), each tool after $settle s idle"
+echo "timing: median of $runs runs (pandoc + WeasyPrint, pandoc + xelatex: $other_runs)$([ "$hyperfine" ] && [ "$runs" -gt 1 ] && echo ", by hyperfine; peak RSS of one more run")"
 for n in "${sizes[@]}"; do
     site="$tmp/site-$n"
     python3 bench/make-site.py "$n" "$site"
