@@ -272,7 +272,14 @@ static struct {
     X(gtk_text_iter_get_toggled_tags)                                                        \
     X(gtk_text_iter_forward_to_tag_toggle)                                                   \
     X(gtk_text_iter_get_offset)                                                              \
-    X(gtk_text_tag_get_priority)
+    X(gtk_text_tag_get_priority)                                                             \
+    X(g_object_get)                                                                          \
+    X(g_object_get_qdata)                                                                    \
+    X(g_object_set_qdata)                                                                    \
+    X(g_object_ref)                                                                          \
+    X(g_object_unref)                                                                        \
+    X(g_type_check_instance_cast)                                                            \
+    X(g_type_ensure)
 
 G_GNUC_BEGIN_IGNORE_DEPRECATIONS
 BK_DL_POINTERS(GSV_FUNCTIONS)
@@ -312,6 +319,16 @@ BK_DL_LOADER(load_library, "libgtksourceview-4.so.0", GSV_FUNCTIONS)
 #define gtk_text_iter_forward_to_tag_toggle p_gtk_text_iter_forward_to_tag_toggle
 #define gtk_text_iter_get_offset p_gtk_text_iter_get_offset
 #define gtk_text_tag_get_priority p_gtk_text_tag_get_priority
+/* GObject's too: the executable is not linked with it (GTK brings it),
+ * one library fewer to load at every start */
+#undef g_object_ref
+#define g_object_get p_g_object_get
+#define g_object_get_qdata p_g_object_get_qdata
+#define g_object_set_qdata p_g_object_set_qdata
+#define g_object_ref p_g_object_ref
+#define g_object_unref p_g_object_unref
+#define g_type_check_instance_cast p_g_type_check_instance_cast
+#define g_type_ensure p_g_type_ensure
 
 static void swallow_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer ud)
 {
