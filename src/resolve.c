@@ -859,7 +859,7 @@ static void resolve_refs(res *r, size_t pi, post_res *pr)
             if (href)
                 resolve_link(r, pi, pr, x, href);
             xmlFree(href);
-        } else {
+        } else if (bk_dom_is(x, "img")) {
             resolve_image(r, pi, pr, x);
         }
     }

@@ -112,7 +112,8 @@ typedef struct bk_post {
     size_t saved_off;       /* while doc is NULL: it, serialized and deflated, at this
                              * offset of book->saved (both books in one run) */
     size_t saved_len, saved_size; /* deflated and plain sizes; 0 when not saved */
-    struct bk_found_ids *found_ids; /* doc's ids, collected as it was made (resolve.h) */
+    struct bk_found_ids *found_ids; /* doc's ids, links and images, as it was made
+                                     * (bk_resolve_collect) */
 } bk_post;
 
 /* Where a printed page begins in a chapter, for the EPUB's page list

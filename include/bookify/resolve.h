@@ -19,10 +19,10 @@
 /* Resolve the book. Returns -1 after recording an error, 0 otherwise. */
 int bk_resolve(bk_book *book, bk_diags *d);
 
-/* Post p's ids (and aliases), collected from its tree where the tree was
- * just made, while it is in the cache: bk_resolve takes them rather than
- * walking the tree again, once for every post of a book whose trees no
- * longer fit in the cache (2.5 ms of a 1,000-post book). Replaces what
+/* Post p's ids (and aliases), links and images, collected from its tree
+ * where the tree was just made, while it is in the cache: bk_resolve
+ * takes them rather than walking every tree twice more once they no
+ * longer fit in the cache (5-7 ms of a 1,000-post book). Replaces what
  * was collected before. bk_resolve_forget frees them (bk_resolve takes
  * every post's, used or not; bk_book_free frees what is left). */
 void bk_resolve_collect(bk_post *p);
