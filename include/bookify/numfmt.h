@@ -8,8 +8,9 @@
  * "%f", "%.Nf" and "%.*f" of one double itself; every other format goes to
  * the C library. The digits are glibc's to the byte (exact binary value,
  * rounded to nearest, ties to even): tests/unit/test_numfmt.c checks it on
- * millions of values, e2e.numfmt that a PDF is the same bytes without it.
- * BOOKIFY_LIBC_PRINTF=1 sends everything to the C library.
+ * millions of values, e2e.numfmt (tests/e2e/interposed.sh) that a PDF is
+ * the same bytes without it. BOOKIFY_LIBC_PRINTF=1 sends everything to
+ * the C library.
  */
 #ifndef BK_NUMFMT_H
 #define BK_NUMFMT_H

@@ -20,6 +20,7 @@
 
 #include "bookify/mem.h"
 #include "bookify/outfile.h"
+#include "bookify/fcthread.h"
 #include "bookify/numfmt.h"
 #include "bookify/par.h"
 #include "bookify/progress.h"
@@ -1570,6 +1571,8 @@ static int draw_close(pdf_drawing *dr, const char *path)
         pdf_shape_cache_stats(&hits, &misses);
         fprintf(stderr, "pdf: %zu numbers formatted by bookify rather than printf\n",
                 bk_numfmt_count());
+        fprintf(stderr, "pdf: %zu of pango's font matches and sorts run in place, not on a thread\n",
+                bk_fcthread_count());
         fprintf(stderr, "pdf: %zu text runs shaped by HarfBuzz, %zu cut from a shaping\n", misses,
                 hits);
         fprintf(stderr, "pdf: %zu table cells measured, %zu of them laid out by that alone\n",
