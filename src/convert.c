@@ -19,6 +19,7 @@
 
 #include "bookify/config.h"
 #include "bookify/highlight.h"
+#include "bookify/lazyjit.h"
 #include "bookify/par.h"
 #include "bookify/progress.h"
 #include "bookify/premd.h"
@@ -1988,6 +1989,14 @@ int bk_convert_book(bk_book *book, const bk_convert_opts *o, bk_diags *d)
                 parse_unlocked ? "on every thread" : "under a lock", handed,
                 hl_thread ? "on a thread of their own" : "where they are",
                 bk_highlight_helper_blocks(), bk_highlight_ready() ? "set up" : "not set up");
+    if (getenv("BOOKIFY_TIMES")) {
+        size_t jit_asked, jit_done;
+        bk_lazyjit_counts(&jit_asked, &jit_done);
+        fprintf(stderr,
+                "convert: %zu regular expressions' JIT compilation left to their first match, "
+                "%zu of them compiled\n",
+                jit_asked, jit_done);
+    }
     return d->nerrors > errors ? -1 : 0;
 }
 
