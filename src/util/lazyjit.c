@@ -26,19 +26,31 @@ static match_fn *real_jit_match, *real_match;
 static code_free_fn *real_code_free;
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 
-/* The expressions whose compilation waits, by address: a chained table
- * under one lock (GtkSourceView matches on one thread at a time). */
-enum { BUCKETS = 4096 };
-typedef struct pending {
+/* Every expression whose JIT compilation was asked for, by address, and
+ * where it stands: a chained table under one lock, looked at when GLib
+ * asks for a compilation and at an expression's first match on a thread.
+ * Each thread remembers the expressions it has seen compiled (or failing)
+ * in a small cache of its own, so that a match takes no lock: valid while
+ * no expression of the table was freed since (gen), as a freed one's
+ * address may come back as a new, pending one. */
+enum { BUCKETS = 4096, SEEN = 256 };
+typedef enum { PENDING, COMPILED, FAILED } jit_state;
+typedef struct entry {
     const pcre2_code *code;
     uint32_t options; /* every mode asked for */
-    struct pending *next;
-} pending;
-static pending *table[BUCKETS];
+    jit_state state;
+    struct entry *next;
+} entry;
+static entry *table[BUCKETS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static atomic_size_t npending; /* 0: nothing to look up */
+static atomic_size_t gen; /* expressions of the table freed so far */
 static atomic_size_t requested, compiled;
 static int eager_state, fail_state;
+static _Thread_local struct {
+    const pcre2_code *code;
+    size_t gen;
+    bool ok; /* compiled; else matched by the interpreter */
+} seen[SEEN];
 
 static void after_fork_child(void)
 {
@@ -64,10 +76,14 @@ static void ensure_real(void)
     }
 }
 
-static pending **slot(const pcre2_code *code)
+static size_t hash(const pcre2_code *code)
 {
-    size_t h = (size_t)(((uintptr_t)code >> 4) * 0x9e3779b97f4a7c15ULL >> 52) & (BUCKETS - 1);
-    pending **pp = &table[h];
+    return (size_t)(((uintptr_t)code >> 4) * 0x9e3779b97f4a7c15ULL >> 40);
+}
+
+static entry **slot(const pcre2_code *code)
+{
+    entry **pp = &table[hash(code) & (BUCKETS - 1)];
     while (*pp && (*pp)->code != code)
         pp = &(*pp)->next;
     return pp;
@@ -84,44 +100,54 @@ int pcre2_jit_compile_8(pcre2_code *code, uint32_t options)
     ensure_real();
     if (!code || bk_env_on("BOOKIFY_EAGER_JIT", &eager_state))
         return real_jit_compile(code, options);
-    /* noted, with every mode asked for (GLib asks again when a match
-     * needs another, a compiled expression too: compiled again before
-     * its next match, as PCRE2 adds modes) */
+    int rc = 0;
     pthread_mutex_lock(&lock);
-    pending **pp = slot(code);
-    if (*pp) {
-        (*pp)->options |= options;
-    } else {
-        pending *e = bk_xmalloc(sizeof *e);
-        *e = (pending){ code, options, NULL };
+    entry **pp = slot(code);
+    entry *e = *pp;
+    if (!e) {
+        /* noted; GLib then matches with pcre2_jit_match */
+        e = bk_xmalloc(sizeof *e);
+        *e = (entry){ code, options, PENDING, NULL };
         *pp = e;
-        atomic_fetch_add_explicit(&npending, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&requested, 1, memory_order_relaxed);
+    } else if (e->state == PENDING) {
+        e->options |= options; /* another mode, before the first match */
+    } else {
+        /* another mode for a compiled expression: at once, as a thread
+         * that saw it compiled matches it without looking here again */
+        e->options |= options;
+        rc = e->state == COMPILED ? real_jit_compile(code, e->options) : 0;
     }
     pthread_mutex_unlock(&lock);
-    return 0; /* GLib then matches with pcre2_jit_match */
+    return rc;
 }
 
-/* The expression's compilation, if it waits: false when PCRE2 could not
- * JIT-compile it (matched by the interpreter, as GLib would have). */
-static bool compile_pending(const pcre2_code *code)
+/* Whether the expression is JIT-compiled, compiling it if it waits;
+ * false when PCRE2 could not (matched by the interpreter, as GLib does
+ * when its own compilation fails). */
+static bool jit_ready(const pcre2_code *code)
 {
-    if (!atomic_load_explicit(&npending, memory_order_relaxed))
-        return true;
+    size_t k = hash(code) & (SEEN - 1);
+    size_t now = atomic_load_explicit(&gen, memory_order_acquire);
+    if (seen[k].code == code && seen[k].gen == now)
+        return seen[k].ok;
     pthread_mutex_lock(&lock);
-    pending **pp = slot(code);
-    pending *e = *pp;
-    bool ok = true;
-    if (e) {
-        *pp = e->next;
-        atomic_fetch_sub_explicit(&npending, 1, memory_order_relaxed);
+    entry *e = *slot(code);
+    bool ok = true; /* not in the table: compiled by GLib's own request */
+    if (e && e->state == PENDING) {
         /* BOOKIFY_TEST_JIT_FAILS: as if PCRE2 had no JIT (e2e.lazyjit) */
         ok = !bk_env_on("BOOKIFY_TEST_JIT_FAILS", &fail_state) &&
              real_jit_compile((pcre2_code *)code, e->options) == 0;
+        e->state = ok ? COMPILED : FAILED;
         atomic_fetch_add_explicit(&compiled, 1, memory_order_relaxed);
-        free(e);
+    } else if (e) {
+        ok = e->state == COMPILED;
     }
+    now = atomic_load_explicit(&gen, memory_order_acquire);
     pthread_mutex_unlock(&lock);
+    seen[k].code = code;
+    seen[k].gen = now;
+    seen[k].ok = ok;
     return ok;
 }
 
@@ -130,7 +156,7 @@ int pcre2_jit_match_8(const pcre2_code *code, PCRE2_SPTR subject, PCRE2_SIZE len
                       pcre2_match_context *context)
 {
     ensure_real();
-    if (!compile_pending(code))
+    if (!jit_ready(code))
         return real_match(code, subject, length, start, options, data, context);
     return real_jit_match(code, subject, length, start, options, data, context);
 }
@@ -138,14 +164,15 @@ int pcre2_jit_match_8(const pcre2_code *code, PCRE2_SPTR subject, PCRE2_SIZE len
 void pcre2_code_free_8(pcre2_code *code)
 {
     ensure_real();
-    if (code && atomic_load_explicit(&npending, memory_order_relaxed)) {
+    if (code) {
         pthread_mutex_lock(&lock);
-        pending **pp = slot(code);
-        pending *e = *pp;
+        entry **pp = slot(code);
+        entry *e = *pp;
         if (e) {
             *pp = e->next;
-            atomic_fetch_sub_explicit(&npending, 1, memory_order_relaxed);
             free(e);
+            /* every thread's cache forgets, the address may come back */
+            atomic_fetch_add_explicit(&gen, 1, memory_order_release);
         }
         pthread_mutex_unlock(&lock);
     }
