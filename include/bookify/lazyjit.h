@@ -23,7 +23,8 @@
 #include <stddef.h>
 
 /* Expressions whose JIT compilation was asked for, and of those how many
- * were compiled so far (the rest were never matched). */
+ * were compiled so far (the rest were never matched, or PCRE2 could not
+ * compile them). */
 void bk_lazyjit_counts(size_t *requested, size_t *compiled);
 
 #endif

@@ -139,7 +139,8 @@ static bool jit_ready(const pcre2_code *code)
         ok = !bk_env_on("BOOKIFY_TEST_JIT_FAILS", &fail_state) &&
              real_jit_compile((pcre2_code *)code, e->options) == 0;
         e->state = ok ? COMPILED : FAILED;
-        atomic_fetch_add_explicit(&compiled, 1, memory_order_relaxed);
+        if (ok)
+            atomic_fetch_add_explicit(&compiled, 1, memory_order_relaxed);
     } else if (e) {
         ok = e->state == COMPILED;
     }
