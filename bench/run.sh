@@ -2,7 +2,11 @@
 # Benchmark bookify against the tools a user could pick instead, on
 # synthetic sites made from samples/ (bench/make-site.py).
 #
-# usage: bench/run.sh [N...]        (default: 100 1000 10000)
+# usage: bench/run.sh [--setup] [N...]   (default sizes: 100 1000 10000)
+#   --setup        first install what is missing, bookify's packages and the
+#                  other tools below, and build (scripts/setup.sh --bench): on
+#                  a fresh clone, `bench/run.sh --setup 1000 10000` is the
+#                  whole benchmark of docs/performance.md in one command
 #   BOOKIFY=path   the binary (default build/bookify)
 #   RUNS=k         runs per measurement, median taken (default 3); with
 #                  hyperfine installed it runs them after one warm-up run
@@ -30,15 +34,24 @@
 # what syntax highlighting costs on samples/code-tour scaled up. Last,
 # issue 7's targets from the 1,000- and 10,000-post numbers: met, met once
 # of two, not met, or not measured. Run by hand on a quiet machine; not a
-# test. Results go in docs/performance.md.
-# The other tools, on Debian 12: apt-get install pandoc weasyprint
-# texlive-xetex texlive-latex-recommended texlive-fonts-recommended
-# texlive-plain-generic lmodern mupdf-tools hyperfine
+# test. Results go in docs/performance.md. A measurement that fails says
+# so in the table, and the run then ends with status 1.
+# The other tools, on Debian 12: `scripts/setup.sh --bench` (or --setup
+# here) installs them: pandoc weasyprint texlive-xetex
+# texlive-latex-recommended texlive-fonts-recommended texlive-plain-generic
+# lmodern mupdf-tools hyperfine
 set -uo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in
+    -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    --setup) shift; scripts/setup.sh --bench || exit 1 ;;
+esac
+for n in "$@"; do
+    [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: not a number of posts: $n (--help)" >&2; exit 2; }
+done
 bookify=${BOOKIFY:-build/bookify}
 runs=${RUNS:-3}
-[ -x "$bookify" ] || { echo "build first: scripts/setup.sh" >&2; exit 1; }
+[ -x "$bookify" ] || { echo "build first: scripts/setup.sh (or bench/run.sh --setup ...)" >&2; exit 1; }
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100 1000 10000)
 tmp=$(mktemp -d)
@@ -47,6 +60,7 @@ export SOURCE_DATE_EPOCH=1764000000
 hyperfine=
 command -v hyperfine >/dev/null && hyperfine=1
 other_runs=${OTHER_RUNS:-$runs}
+failed=0 # a measurement failed: the run ends non-zero, after its table
 
 # measure NAME OUTPUT CMD...: median wall time (hyperfine's when it is
 # installed and RUNS > 1) and the peak RSS (of the median run, or with
@@ -59,7 +73,7 @@ measure() {
     for ((r = 0; r < n; r++)); do
         rm -f "$out"
         /usr/bin/time -f '%e %M' -o "$tmp/t" "$@" >/dev/null 2>"$tmp/err" || {
-            printf '%-22s failed: %s\n' "$name" "$(tail -1 "$tmp/err")"; return 1; }
+            printf '%-22s failed: %s\n' "$name" "$(tail -1 "$tmp/err")"; failed=1; return 1; }
         read -r t m <"$tmp/t"
         times+=("$t") rss+=("$m")
     done
@@ -68,7 +82,7 @@ measure() {
     for idx in "${!times[@]}"; do [ "${times[$idx]}" = "$med" ] && break; done
     if [ "$hf" ]; then
         hyperfine -N --style none --warmup 1 --runs "$runs" --export-json "$tmp/h.json" -- "$(printf '%q ' "$@")" \
-            >/dev/null 2>"$tmp/err" || { printf '%-22s hyperfine failed: %s\n' "$name" "$(tail -1 "$tmp/err")"; return 1; }
+            >/dev/null 2>"$tmp/err" || { printf '%-22s hyperfine failed: %s\n' "$name" "$(tail -1 "$tmp/err")"; failed=1; return 1; }
         med=$(python3 -c 'import json, sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$tmp/h.json")
     fi
     local size="-" pages="-"
@@ -216,3 +230,4 @@ awk -F'\t' -v k="$tmp/results-1000" -v m="$tmp/results-10000" '
             row("10,000 <= 11x 1,000 posts (EPUB / PDF)", sprintf("%.1fx / %.1fx", a, b), a <= 11 && b <= 11 ? "met" : "not met")
         }
     }' "$tmp/results-1000" "$tmp/results-10000"
+exit $failed

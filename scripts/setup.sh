@@ -6,6 +6,9 @@
 #   scripts/setup.sh --test   install + build, run the whole test suite, then
 #                             build again with ASan + UBSan (build-asan/) and
 #                             run the suite there too
+#   scripts/setup.sh --bench  install + build, and install the tools bench/run.sh
+#                             compares bookify with (pandoc, WeasyPrint, xelatex,
+#                             mutool, hyperfine: some 1.5 GB with TeX Live)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,25 +41,45 @@ packages=(
     valgrind
 )
 
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
+test_mode=0
+[ "${1:-}" = "--test" ] && test_mode=1
+bench_mode=0
+[ "${1:-}" = "--bench" ] && bench_mode=1
+case "${1:-}" in
+    "" | --test | --bench) ;;
+    *) echo "usage: scripts/setup.sh [--test | --bench]" >&2; exit 2 ;;
+esac
+
+# The other tools of bench/run.sh, with their recommended packages (as
+# measured in docs/performance.md: xelatex wants the fonts they bring).
+bench_packages=(
+    pandoc weasyprint texlive-xetex texlive-latex-recommended texlive-fonts-recommended
+    texlive-plain-generic lmodern mupdf-tools hyperfine
+)
+
+# install_missing [APT-OPTION...] -- PACKAGE...: apt-get install those not installed
+install_missing() {
+    local opts=() missing=() p
+    while [ "$1" != "--" ]; do opts+=("$1"); shift; done
+    shift
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -gt 0 ] || return 0
     echo "setup: installing ${missing[*]}"
-    sudo=()
+    local sudo=()
     if [ "$(id -u)" -ne 0 ]; then
         command -v sudo >/dev/null || { echo "setup: run as root or install sudo" >&2; exit 1; }
         sudo=(sudo)
     fi
     export DEBIAN_FRONTEND=noninteractive
     "${sudo[@]}" apt-get update -qq
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+    "${sudo[@]}" apt-get install -y -qq "${opts[@]}" "${missing[@]}" >/dev/null
+}
+install_missing --no-install-recommends -- "${packages[@]}"
+[ $bench_mode -eq 0 ] || install_missing -- "${bench_packages[@]}"
 
 jobs=$(nproc 2>/dev/null || echo 2)
-test_mode=0
-[ "${1:-}" = "--test" ] && test_mode=1
 
 werror=OFF
 [ $test_mode -eq 1 ] && werror=ON
