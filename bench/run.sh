@@ -42,13 +42,16 @@
 # lmodern mupdf-tools hyperfine
 set -uo pipefail
 cd "$(dirname "$0")/.."
+setup=
 case "${1:-}" in
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    --setup) shift; scripts/setup.sh --bench || exit 1 ;;
+    --setup) shift; setup=1 ;;
 esac
+# the sizes checked before any set-up: a typo costs no install
 for n in "$@"; do
     [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: not a number of posts: $n (--help)" >&2; exit 2; }
 done
+[ -z "$setup" ] || scripts/setup.sh --bench || exit 1
 bookify=${BOOKIFY:-build/bookify}
 runs=${RUNS:-3}
 [ -x "$bookify" ] || { echo "build first: scripts/setup.sh (or bench/run.sh --setup ...)" >&2; exit 1; }

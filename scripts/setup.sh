@@ -41,12 +41,11 @@ packages=(
     valgrind
 )
 
-test_mode=0
-[ "${1:-}" = "--test" ] && test_mode=1
-bench_mode=0
-[ "${1:-}" = "--bench" ] && bench_mode=1
+test_mode=0 bench_mode=0
 case "${1:-}" in
-    "" | --test | --bench) ;;
+    "") ;;
+    --test) test_mode=1 ;;
+    --bench) bench_mode=1 ;;
     *) echo "usage: scripts/setup.sh [--test | --bench]" >&2; exit 2 ;;
 esac
 

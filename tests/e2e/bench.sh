@@ -34,5 +34,14 @@ expect '^bookify --epub +failed' "'failed' for a bookify that fails"
 "$src/bench/run.sh" --help | grep -q '^usage: bench/run.sh \[--setup\]' || { echo "FAIL: --help"; fail=1; }
 "$src/bench/run.sh" 10x >/dev/null 2>"$tmp/err" && { echo "FAIL: a size that is not a number was taken"; fail=1; }
 grep -q 'not a number of posts: 10x' "$tmp/err" || { echo "FAIL: no message for a bad size"; fail=1; }
+# --setup taken as an option, and a bad size refused before any set-up
+# (which would install and build: minutes)
+"$src/bench/run.sh" --setup 10x >"$tmp/o" 2>"$tmp/err" && { echo "FAIL: --setup with a bad size was taken"; fail=1; }
+grep -q 'not a number of posts: 10x' "$tmp/err" || { echo "FAIL: --setup not taken as the option, or the size checked after it"; fail=1; }
+[ -s "$tmp/o" ] || grep -q '^setup:' "$tmp/err" && { echo "FAIL: the set-up ran before the sizes were checked"; fail=1; }
+# scripts/setup.sh refuses what it does not know, before installing anything
+"$src/scripts/setup.sh" --bogus >/dev/null 2>"$tmp/err"
+[ $? = 2 ] && grep -q '^usage: scripts/setup.sh \[--test | --bench\]' "$tmp/err" ||
+    { echo "FAIL: scripts/setup.sh --bogus: not refused with its usage"; fail=1; }
 [ $fail = 0 ] && echo "ok: bench/run.sh"
 exit $fail
